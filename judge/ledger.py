@@ -1,0 +1,124 @@
+"""Append-only JSONL files: the cache and the results are the same thing.
+
+Every record is written as one line and flushed, so a crash or a kill loses at most the record being
+written. On load, a torn last line (no newline, or not JSON) is dropped with a warning and cut off the
+file, so the next append starts on a clean line; a bad line anywhere else is an input error, since it
+means someone edited the file and silently skipping it would change the numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from judge.errors import InputError
+
+log = logging.getLogger("judge")
+R = TypeVar("R", bound=BaseModel)
+
+
+def content_key(*parts: object) -> str:
+    """A stable 16-hex-digit hash of JSON-serialisable parts (dict keys sorted)."""
+    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _parse_line(line: bytes) -> dict:
+    row = json.loads(line)
+    if not isinstance(row, dict):
+        raise ValueError("not an object")
+    return row
+
+
+def read_jsonl(path: Path) -> tuple[list[dict], int]:
+    """Parse a JSONL file; return the rows and the byte length of its clean prefix.
+
+    A torn final line (no newline and not JSON) is left out of both, with a warning. A broken line
+    that does end in a newline raises InputError: that is damage, not an interrupted write.
+    """
+    data = path.read_bytes()
+    *complete, tail = data.split(b"\n")
+    rows: list[dict] = []
+    for number, line in enumerate(complete, start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(_parse_line(line))
+        except ValueError:
+            raise InputError(f"{path}:{number}: not a JSON object; fix or remove that line") from None
+    clean = len(data) - len(tail)
+    if tail.strip():
+        try:
+            rows.append(_parse_line(tail))
+            clean = len(data)
+        except ValueError:
+            log.warning("%s: dropping a torn last line (%d bytes)", path, len(tail))
+    return rows, clean
+
+
+class Ledger(Generic[R]):
+    """Records of one type keyed by their `key` field, backed by one append-only JSONL file."""
+
+    def __init__(self, path: Path, record_type: type[R]) -> None:
+        self.path = path
+        self.record_type = record_type
+        self.records: dict[str, R] = {}
+        self._needs_newline = False
+        if path.exists():
+            self._load()
+
+    def _load(self) -> None:
+        rows, clean = read_jsonl(self.path)
+        for number, row in enumerate(rows, start=1):
+            try:
+                record = self.record_type.model_validate(row)
+            except ValidationError as err:
+                first = err.errors()[0]
+                where = ".".join(str(p) for p in first["loc"]) or "record"
+                raise InputError(
+                    f"{self.path}: record {number} does not fit the format ({where}: {first['msg']})"
+                ) from None
+            self.records[getattr(record, "key")] = record  # noqa: B009 - records share a key field
+        data = self.path.read_bytes()
+        if clean < len(data):
+            with self.path.open("r+b") as fh:
+                fh.truncate(clean)
+            data = data[:clean]
+        self._needs_newline = bool(data) and not data.endswith(b"\n")
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.records
+
+    def get(self, key: str) -> R | None:
+        return self.records.get(key)
+
+    def append(self, records: Iterable[R]) -> None:
+        """Write records, one flushed line each, skipping keys already present."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as fh:
+            for record in records:
+                key = getattr(record, "key")  # noqa: B009
+                if key in self.records:
+                    continue
+                if self._needs_newline:
+                    fh.write("\n")
+                    self._needs_newline = False
+                fh.write(record.model_dump_json() + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+                self.records[key] = record
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace a file in one rename, so a reader never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

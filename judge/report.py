@@ -1,0 +1,130 @@
+"""What a run leaves for people: summary.json, report.md, winrate.png, and the terminal table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from judge.ledger import write_atomic
+from judge.records import Judgment, PromptItem
+
+
+def pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def headline(pairwise: dict[str, Any]) -> list[tuple[str, str]]:
+    """The rows every summary shows, in one place for the table, the report and the card."""
+    ci = pairwise["ci"]
+    boot = pairwise.get("ci_bootstrap") or {}
+    se = pairwise.get("standard_error")
+    return [
+        ("win rate (tuned vs base)", f"{pct(pairwise['win_rate'])} ± {pct(se)} s.e."),
+        (f"{ci['level']:.0%} interval (Wilson)", f"{pct(ci['low'])} – {pct(ci['high'])}"),
+        (f"{boot.get('level', 0):.0%} interval (paired bootstrap)",
+         f"{pct(boot.get('low'))} – {pct(boot.get('high'))}"),
+        ("wins / ties / losses", f"{pairwise['wins']} / {pairwise['ties']} / {pairwise['losses']}"),
+        ("prompts judged (invalid lines)", f"{pairwise['n']} ({pairwise['n_invalid']})"),
+        ("sign test p-value", f"{pairwise['p_value']:.3g}"),
+        ("position consistency", pct(pairwise.get("position_consistency"))),
+        ("first-shown answer wins", pct(pairwise.get("first_position_rate"))),
+    ]
+
+
+def summary_table(summary: dict[str, Any]) -> Table:
+    table = Table(title=f"{summary['tuned']} vs {summary['base']}  (judge: {summary['judge']}, "
+                  f"template: {summary['template']})", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    for name, value in headline(summary["pairwise"]):
+        table.add_row(name, value)
+    sources = summary.get("verdict_sources", {})
+    table.add_row("verdicts from", ", ".join(f"{k} {v}" for k, v in sorted(sources.items())))
+    for stage, t in summary.get("timing", {}).items():
+        rate = t.get("tokens_per_second")
+        table.add_row(f"time: {stage}", f"{t['seconds']:.1f} s" + (
+            f", {t['tokens']} tok, {rate:.1f} tok/s" if rate else ""))
+    return table
+
+
+def report_markdown(
+    summary: dict[str, Any],
+    items: Sequence[PromptItem],
+    answers: dict[str, tuple[str, str]],
+    judgments: Sequence[Judgment],
+) -> str:
+    lines = [
+        f"# {summary['tuned']} vs {summary['base']}",
+        "",
+        f"Judge `{summary['judge']}` with template `{summary['template']}`, every pair in both "
+        "orders. Score per prompt = tuned model's share of the two verdicts (tie = 0.5).",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        *[f"| {name} | {value} |" for name, value in headline(summary["pairwise"])],
+        "",
+        "## Timing",
+        "",
+        "| stage | seconds | tokens | tokens/s |",
+        "|---|---|---|---|",
+    ]
+    for stage, t in summary["timing"].items():
+        rate = t.get("tokens_per_second")
+        lines.append(f"| {stage} | {t['seconds']:.1f} | {t['tokens']} | "
+                     f"{'' if rate is None else f'{rate:.1f}'} |")
+    by_prompt: dict[str, list[Judgment]] = {}
+    for j in judgments:
+        by_prompt.setdefault(j.prompt_id, []).append(j)
+    lines += ["", "## Examples", ""]
+    for item in items[:3]:
+        base, tuned = answers[item.prompt_id]
+        verdicts = ", ".join(f"{j.order}: {j.winner} ({j.source})" for j in by_prompt[item.prompt_id])
+        lines += [f"**Prompt {item.prompt_id}:** {item.prompt}", "",
+                  f"- base: {one_line(base)}", f"- tuned: {one_line(tuned)}",
+                  f"- verdicts: {verdicts}", ""]
+    return "\n".join(lines)
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def plot_winrate(summary: dict[str, Any], path: Path) -> None:
+    """Win rate with its interval against the 50% line; skipped when matplotlib is absent."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    pw = summary["pairwise"]
+    fig, ax = plt.subplots(figsize=(6, 1.8), dpi=100)
+    ax.axvline(50, color="grey", linestyle="--", linewidth=1)
+    err = [[100 * (pw["win_rate"] - pw["ci"]["low"])], [100 * (pw["ci"]["high"] - pw["win_rate"])]]
+    ax.errorbar([100 * pw["win_rate"]], [0], xerr=err, fmt="o", capsize=6, color="tab:blue")
+    ax.set_xlim(0, 100)
+    ax.set_yticks([0], [summary["tuned"][-30:]])
+    ax.set_xlabel(f"win rate vs base (%), {pw['ci']['level']:.0%} Wilson interval")
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, metadata={"Software": None})
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def write_outputs(
+    out: Path,
+    summary: dict[str, Any],
+    items: Sequence[PromptItem],
+    answers: dict[str, tuple[str, str]],
+    judgments: Sequence[Judgment],
+) -> None:
+    write_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    write_atomic(out / "report.md", report_markdown(summary, items, answers, judgments) + "\n")
+    plot_winrate(summary, out / "winrate.png")
