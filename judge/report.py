@@ -27,6 +27,7 @@ def headline(pairwise: dict[str, Any]) -> list[tuple[str, str]]:
         (f"{ci['level']:.0%} interval (Wilson)", f"{pct(ci['low'])} – {pct(ci['high'])}"),
         (f"{boot.get('level', 0):.0%} interval (paired bootstrap)",
          f"{pct(boot.get('low'))} – {pct(boot.get('high'))}"),
+        ("soft win rate (label probabilities)", pct(pairwise.get("soft_win_rate"))),
         ("wins / ties / losses", f"{pairwise['wins']} / {pairwise['ties']} / {pairwise['losses']}"),
         ("prompts judged (invalid lines)", f"{pairwise['n']} ({pairwise['n_invalid']})"),
         ("sign test p-value", f"{pairwise['p_value']:.3g}"),
@@ -104,13 +105,20 @@ def plot_winrate(summary: dict[str, Any], path: Path) -> None:
     except ImportError:
         return
     pw = summary["pairwise"]
-    fig, ax = plt.subplots(figsize=(6, 1.8), dpi=100)
+    boot = pw.get("ci_bootstrap") or pw["ci"]
+    rows = [  # (label, point, interval): each interval drawn around the rate it belongs to
+        ("mean score,\nbootstrap", pw["win_rate"], boot),
+        ("discrete,\nWilson", pw["discrete_win_rate"], pw["ci"]),
+    ]
+    fig, ax = plt.subplots(figsize=(6, 2.2), dpi=100)
     ax.axvline(50, color="grey", linestyle="--", linewidth=1)
-    err = [[100 * (pw["win_rate"] - pw["ci"]["low"])], [100 * (pw["ci"]["high"] - pw["win_rate"])]]
-    ax.errorbar([100 * pw["win_rate"]], [0], xerr=err, fmt="o", capsize=6, color="tab:blue")
+    for y, (_, point, ci) in enumerate(rows):
+        err = [[max(0.0, 100 * (point - ci["low"]))], [max(0.0, 100 * (ci["high"] - point))]]
+        ax.errorbar([100 * point], [y], xerr=err, fmt="o", capsize=6, color="tab:blue")
     ax.set_xlim(0, 100)
-    ax.set_yticks([0], [summary["tuned"][-30:]])
-    ax.set_xlabel(f"win rate vs base (%), {pw['ci']['level']:.0%} Wilson interval")
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.set_yticks(range(len(rows)), [label for label, _, _ in rows])
+    ax.set_xlabel(f"tuned win rate vs base (%), {pw['ci']['level']:.0%} intervals")
     fig.tight_layout()
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp, metadata={"Software": None})

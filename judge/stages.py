@@ -108,8 +108,9 @@ def decide(
 ) -> tuple[str | None, Winner, float | None, float | None, str]:
     """(verdict label, winner, p_tuned, score, source) from a reply and/or label probabilities.
 
-    Text wins where it parses; else the most probable label decides and the soft p_tuned is the
-    score; with neither the line is invalid, with score None (never a number in disguise).
+    Text wins where it parses; else the most probable label decides. The line's score is the
+    discrete outcome (1, 0.5, 0), so two orders that disagree average to a tie; the soft p_tuned is
+    kept beside it. With neither the line is invalid, score None (never a number in disguise).
     """
     value = {"tuned": 1.0, "base": 0.0, "tie": 0.5}
     p_tuned = None
@@ -121,7 +122,8 @@ def decide(
         return label, winner, p_tuned, value[winner], "text"
     if probs:
         label = max(probs, key=lambda lab: probs[lab])
-        return label, side_of(template.meaning(label), order), p_tuned, p_tuned, "logprob"
+        winner = side_of(template.meaning(label), order)
+        return label, winner, p_tuned, value[winner], "logprob"
     return None, "invalid", None, None, "none"
 
 
@@ -150,7 +152,7 @@ def judge_stage(
             )
             key = content_key(
                 "judgment/1", judge.fingerprint, template.sha, [m.model_dump() for m in chat],
-                mode, params.model_dump(), item.prompt_id,
+                mode, params.model_dump(), item.prompt_id, order,
             )
             keys.append(key)
             if key in ledger:

@@ -80,7 +80,7 @@ class JudgeTemplate:
             raise InputError(f"template {origin}: bad header: {' '.join(first[:3])}") from None
         self.name = name
         self.sha = hashlib.sha256(source.encode()).hexdigest()[:16]
-        self._pattern = re.compile(self.spec.parser, re.MULTILINE)
+        self._pattern = re.compile(self.spec.parser)
         env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
         try:
             self._body = env.from_string(source[match.end() :])

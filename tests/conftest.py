@@ -1,0 +1,126 @@
+"""Shared fixtures: the bundled model resolved once, real engines started once per session.
+
+vLLM's CPU backend holds one engine per process, so every test that needs a real engine goes through
+`real_loader`, which hands out the session's engines and never closes them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from judge.engines import EngineOptions, load_engine  # noqa: E402
+from judge.models import resolve_model  # noqa: E402
+from judge.records import Completion, Message, ModelInfo, SamplingParams  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    """Converted models: $JUDGE_CACHE_DIR when set (make test sets it), else a session temp dir."""
+    given = os.environ.get("JUDGE_CACHE_DIR")
+    return Path(given) if given else tmp_path_factory.mktemp("judge-cache")
+
+
+@pytest.fixture(scope="session")
+def smollm2(cache_dir) -> ModelInfo:
+    return resolve_model("smollm2", cache_dir)
+
+
+class Borrowed:
+    """A session engine lent to one run: closing it is a no-op."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.model = engine.model
+
+    def generate(self, chats, params):
+        return self.engine.generate(chats, params)
+
+    def label_probs(self, chats, labels):
+        return self.engine.label_probs(chats, labels)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def engines(smollm2):
+    """Lazily started real engines keyed by kind; vLLM starts at most once per session."""
+    started: dict[str, object] = {}
+
+    def get(kind: str):
+        if kind not in started:
+            started[kind] = load_engine(smollm2, EngineOptions(kind=kind))
+        return started[kind]
+
+    yield get
+    for engine in started.values():
+        engine.close()
+
+
+@pytest.fixture(scope="session")
+def real_loader(engines):
+    """A loader for run_compare that serves smollm2 from the session's engine of the asked kind."""
+
+    def load(model: ModelInfo, options: EngineOptions):
+        kind = "vllm" if options.kind == "auto" else options.kind
+        engine = engines(kind)
+        assert model.fingerprint == engine.model.fingerprint, "tests only load the bundled model"
+        return Borrowed(engine)
+
+    return load
+
+
+class ScriptedEngine:
+    """The one fake: replays exact judge texts and label probabilities at the engine seam.
+
+    `replies` maps a substring of the rendered chat to a reply; answers for generation are
+    "answer <n> to: <prompt>" unless `answers` names one. Every call is recorded in `calls`.
+    """
+
+    def __init__(self, model: ModelInfo, replies=None, probs=None, answers=None) -> None:
+        self.model = model
+        self.replies = replies or {}
+        self.probs = probs or {}
+        self.answers = answers or {}
+        self.calls: list[tuple[str, int]] = []
+
+    def _pick(self, table: dict, chat: Sequence[Message], default):
+        text = "\n".join(m.content for m in chat)
+        return next((value for key, value in table.items() if key in text), default)
+
+    def generate(self, chats, params: SamplingParams) -> list[Completion]:
+        self.calls.append(("generate", len(chats)))
+        out = []
+        for chat in chats:
+            prompt = chat[-1].content
+            text = self._pick(self.replies, chat, None)
+            if text is None:
+                text = self.answers.get(prompt, f"answer {params.seed} to: {prompt}")
+            out.append(Completion(text=text, tokens=len(text.split())))
+        return out
+
+    def label_probs(self, chats, labels):
+        self.calls.append(("label_probs", len(chats)))
+        return [self._pick(self.probs, chat, {}) for chat in chats]
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_model(tmp_path) -> ModelInfo:
+    """A model folder with just a config and tokenizer file: resolvable, never loaded."""
+    folder = tmp_path / "fake-model"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "llama"}')
+    (folder / "tokenizer.json").write_text("{}")
+    return resolve_model(str(folder), tmp_path / "cache")

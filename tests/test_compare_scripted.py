@@ -1,0 +1,147 @@
+"""The compare pipeline driven by the scripted engine: exact judge texts through the real ledger,
+parsers, order mapping and statistics. No model is loaded here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import ScriptedEngine
+
+from judge.compare import CompareConfig, run_compare
+from judge.engines import EngineOptions
+
+PROMPTS = ["Name a colour.", "Count to three.", "Say hello."]
+
+
+def make_folder(tmp_path: Path, name: str) -> str:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model_type": "llama", "name": name}))
+    (folder / "tokenizer.json").write_text("{}")
+    return str(folder)
+
+
+class Setup:
+    def __init__(self, tmp_path: Path, answers: dict[str, str] | None = None) -> None:
+        self.tmp = tmp_path
+        self.prompts = tmp_path / "p.jsonl"
+        self.prompts.write_text("".join(
+            json.dumps({"prompt_id": f"q{i}", "prompt": p}) + "\n" for i, p in enumerate(PROMPTS)))
+        self.base, self.tuned, self.judge = (make_folder(tmp_path, n) for n in ("base", "tuned",
+                                                                                "judge"))
+        self.answers = answers
+        self.replies: dict[str, str] = {}
+        self.probs: dict[str, dict[str, float]] = {}
+        self.loaded: list[str] = []
+        self.engines: list[ScriptedEngine] = []
+
+    def load(self, model, options):
+        role = Path(model.path).name
+        self.loaded.append(role)
+        answers = {p: (self.answers or {}).get(role, f"{role} says: {p}") for p in PROMPTS}
+        engine = ScriptedEngine(model, replies=self.replies if role == "judge" else {},
+                                probs=self.probs if role == "judge" else {}, answers=answers)
+        self.engines.append(engine)
+        return engine
+
+    def run(self, verdict: str = "both"):
+        config = CompareConfig(
+            base=self.base, tuned=self.tuned, judge=self.judge, prompts=str(self.prompts),
+            verdict=verdict, out=str(self.tmp / "run"), cache_dir=str(self.tmp / "cache"),
+            engine=EngineOptions(kind="hf"), bootstrap=200,
+        )
+        return run_compare(config, lambda name, total: lambda done, tokens: None, self.load)
+
+    def judgments(self) -> list[dict]:
+        (path,) = (self.tmp / "run" / "judgments").glob("*.jsonl")
+        return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_verdicts_are_mapped_back_through_both_orders(tmp_path):
+    s = Setup(tmp_path)
+    # The judge always prefers the base answer, wherever it is shown.
+    s.replies = {"Answer A:\nbase says": "A. Clearer.", "Answer A:\ntuned says": "B, because..."}
+    summary = s.run()
+    pw = summary["pairwise"]
+    assert (pw["n"], pw["wins"], pw["losses"], pw["ties"], pw["n_invalid"]) == (3, 0, 3, 0, 0)
+    assert pw["win_rate"] == 0.0
+    assert pw["position_consistency"] == 1.0
+    assert pw["first_position_rate"] == 0.5
+    rows = s.judgments()
+    assert len(rows) == 6 and {r["order"] for r in rows} == {"base_first", "tuned_first"}
+    assert {(r["order"], r["verdict"], r["winner"]) for r in rows} == {
+        ("base_first", "A", "base"), ("tuned_first", "B", "base")}
+    assert all(r["source"] == "text" and r["score"] == 0.0 for r in rows)
+
+
+def test_position_bias_becomes_ties_not_wins(tmp_path):
+    s = Setup(tmp_path)
+    s.replies = {"Answer A:": "A"}  # always the first shown
+    pw = s.run()["pairwise"]
+    assert (pw["wins"], pw["losses"], pw["ties"]) == (0, 0, 3)
+    assert pw["position_consistency"] == 0.0 and pw["first_position_rate"] == 1.0
+    assert pw["ci"]["low"] < 0.5 < pw["ci"]["high"]
+
+
+def test_logprob_fallback_and_invalid_lines_are_counted(tmp_path):
+    s = Setup(tmp_path)
+    s.replies = {"Say hello": "Hmm, hard to say.", "": "I cannot decide."}
+    # label probabilities only for the colour prompt; the rest has neither text nor probabilities
+    s.probs = {"Answer A:\nbase says: Name": {"A": 0.2, "B": 0.7, "tie": 0.1},
+               "Answer A:\ntuned says: Name": {"A": 0.6, "B": 0.3, "tie": 0.1}}
+    summary = s.run()
+    rows = {(r["prompt_id"], r["order"]): r for r in s.judgments()}
+    colour = rows[("q0", "base_first")]
+    assert (colour["source"], colour["verdict"], colour["winner"]) == ("logprob", "B", "tuned")
+    assert colour["p_tuned"] == pytest.approx(0.7 + 0.05)
+    assert rows[("q0", "tuned_first")]["winner"] == "tuned"
+    invalid = [r for r in rows.values() if r["winner"] == "invalid"]
+    assert len(invalid) == 4 and all(r["score"] is None for r in invalid)
+    pw = summary["pairwise"]
+    assert (pw["n"], pw["n_invalid"], pw["wins"]) == (1, 4, 1)
+    assert pw["soft_win_rate"] == pytest.approx((0.75 + 0.65) / 2)
+    assert summary["verdict_sources"] == {"logprob": 2, "none": 4}
+
+
+def test_identical_answers_skip_the_judge_but_keep_both_records(tmp_path):
+    s = Setup(tmp_path, answers={"base": "same", "tuned": "same"})
+    pw = s.run()["pairwise"]
+    rows = s.judgments()
+    assert len(rows) == 6 and all(r["skipped"] and r["winner"] == "tie" for r in rows)
+    assert pw["ties"] == 3
+    assert "judge" not in s.loaded
+
+
+def test_rerun_calls_no_engine_and_a_torn_line_is_recomputed_alone(tmp_path):
+    s = Setup(tmp_path)
+    s.replies = {"Answer A:\nbase says": "A", "Answer A:\ntuned says": "B"}
+    first = s.run()
+    s.loaded.clear()
+    again = s.run()
+    assert s.loaded == []
+    assert again["pairwise"] == first["pairwise"]
+    (path,) = (tmp_path / "run" / "judgments").glob("*.jsonl")
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:-1]) + lines[-1][:25])  # kill mid-write of the last record
+    third = s.run()
+    assert s.loaded == ["judge"]
+    assert s.engines[-1].calls == [("generate", 1), ("label_probs", 1)]
+    assert third["pairwise"] == first["pairwise"]
+    assert len(path.read_text().splitlines()) == 6
+
+
+def test_run_folder_holds_every_artifact(tmp_path):
+    s = Setup(tmp_path)
+    s.replies = {"": "tie"}
+    summary = s.run()
+    run = tmp_path / "run"
+    assert json.loads((run / "summary.json").read_text()) == summary
+    assert summary["schema"] == "judge.summary/1"
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["template"]["name"] == "pairwise" and meta["n_prompts"] == 3
+    assert set(meta["models"]) == {"base", "tuned", "judge"}
+    assert (run / "report.md").read_text().startswith("# ")
+    assert (run / "winrate.png").read_bytes()[:4] == b"\x89PNG"
+    assert len(list((run / "generations").glob("*.jsonl"))) == 2
