@@ -1,9 +1,11 @@
-"""Pure statistics over judged comparisons. Definitions follow shared/DESIGN.md (AlpacaEval-compatible).
+"""Pure statistics over judged comparisons, as DESIGN.md defines them (AlpacaEval-compatible).
 
 A *line* is one judged comparison (one order). Its score is the tuned model's probability of being
 better: 1 = tuned wins, 0 = base wins, 0.5 = tie, anything between = a soft (log-prob) verdict.
 Invalid lines are left out and counted; the lines of one prompt (its two orders) are averaged into
-one *item*, and every rate is over items.
+one *item*, and every rate is over items. Items are taken in prompt_id order, so the seeded
+bootstrap gives the same interval however the file's lines happen to be ordered (a resumed run
+appends in a different order than a fresh one).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import numpy as np
 from scipy import stats as sps
 
 from judge.errors import InputError
+from judge.lc import length_controlled
+from judge.lines import check_pairwise
 
 WINNER_SCORE = {"tuned": 1.0, "base": 0.0, "tie": 0.5}
 
@@ -74,7 +78,10 @@ def wilson(successes: float, n: int, confidence: float = 0.95) -> tuple[float, f
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # at p = 0 or 1 the bound is exactly 0 or 1; rounding would otherwise leave ~1e-17 there
+    low = 0.0 if successes <= 0 else max(0.0, centre - half)
+    high = 1.0 if successes >= n else min(1.0, centre + half)
+    return (low, high)
 
 
 def bootstrap_interval(
@@ -82,6 +89,8 @@ def bootstrap_interval(
 ) -> tuple[float, float]:
     """Seeded percentile bootstrap of the mean item score (items resampled as pairs)."""
     data = np.asarray(scores, dtype=float)
+    # resamples are drawn in batches of about 2e7 numbers, so 100,000 items stay within ~200 MB
+    batch = max(1, int(2e7 // max(len(data), 1)))
     if len(data) < 2 or np.all(data == data[0]):
         value = float(data.mean()) if len(data) else 0.5
         return (value, value) if len(data) else (0.0, 1.0)
@@ -93,6 +102,7 @@ def bootstrap_interval(
         method="percentile",
         rng=np.random.default_rng(seed),
         vectorized=True,
+        batch=batch,
     )
     return (float(result.confidence_interval.low), float(result.confidence_interval.high))
 
@@ -122,7 +132,8 @@ def position_stats(rows: Iterable[Mapping[str, Any]]) -> tuple[float | None, flo
             decisive += 1
             first += (order == "base_first") == (result == "base")
     pairs = [o for o in by_prompt.values() if len(o) == 2]
-    consistency = sum(o["base_first"] == o["tuned_first"] for o in pairs) / len(pairs) if pairs else None
+    agree = sum(o["base_first"] == o["tuned_first"] for o in pairs)
+    consistency = agree / len(pairs) if pairs else None
     return consistency, (first / decisive if decisive else None)
 
 
@@ -133,10 +144,12 @@ def summarize(
     seed: int = 0,
 ) -> dict[str, Any]:
     """The `pairwise` block of summary.json (see DESIGN.md for each definition)."""
+    lengths = check_pairwise(rows)
     grouped, invalid = item_scores(rows)
     if not grouped:
         raise InputError("no valid judgment to aggregate (every line is invalid or missing)")
-    scores = np.array([float(np.mean(v)) for v in grouped.values()])
+    ids = sorted(grouped)
+    scores = np.array([float(np.mean(grouped[pid])) for pid in ids])
     n = len(scores)
     wins, losses = int((scores > 0.5).sum()), int((scores < 0.5).sum())
     ties = n - wins - losses
@@ -144,6 +157,11 @@ def summarize(
     low, high = wilson(wins + ties / 2, n, confidence)
     b_low, b_high = bootstrap_interval(scores, confidence, resamples, seed)
     consistency, first_rate = position_stats(rows)
+    warnings = invalid_warning(invalid, len(rows))
+    lc: dict[str, Any] = {"lc_win_rate": None}
+    if lengths is not None:
+        lc = length_controlled(scores, [lengths[p][0] for p in ids], [lengths[p][1] for p in ids])
+        warnings += lc.pop("warnings")
     return {
         "n": n,
         "n_invalid": invalid,
@@ -162,8 +180,39 @@ def summarize(
             "resamples": resamples,
             "seed": seed,
         },
+        "soft_win_rate": soft_win_rate(rows),
         "p_value": sign_test(wins, losses),
         "position_consistency": consistency,
         "first_position_rate": first_rate,
-        "lc_win_rate": None,
+        "lc_win_rate": lc.pop("lc_win_rate"),
+        "lc_model": lc if lengths is not None else None,
+        "warnings": warnings,
     }
+
+
+def soft_win_rate(rows: Sequence[Mapping[str, Any]]) -> float | None:
+    """Mean over prompts of the judge's label probability for the tuned answer (`p_tuned`, both
+    orders averaged), or None when no line carries one (text verdicts, files from elsewhere)."""
+    grouped: dict[str, list[float]] = defaultdict(list)
+    for row in rows:
+        value = row.get("p_tuned")
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"prompt {row.get('prompt_id')}: p_tuned {value!r} is not a number")
+        if math.isnan(value):
+            continue
+        if not 0.0 <= value <= 1.0:
+            raise InputError(f"prompt {row.get('prompt_id')}: p_tuned {value} is outside [0, 1]")
+        grouped[str(row["prompt_id"])].append(float(value))
+    if not grouped:
+        return None
+    return float(sum(sum(v) / len(v) for v in (grouped[k] for k in sorted(grouped))) / len(grouped))
+
+
+def invalid_warning(invalid: int, lines: int) -> list[str]:
+    """A note when parse failures are common enough to bias the rate if they are not random."""
+    if lines and invalid / lines >= 0.1:
+        return [f"{invalid} of {lines} judgment lines ({invalid / lines:.0%}) are invalid and left "
+                "out; the rate describes only the parsed verdicts"]
+    return []
