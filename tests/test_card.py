@@ -1,0 +1,235 @@
+"""`judge card`: the eval section and model-index written into a card, in place and idempotently.
+
+The run folder is built here from real records (Generation, Judgment), real statistics (summarize)
+and real benchmark comparison (compare_bench); no model is loaded.
+
+    pytest tests/test_card.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from huggingface_hub import ModelCard
+
+from judge.bench import compare_bench
+from judge.card import END, PLOT_NAME, START, pct, pp, render_card, write_card
+from judge.cli import cli
+from judge.errors import InputError
+from judge.models import model_slug
+from judge.records import Generation, Judgment, ModelInfo, PromptItem, SamplingParams
+from judge.stages import generation_key
+from judge.stats import summarize
+
+CONFIG = {"max_new_tokens": 64, "temperature": 0.0, "seed": 0, "prompts": "/home/me/prompts.jsonl"}
+# prompt -> (winner when base is shown first, winner when tuned is shown first)
+WINNERS = {"p0": ("tie", "tie"), "p1": ("tuned", "tuned"), "p2": ("tuned", "base"),
+           "p3": ("base", "base"), "p4": ("tuned", "tuned"), "p5": ("invalid", "tuned")}
+SCORE = {"tuned": 1.0, "base": 0.0, "tie": 0.5, "invalid": None}
+
+
+def bench_result(value: float, samples: dict[str, float]) -> dict:
+    settings = {"limit": 4, "num_fewshot": None, "source": "judge:abc"}
+    entry = {"settings": settings, "metric": "acc", "value": value, "stderr": 0.1, "n": 4,
+             "metrics": {"acc": value}, "samples": samples}
+    return {"schema": "judge.bench/1", "model": {}, "tasks": {"judge_mcq": entry}}
+
+
+def make_run(root: Path) -> Path:
+    """A finished run folder: run.json, summary.json, both ledgers, and a tuned model folder."""
+    run = root / "run"
+    tuned_dir = root / "tuned-model"
+    (tuned_dir / "sub").mkdir(parents=True)
+    for name, data in {"config.json": b"{}", "model.safetensors": b"\0" * 1000,
+                       "sub/extra.txt": b"x", ".hidden": b"h", "README.md": b"# old",
+                       "judge_source.json": b"{}"}.items():
+        (tuned_dir / name).write_bytes(data)
+    models = {
+        "base": ModelInfo(ref="org/base-model", path="/nowhere/base", fingerprint="b" * 16,
+                          dtype="auto"),
+        "tuned": ModelInfo(ref=str(tuned_dir), path=str(tuned_dir), fingerprint="t" * 16,
+                           dtype="auto"),
+        "judge": ModelInfo(ref="smollm2", path="/nowhere/judge", fingerprint="j" * 16,
+                           dtype="auto"),
+    }
+    (run / "generations").mkdir(parents=True)
+    (run / "judgments").mkdir()
+    judgments = []
+    for i, (side, seed) in enumerate((("base", 0), ("tuned", 1))):
+        params = SamplingParams(max_new_tokens=64, temperature=0.0, seed=seed)
+        lines = []
+        for pid in WINNERS:
+            item = PromptItem(prompt_id=pid, prompt=f"Question {pid}?")
+            answer = f"same answer to {pid}" if pid == "p0" else f"{side} answer to {pid} ```x```"
+            lines.append(Generation(key=generation_key(models[side], item, params), prompt_id=pid,
+                                    prompt=item.prompt, output=answer, tokens=5,
+                                    model=models[side].ref, params_hash=str(i)).model_dump_json())
+        path = run / "generations" / f"{model_slug(models[side])}.jsonl"
+        path.write_text("\n".join(lines) + "\n")
+    for pid, winners in WINNERS.items():
+        for order, winner in zip(("base_first", "tuned_first"), winners, strict=True):
+            judgments.append(Judgment(
+                key=f"{pid}-{order}", prompt_id=pid, order=order, raw=None, verdict=None,
+                shown_first="base" if order == "base_first" else "tuned", label_probs=None,
+                p_tuned=SCORE[winner], score=SCORE[winner], winner=winner, len_base=20,
+                source="none" if winner == "invalid" else "text", len_tuned=21))
+    (run / "judgments" / f"{model_slug(models['judge'])}__pairwise.jsonl").write_text(
+        "".join(j.model_dump_json() + "\n" for j in judgments))
+    benchmarks = compare_bench(bench_result(0.5, {"0": 1, "1": 0, "2": 0, "3": 1}),
+                               bench_result(0.75, {"0": 1, "1": 1, "2": 0, "3": 1}))
+    summary = {"schema": "judge.summary/1", "base": "org/base-model", "tuned": str(tuned_dir),
+               "judge": "smollm2", "template": "pairwise",
+               "pairwise": summarize([j.model_dump() for j in judgments], resamples=200),
+               "verdict_sources": {"text": 11, "none": 1}, "benchmarks": benchmarks, "timing": {}}
+    (run / "summary.json").write_text(json.dumps(summary, indent=2))
+    run_json = {"config": CONFIG, "models": {k: m.model_dump() for k, m in models.items()},
+                "n_prompts": len(WINNERS), "versions": {"judge": "0.1.0"}}
+    (run / "run.json").write_text(json.dumps(run_json, indent=2))
+    return run
+
+
+@pytest.fixture
+def run_dir(tmp_path) -> Path:
+    return make_run(tmp_path)
+
+
+def body_of(text: str) -> str:
+    return text.split("\n---\n", 1)[1]
+
+
+def test_card_from_scratch_shows_the_numbers(run_dir, tmp_path):
+    card = tmp_path / "out" / "README.md"
+    write_card(run_dir, card)
+    text = card.read_text()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    pw, bench = summary["pairwise"], summary["benchmarks"]["judge_mcq"]
+    assert text.count(START) == 1 and text.count(END) == 1
+    for shown in (pct(pw["win_rate"]), f"{pw['wins']} / {pw['ties']} / {pw['losses']}",
+                  pct(pw["ci"]["low"]), pct(pw["position_consistency"]), "`smollm2`",
+                  "`pairwise`", pp(bench["delta"]), f"]({PLOT_NAME})", "org/base-model"):
+        assert shown in text, shown
+    assert "/home/me" not in text and str(tmp_path) not in text  # local paths stay local
+    # examples: prompts whose answers differ come first; fences survive backticks in answers
+    assert "tuned answer to p1" in text and "same answer to p0" not in text
+    assert "````text\nbase answer to p1 ```x```\n````" in text
+    assert (card.parent / PLOT_NAME).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_model_index_parses_back_with_model_card_load(run_dir, tmp_path):
+    card = tmp_path / "README.md"
+    write_card(run_dir, card)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    data = ModelCard.load(card).data
+    values = {r.metric_type: r.metric_value for r in data.eval_results}
+    assert values == {"win_rate": round(summary["pairwise"]["win_rate"], 4),
+                      "acc": summary["benchmarks"]["judge_mcq"]["tuned"]}
+    assert data.model_name == "tuned-model"
+    assert data.base_model == "org/base-model"
+
+
+def test_second_run_changes_no_byte(run_dir, tmp_path):
+    card = tmp_path / "README.md"
+    write_card(run_dir, card)
+    first = card.read_bytes(), (tmp_path / PLOT_NAME).read_bytes()
+    write_card(run_dir, card)
+    assert (card.read_bytes(), (tmp_path / PLOT_NAME).read_bytes()) == first
+
+
+USER_CARD = (
+    "---\nlicense: apache-2.0\ntags:\n- my-tag\nmodel-index:\n- name: my-model\n  results:\n"
+    "  - task:\n      type: text-generation\n    dataset:\n      name: Other Bench\n"
+    "      type: other/bench\n    metrics:\n    - type: accuracy\n      value: 0.42\n---\n"
+    "# My model\r\n\r\nIntro with <!-- a comment of mine --> kept.  \r\n\r\n## Evaluation\n"
+    "Text of mine inside the section.\n" + START + "\nstale numbers\n" + END +
+    "\nMore of my text right after.\n\n## Limitations\nTrailing spaces   \nno final newline"
+)
+
+
+def test_update_keeps_every_byte_outside_the_markers(run_dir, tmp_path):
+    card = tmp_path / "README.md"
+    card.write_bytes(USER_CARD.encode())
+    write_card(run_dir, card)
+    old, new = body_of(USER_CARD), body_of(card.read_bytes().decode())
+    assert new.startswith(old[: old.index(START)])
+    assert new.endswith(old[old.index(END) :])
+    assert "stale numbers" not in new
+    data = ModelCard.load(card).data
+    assert data.license == "apache-2.0" and data.tags == ["my-tag"]
+    assert data.model_name == "my-model"
+    kept = [r for r in data.eval_results if r.dataset_type == "other/bench"]
+    assert [r.metric_value for r in kept] == [0.42]
+    again = card.read_bytes()
+    write_card(run_dir, card)
+    assert card.read_bytes() == again
+
+
+def test_section_is_appended_to_a_card_without_markers(run_dir, tmp_path):
+    card = tmp_path / "README.md"
+    card.write_text("# Title\nWords without a final newline")
+    write_card(run_dir, card)
+    body = body_of(card.read_text())
+    assert body.startswith("# Title\nWords without a final newline\n\n" + START)
+    assert body.endswith(END + "\n")
+
+
+MALFORMED = {
+    "unclosed front matter": "---\nlicense: mit\n# Title\n",
+    "invalid yaml": "---\nlicense: [mit\n---\n# Title\n",
+    "front matter is a list": "---\n- a\n- b\n---\n# Title\n",
+    "model-index unreadable": "---\nmodel-index: 5\n---\n# Title\n",
+    "two start markers": f"# T\n{START}\n{START}\nx\n{END}\n",
+    "end before start": f"# T\n{END}\nx\n{START}\n",
+}
+
+
+@pytest.mark.parametrize("text", MALFORMED.values(), ids=MALFORMED.keys())
+def test_malformed_card_is_an_input_error_and_stays_untouched(run_dir, tmp_path, text):
+    card = tmp_path / "README.md"
+    card.write_bytes(text.encode())
+    with pytest.raises(InputError):
+        write_card(run_dir, card)
+    assert card.read_bytes() == text.encode()
+    assert not (tmp_path / PLOT_NAME).exists()
+
+
+def test_malformed_card_exits_2_with_one_line(run_dir, tmp_path):
+    card = tmp_path / "README.md"
+    card.write_text(MALFORMED["invalid yaml"])
+    judge = Path(sys.executable).parent / "judge"
+    proc = subprocess.run([str(judge), "card", str(run_dir), "--card", str(card)],
+                          capture_output=True, text=True, env=os.environ | {"COLUMNS": "300"})
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("judge: error:") and "YAML" in lines[0]
+    assert card.read_text() == MALFORMED["invalid yaml"]
+
+
+def test_own_template_replaces_the_section(run_dir, tmp_path):
+    template = tmp_path / "mine.md.j2"
+    template.write_text("win={{ pairwise.win_rate | pct }} tasks={{ benchmarks | length }}\n")
+    card = tmp_path / "README.md"
+    result = CliRunner().invoke(cli, ["card", str(run_dir), "--card", str(card),
+                                      "--template", str(template)])
+    assert result.exit_code == 0, result.output
+    win = json.loads((run_dir / "summary.json").read_text())["pairwise"]["win_rate"]
+    assert f"{START}\nwin={pct(win)} tasks=1\n{END}" in card.read_text()
+
+
+@pytest.mark.parametrize("source", ["{{ no_such_name }}", f"{START} inside", "{% if %}"])
+def test_broken_template_is_an_input_error(run_dir, tmp_path, source):
+    template = tmp_path / "bad.md.j2"
+    template.write_text(source)
+    with pytest.raises(InputError):
+        render_card(run_dir, tmp_path / "README.md", str(template))
+
+
+def test_a_folder_that_is_no_run_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="summary.json"):
+        write_card(tmp_path, tmp_path / "README.md")
+    assert not (tmp_path / "README.md").exists()
