@@ -54,7 +54,7 @@ def write_shipped_tasks(folder: Path) -> dict[str, str]:
     return hashes
 
 
-def task_manager(paths: Sequence[Path], names: Sequence[str], with_defaults: bool):
+def task_manager(paths: Sequence[Path], with_defaults: bool):
     """lm-eval's task index over our folders, plus its ~12,000 built-in tasks only when asked
     (indexing those takes ~16 s on this machine)."""
     from lm_eval.tasks import TaskManager
@@ -161,6 +161,49 @@ def read_cache(path: Path, model: ModelInfo) -> dict[str, Any]:
     return dict(data.get("tasks", {}))
 
 
+def clean_inputs(
+    tasks: Sequence[str], include_path: Path | Sequence[Path] | None
+) -> tuple[list[str], list[Path]]:
+    names = list(dict.fromkeys(t.strip() for t in tasks if t.strip()))
+    if not names:
+        raise InputError("no benchmark task given (e.g. --tasks judge_mcq)")
+    extra = [include_path] if isinstance(include_path, Path | str) else list(include_path or [])
+    for folder in extra:
+        if not Path(folder).is_dir():
+            raise InputError(f"--include-path {folder} is not a folder")
+    return names, [Path(f) for f in extra]
+
+
+def check_tasks(tasks: Sequence[str], include_path: Path | Sequence[Path] | None = None) -> None:
+    """Fail now, before hours of generation, if a task is unknown or its data is unreachable.
+
+    Local tasks cost a fraction of a second; a hub task costs lm-eval's full index (~16 s) and its
+    dataset download, which `run_bench` would need anyway (datasets caches it).
+    """
+    names, extra = clean_inputs(tasks, include_path)
+    with tempfile.TemporaryDirectory(prefix="judge-tasks-") as tmp:
+        write_shipped_tasks(Path(tmp))
+        folders = [Path(tmp), *extra]
+        manager = task_manager(folders, with_defaults=False)
+        if any(n not in manager.task_index for n in names):
+            manager = task_manager(folders, with_defaults=True)
+        load_tasks(manager, names)
+
+
+def bench_pair(
+    base: ModelInfo,
+    tuned: ModelInfo,
+    tasks: Sequence[str],
+    out_dir: Path,
+    limit: int | None = None,
+    num_fewshot: int | None = None,
+    include_path: Path | Sequence[Path] | None = None,
+) -> dict[str, Any]:
+    """summary.json's "benchmarks": both models benchmarked (one after the other), then compared."""
+    first = run_bench(base, tasks, out_dir, limit, num_fewshot, include_path)
+    return compare_bench(first, run_bench(tuned, tasks, out_dir, limit, num_fewshot, include_path))
+
+
 def run_bench(
     model: ModelInfo,
     tasks: Sequence[str],
@@ -178,19 +221,13 @@ def run_bench(
     Pass `lm` (an lm-eval LM, e.g. HFLM(pretrained=loaded_model, tokenizer=tok)) to reuse a loaded
     model; otherwise one is loaded from model.path, and only when some task is not cached.
     """
-    names = list(dict.fromkeys(t.strip() for t in tasks if t.strip()))
-    if not names:
-        raise InputError("no benchmark task given (e.g. --tasks judge_mcq)")
-    extra = [include_path] if isinstance(include_path, Path | str) else list(include_path or [])
-    for folder in extra:
-        if not Path(folder).is_dir():
-            raise InputError(f"--include-path {folder} is not a folder")
+    names, extra = clean_inputs(tasks, include_path)
     path = out_dir / "bench" / f"{model_slug(model)}.json"
     entries = read_cache(path, model)
     with tempfile.TemporaryDirectory(prefix="judge-tasks-") as tmp:
         shipped = write_shipped_tasks(Path(tmp))
-        folders = [Path(tmp), *map(Path, extra)]
-        manager = task_manager(folders, names, with_defaults=False)
+        folders = [Path(tmp), *extra]
+        manager = task_manager(folders, with_defaults=False)
         local = set(manager.task_index)
         sources = task_sources(manager, names, shipped)
         settings = {n: {"limit": limit, "num_fewshot": num_fewshot, "source": sources[n]}
@@ -198,7 +235,7 @@ def run_bench(
         todo = [n for n in names if entries.get(n, {}).get("settings") != settings[n]]
         if todo:
             if any(n not in local for n in todo):
-                manager = task_manager(folders, names, with_defaults=True)
+                manager = task_manager(folders, with_defaults=True)
             objects = load_tasks(manager, todo)
             entries.update(evaluate(objects, todo, manager, settings, lm or load_lm(
                 model, batch_size, threads), limit, num_fewshot))

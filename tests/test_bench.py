@@ -16,6 +16,7 @@ from lm_eval.api.model import LM
 
 from judge.bench import (
     SHIPPED,
+    check_tasks,
     compare_bench,
     mcnemar_exact,
     pick_metric,
@@ -161,3 +162,22 @@ def test_bad_inputs_fail_before_any_model(tmp_path, fake_model):
 def test_stderr_of_delta_is_none_when_a_side_has_none():
     row = compare_bench(result(0.5, None), result(0.6, 0.1))["t"]
     assert row["stderr"] is None and math.isclose(row["delta"], 0.1)
+
+
+def test_check_tasks_accepts_the_shipped_task_and_rejects_bad_input(tmp_path):
+    check_tasks(["judge_mcq"])  # local: no hub, no model
+    with pytest.raises(InputError, match="include-path"):
+        check_tasks(["judge_mcq"], tmp_path / "missing")
+
+
+def test_own_task_folder_is_found_by_name(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    data = tmp_path / "rows.jsonl"
+    data.write_text('{"q": "One plus one?", "choices": ["2", "3"], "answer": 0}\n')
+    (folder / "my_task.yaml").write_text(
+        f"task: my_task\ndataset_path: json\ndataset_kwargs:\n  data_files:\n    test: {data}\n"
+        "test_split: test\noutput_type: multiple_choice\ndoc_to_text: '{{q}}'\n"
+        "doc_to_choice: '{{choices}}'\ndoc_to_target: '{{answer}}'\n"
+    )
+    check_tasks(["my_task", "judge_mcq"], folder)
