@@ -1,0 +1,172 @@
+"""`judge stats` as a user meets it: same numbers as compare, three formats, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import ScriptedEngine
+
+from judge.bradley_terry import bradley_terry
+from judge.cli import cli
+from judge.compare import CompareConfig, run_compare
+from judge.engines import EngineOptions
+from judge.ratings import summarize_ratings
+
+JUDGE = str(Path(sys.executable).parent / "judge")
+PROMPTS = [f"Question number {i}?" for i in range(6)]
+
+
+def folder(tmp: Path, name: str) -> str:
+    path = tmp / name
+    path.mkdir()
+    (path / "config.json").write_text(json.dumps({"model_type": "llama", "name": name}))
+    (path / "tokenizer.json").write_text("{}")
+    return str(path)
+
+
+def scripted_loader(model, options):
+    """Base and tuned answer with texts of varied length; the judge follows a fixed script."""
+    role = Path(model.path).name
+    answers = {p: f"base answer {i}" + "." * (3 * i) for i, p in enumerate(PROMPTS)}
+    if role == "tuned":
+        answers = {p: f"tuned reply {i}" + "!" * (7 * i % 11) for i, p in enumerate(PROMPTS)}
+    replies = {
+        "Answer A:\nbase answer 0": "A.", "Answer A:\ntuned reply 0": "A.",  # position bias: tie
+        "Answer A:\nbase answer 1": "B", "Answer A:\ntuned reply 1": "A",  # tuned both times
+        "base answer 2": "Hmm.", "base answer 3": "Hmm.",  # no text verdict
+        "base answer 4": "tie",
+        "Answer A:\nbase answer 5": "A", "Answer A:\ntuned reply 5": "B",  # base both times
+    }
+    probs = {"base answer 2": {"A": 0.2, "B": 0.7, "tie": 0.1}}  # q3 gets none: invalid
+    if role != "judge":
+        replies, probs = {}, {}
+    return ScriptedEngine(model, replies=replies, probs=probs, answers=answers)
+
+
+@pytest.fixture
+def compare_run(tmp_path):
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text("".join(json.dumps({"prompt_id": f"q{i}", "prompt": p}) + "\n"
+                               for i, p in enumerate(PROMPTS)))
+
+    def run(**options) -> tuple[dict, Path]:
+        out = tmp_path / "run"
+        config = CompareConfig(
+            base=folder(tmp_path, "base"), tuned=folder(tmp_path, "tuned"),
+            judge=folder(tmp_path, "judge"), prompts=str(prompts), out=str(out),
+            cache_dir=str(tmp_path / "cache"), engine=EngineOptions(kind="hf"), **options)
+        run_compare(config, lambda name, total: lambda done, tokens: None, scripted_loader)
+        (judgments,) = (out / "judgments").glob("*.jsonl")
+        return json.loads((out / "summary.json").read_text()), judgments
+
+    return run
+
+
+@pytest.mark.parametrize("options, flags", [
+    ({}, []),
+    ({"confidence": 0.9, "bootstrap": 300, "seed": 7},
+     ["--confidence", "0.9", "--bootstrap", "300", "--seed", "7"]),
+])
+def test_stats_reproduces_compare_summary(compare_run, options, flags):
+    summary, judgments = compare_run(**options)
+    result = CliRunner().invoke(cli, ["stats", str(judgments), "--json", *flags])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == summary["pairwise"]
+    pw = summary["pairwise"]
+    # the script: q0 tie (position bias), q1 tuned, q2 tie by log-probs, q3 invalid, q4 tie,
+    # q5 base; so 5 items, 2 invalid lines, and the log-prob lines of q2 give p_tuned .75 and .25
+    assert (pw["n"], pw["n_invalid"], pw["wins"], pw["ties"], pw["losses"]) == (5, 2, 1, 3, 1)
+    assert pw["win_rate"] == pytest.approx(0.5)
+    assert pw["lc_win_rate"] is not None and pw["lc_model"]["length_sd"] > 0
+    assert pw["position_consistency"] == pytest.approx(3 / 5)  # q1, q4, q5 agree; q0, q2 flip
+
+
+def test_stats_shows_a_table_for_each_format(tmp_path):
+    pairwise = tmp_path / "pairwise.jsonl"
+    pairwise.write_text("".join(json.dumps({"prompt_id": str(i), "preference": p}) + "\n"
+                                for i, p in enumerate([2, 1.5, 1.9, 1])))
+    battles = tmp_path / "battles.jsonl"
+    rows = [{"prompt_id": f"b{i}", "model_a": a, "model_b": b, "winner": w} for i, (a, b, w) in
+            enumerate([("x", "y", "model_b"), ("x", "y", "model_a"), ("y", "z", "model_b"),
+                       ("x", "z", "tie"), ("x", "y", "model_b")])]
+    battles.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    ratings = tmp_path / "ratings.jsonl"
+    rated = [{"prompt_id": str(i), "rating_base": b, "rating_tuned": t}
+             for i, (b, t) in enumerate([(3, 5), (4, 4), (2, 6)])]
+    ratings.write_text("".join(json.dumps(r) + "\n" for r in rated))
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["stats", str(pairwise)])
+    assert shown.exit_code == 0 and "length-controlled win rate" in shown.output
+    assert "2 / 1 / 1" in shown.output  # scores 1, .5, .9, 0: wins / ties / losses
+    shown = runner.invoke(cli, ["stats", str(battles), "--baseline", "x", "--bootstrap", "200"])
+    assert shown.exit_code == 0 and "baseline x" in shown.output and "z" in shown.output
+    as_json = runner.invoke(cli, ["stats", str(battles), "--baseline", "x", "--bootstrap", "200",
+                                  "--json"])
+    assert json.loads(as_json.output) == bradley_terry(rows, "x", resamples=200)
+    shown = runner.invoke(cli, ["stats", str(ratings)])
+    assert shown.exit_code == 0 and "Wilcoxon" in shown.output and "+2.000" in shown.output
+    as_json = runner.invoke(cli, ["stats", str(ratings), "--json"])
+    assert json.loads(as_json.output) == summarize_ratings(rated)
+
+
+def test_a_torn_last_line_is_dropped_not_fatal(tmp_path):
+    path = tmp_path / "j.jsonl"
+    text = '{"prompt_id": "a", "winner": "tuned"}\n{"prompt_id": "b", "winner": "base"}\n{"prom'
+    path.write_text(text)
+    done = subprocess.run([JUDGE, "stats", str(path), "--json"], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["n"] == 2 and "torn" in done.stderr
+    assert path.read_text() == text
+
+
+def bad_files(tmp: Path) -> dict[str, tuple[str, list[str], str]]:
+    """name -> (file content, extra flags, a word the error line must contain)."""
+    ok = '{"prompt_id": "a", "score": 1.0}\n'
+    return {
+        "empty": ("", [], "no lines"),
+        "blank lines only": ("\n\n", [], "no lines"),
+        "no valid line": ('{"prompt_id": "a", "winner": "invalid"}\n', [], "no valid"),
+        "score above 1": ('{"prompt_id": "a", "score": 1.5}\n', [], "outside"),
+        "preference below 1": ('{"prompt_id": "a", "preference": 0.5}\n', [], "outside"),
+        "unknown winner": ('{"prompt_id": "a", "winner": "tunned"}\n', [], "unknown winner"),
+        "text score": ('{"prompt_id": "a", "score": "high"}\n', [], "not a number"),
+        "models and pairwise": (ok + '{"prompt_id": "b", "model_a": "x", "model_b": "y", '
+                                '"score": 1}\n', [], "mixed formats"),
+        "score and winner lines": (ok + '{"prompt_id": "b", "winner": "tuned"}\n', [],
+                                   "mixed formats"),
+        "score against winner": ('{"prompt_id": "a", "score": 0.9, "winner": "base"}\n', [],
+                                 "disagrees"),
+        "ratings and verdict": ('{"prompt_id": "a", "rating_base": 1, "rating_tuned": 2, '
+                                '"score": 1}\n', [], "both"),
+        "no prompt id": ('{"score": 1.0}\n', [], "prompt_id"),
+        "twice one order": ('{"prompt_id": "a", "order": "base_first", "winner": "tie"}\n' * 2,
+                            [], "twice"),
+        "some lengths": (ok.replace("}", ', "len_base": 3, "len_tuned": 4}') +
+                         '{"prompt_id": "b", "score": 0.0}\n', [], "len_base"),
+        "broken middle line": (ok + "{oops\n" + ok.replace('"a"', '"b"'), [], "not a JSON"),
+        "baseline on pairwise": (ok, ["--baseline", "x"], "model_a"),
+        "unknown baseline": ('{"prompt_id": "a", "model_a": "x", "model_b": "y", "score": 1}\n',
+                             ["--baseline", "w"], "--baseline w"),
+        "bad option": (ok, ["--bootstrap", "5"], "bootstrap"),
+    }
+
+
+def test_bad_inputs_exit_2_with_one_line_and_change_nothing(tmp_path):
+    for name, (content, flags, word) in bad_files(tmp_path).items():
+        path = tmp_path / f"{name.replace(' ', '-')}.jsonl"
+        path.write_text(content)
+        done = subprocess.run([JUDGE, "stats", str(path), *flags], capture_output=True,
+                              text=True, cwd=tmp_path)
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 2, (name, done.stderr)
+        assert len(lines) == 1 and lines[0].startswith("judge: error:"), (name, done.stderr)
+        assert word in lines[0], (name, lines[0])
+        assert path.read_text() == content, name
+    missing = subprocess.run([JUDGE, "stats", str(tmp_path / "nope.jsonl")], capture_output=True,
+                             text=True)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
