@@ -1,0 +1,93 @@
+"""`judge train orpo` with bad input: exit code 2, one line on stderr naming the problem, no file
+touched. Run as the installed `judge` script, since exit codes and the one-line message come from
+`judge.cli.main` (`python -m train` shares it). None of these loads a model: every check happens
+before training starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from judge.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+JUDGE = Path(sys.executable).parent / "judge"
+RECIPE = ROOT / "recipes" / "smollm2-cpu.yaml"
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    return subprocess.run([str(JUDGE), "train", "orpo", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("judge: error: ")
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def test_unknown_setting_names_it(tmp_path):
+    line = one_error_line(run(["--recipe", str(RECIPE), "--max-stepz", "3"], tmp_path))
+    assert "'max_stepz'" in line and "max_steps" in line
+
+
+def test_bad_recipe_key(tmp_path):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("model: smollm2\nlearning_rat: 1e-5\n")
+    line = one_error_line(run(["--recipe", str(recipe)], tmp_path))
+    assert "unknown setting 'learning_rat'" in line and "learning_rate" in line
+
+
+def test_dataset_missing_a_column(tmp_path):
+    data = jsonl(tmp_path / "prefs.jsonl", [{"prompt": "q", "chosen": "a", "answer": "b"}])
+    line = one_error_line(run(["--dataset", str(data), "--output-dir", "out"], tmp_path))
+    assert "no column 'rejected'" in line and "prefs.jsonl" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_empty_dataset(tmp_path):
+    (tmp_path / "empty.jsonl").write_text("")
+    line = one_error_line(run(["--dataset", "empty.jsonl", "--output-dir", "out"], tmp_path))
+    assert "empty.jsonl is empty" in line
+
+
+def test_used_output_folder_is_left_alone(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "model.safetensors").write_bytes(b"earlier weights")
+    line = one_error_line(run(["--recipe", str(RECIPE), "--output-dir", str(out)], tmp_path))
+    assert "not empty: pass --resume" in line
+    assert [p.name for p in out.iterdir()] == ["model.safetensors"]
+    assert (out / "model.safetensors").read_bytes() == b"earlier weights"
+
+
+def test_python_dash_m_train_is_the_same_command(tmp_path):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    bad = subprocess.run([sys.executable, "-m", "train", "orpo", "--max-stepz", "1"], cwd=ROOT,
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert one_error_line(bad).endswith("did you mean 'max_steps'?)")
+
+
+def test_list_fields_shows_every_orpoconfig_field():
+    from train.fields import config_fields
+
+    result = CliRunner().invoke(cli, ["train", "orpo", "--list-fields"])
+    assert result.exit_code == 0, result.output
+    shown = [line.split()[0] for line in result.output.splitlines() if line.startswith("--")]
+    assert shown == [f"--{name.replace('_', '-')}" for name in config_fields()]
+    assert "--beta" in shown and "--max-length" in shown

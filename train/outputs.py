@@ -1,0 +1,139 @@
+"""What a training run leaves: metrics per logging step, the model folder, the training record.
+
+Only the main process writes: under `accelerate launch` every rank runs this code, and the callback
+and record writers check the rank so N processes do not append N copies of each line.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from transformers import TrainerCallback
+
+from judge.ledger import write_atomic
+from judge.records import ModelInfo, Record
+from train.data import DataSummary
+from train.recipe import LoraSpec
+
+METRICS_FILE = "metrics.jsonl"
+RECORD_FILE = "training.json"
+PACKAGES = ("judge", "trl", "transformers", "torch", "peft", "accelerate", "datasets")
+
+
+class TrainingRecord(Record):
+    """training.json: enough to say what was trained on what, with which code, and how it went."""
+
+    schema_: Literal["judge.training/1"] = Field(default="judge.training/1", alias="schema")
+    model: ModelInfo
+    output: str
+    recipe: dict[str, Any]
+    orpo_config: dict[str, Any]
+    versions: dict[str, str]
+    data: DataSummary
+    device: str
+    lora: LoraSpec | None
+    merged: bool
+    resumed_from: str | None
+    global_step: int
+    steps_run: int
+    seconds: float
+    seconds_per_step: float | None
+    peak_rss_mb: float
+    peak_gpu_mb: float | None
+    metrics: dict[str, float]
+    eval_metrics: dict[str, float]
+
+
+class StepLog(TrainerCallback):
+    """Appends each log event (loss, nll, log-odds, rewards...) to metrics.jsonl; times steps."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.durations: list[float] = []
+        self._began = 0.0
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        self._began = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.durations.append(time.perf_counter() - self._began)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs:
+            return
+        line = {"step": state.global_step, "epoch": state.epoch, **logs}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(line) + "\n")
+            fh.flush()
+
+    def seconds_per_step(self) -> float | None:
+        # The first step pays for lazy initialisation (allocator, optimizer state); leave it out.
+        steady = self.durations[1:] or self.durations
+        return statistics.median(steady) if steady else None
+
+
+def versions() -> dict[str, str]:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def numbers(values: dict[str, Any]) -> dict[str, float]:
+    return {k: float(v) for k, v in values.items() if isinstance(v, int | float)}
+
+
+def last_train_log(log_history: list[dict]) -> dict[str, float]:
+    """The most recent per-step training log (the one carrying `loss`)."""
+    return next((numbers(e) for e in reversed(log_history) if "loss" in e), {})
+
+
+def jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(data, default=str))
+
+
+def save_model(trainer, lora: LoraSpec | None, merge: bool, out: Path, info: ModelInfo) -> None:
+    """Full weights, or the LoRA adapter (plus merged weights with `merge`), into `out`.
+
+    save_model runs on every rank (ZeRO-3 must gather shards); merging happens on rank 0 from the
+    saved adapter, so it works the same whether or not the weights were sharded.
+    """
+    if lora is None:
+        trainer.save_model(str(out))
+        return
+    adapter = out / "adapter" if merge else out
+    trainer.save_model(str(adapter))
+    if merge and trainer.is_world_process_zero():
+        merge_adapter(info, adapter, out, trainer.processing_class)
+    trainer.accelerator.wait_for_everyone()
+
+
+def merge_adapter(info: ModelInfo, adapter: Path, out: Path, tokenizer) -> None:
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(info.path, dtype=torch.float32)
+    merged = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
+    merged.save_pretrained(str(out))
+    tokenizer.save_pretrained(str(out))
+
+
+def write_record(record: TrainingRecord, out: Path) -> None:
+    text = json.dumps(record.model_dump(by_alias=True), indent=2, default=str)
+    write_atomic(out / RECORD_FILE, text + "\n")

@@ -1,0 +1,121 @@
+"""Recipes: one flat YAML file with the model, the data mix and any ORPOConfig field.
+
+    model: smollm2                  # judge model reference: alias, folder, .gguf or hub id
+    datasets: {builtin: 1.0}        # name or path -> fraction of its rows to use
+    dataset_splits: [train]         # hub splits to read (a local file is one split)
+    eval_fraction: 0.1              # held out from the mix for evaluation
+    lora: 16,32,0.05                # or {r: 16, alpha: 32, dropout: 0.05, target_modules: [...]}
+    max_steps: 30                   # ... and any other ORPOConfig / TrainingArguments field
+
+Keys may be spelled with dashes or underscores. Command-line settings override the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError, field_validator
+
+from judge.errors import InputError
+from judge.records import Record
+from train.fields import coerce, config_fields, unknown
+
+
+class LoraSpec(Record):
+    r: int = Field(gt=0)
+    alpha: float = Field(gt=0)
+    dropout: float = Field(ge=0, lt=1)
+    target_modules: str | list[str] = "all-linear"
+
+    @classmethod
+    def parse(cls, text: str) -> LoraSpec:
+        parts = [p.strip() for p in text.split(",")]
+        if len(parts) != 3:
+            raise InputError(f"--lora expects R,ALPHA,DROPOUT (e.g. 16,32,0.05), got '{text}'")
+        try:
+            return cls(r=int(parts[0]), alpha=float(parts[1]), dropout=float(parts[2]))
+        except (ValueError, ValidationError):
+            raise InputError(
+                f"--lora expects R,ALPHA,DROPOUT (e.g. 16,32,0.05), got '{text}'"
+            ) from None
+
+
+class Recipe(Record):
+    """Everything one training run needs; `training` holds typed ORPOConfig values."""
+
+    model: str = "smollm2"
+    datasets: dict[str, float] = Field(default_factory=lambda: {"builtin": 1.0}, min_length=1)
+    dataset_splits: list[str] = Field(default_factory=lambda: ["train"], min_length=1)
+    eval_fraction: float = Field(default=0.0, ge=0, lt=1)
+    lora: LoraSpec | None = None
+    merge_lora: bool = False
+    dtype: str = "auto"
+    threads: int = Field(default=1, ge=1)
+    training: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("lora", mode="before")
+    @classmethod
+    def _lora_text(cls, value: Any) -> Any:
+        return LoraSpec.parse(value) if isinstance(value, str) else value
+
+    @field_validator("datasets")
+    @classmethod
+    def _fractions(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, fraction in value.items():
+            if not 0 < fraction <= 1:
+                raise ValueError(f"fraction for '{name}' must be in (0, 1], got {fraction}")
+        return value
+
+    @field_validator("dtype")
+    @classmethod
+    def _dtype(cls, value: str) -> str:
+        if value not in ("auto", "float32", "bfloat16", "float16"):
+            raise ValueError("must be auto, float32, bfloat16 or float16")
+        return value
+
+
+OWN_KEYS = set(Recipe.model_fields) - {"training"}
+
+
+def read_recipe_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise InputError(f"recipe {path} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise InputError(f"recipe {path} is not valid YAML{where}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        raise InputError(f"recipe {path} must be a mapping of settings, not a {kind}")
+    return {str(key).replace("-", "_"): value for key, value in data.items()}
+
+
+def build_recipe(
+    file_values: dict[str, Any], options: dict[str, Any], overrides: dict[str, Any], origin: str
+) -> Recipe:
+    """Merge file values, explicit CLI options and typed ORPOConfig overrides (later wins)."""
+    fields = config_fields()
+    own: dict[str, Any] = {}
+    training: dict[str, Any] = {}
+    for key, value in file_values.items():
+        if key in OWN_KEYS:
+            own[key] = value
+        elif key in fields:
+            training[key] = coerce(key, fields[key], value, None, f"recipe key '{key}'")
+        else:
+            raise unknown(key, OWN_KEYS | set(fields), f"recipe {origin}")
+    own.update({key: value for key, value in options.items() if value is not None})
+    training.update(overrides)
+    try:
+        return Recipe(**own, training=training)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "recipe"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise InputError(f"recipe {origin}: {where}: {message}") from None
