@@ -18,7 +18,7 @@ from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from judge.engines import EngineOptions
-from judge.errors import InputError
+from judge.errors import InputError, ServiceError
 
 err_console = Console(stderr=True)
 
@@ -47,9 +47,21 @@ def cli() -> None:
 
 def engine_options(f):
     options = [
-        click.option("--engine", type=click.Choice(["auto", "vllm", "hf"]), default="auto",
-                     show_default=True, help="Model runtime: vLLM in-process, transformers, or "
-                     "auto (vLLM when installed, else transformers)."),
+        click.option("--engine", type=click.Choice(["auto", "vllm", "hf", "openai"]),
+                     default="auto", show_default=True, help="Model runtime: vLLM in-process, "
+                     "transformers, an OpenAI-compatible server, or auto (vLLM when installed, "
+                     "else transformers)."),
+        click.option("--base-url", "base_urls", multiple=True, help="openai engine: server URL "
+                     "ending in /v1; repeat it for several servers (requests are spread over all "
+                     "that serve a model)."),
+        click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
+                     help="openai engine: environment variable holding the API key (if any)."),
+        click.option("--concurrency", type=click.IntRange(1), default=8, show_default=True,
+                     help="openai engine: requests in flight at once."),
+        click.option("--request-timeout", type=click.FloatRange(0.1), default=120.0,
+                     show_default=True, help="openai engine: seconds per request."),
+        click.option("--max-retries", type=click.IntRange(0), default=4, show_default=True,
+                     help="openai engine: retries on 429/5xx/timeouts, with exponential backoff."),
         click.option("--dtype", default="auto", show_default=True,
                      help="Weights dtype; auto = float32 on CPU, the model's own on GPU."),
         click.option("--threads", type=click.IntRange(1), default=1, show_default=True,
@@ -122,7 +134,7 @@ def compare(base, tuned, judge_ref, prompts, prompt_column, limit, template, ver
         limit=limit, template=template, verdict=verdict, max_new_tokens=max_new_tokens,
         judge_max_new_tokens=judge_max_new_tokens, temperature=temperature, seed=seed,
         confidence=confidence, bootstrap=bootstrap, out=out, cache_dir=cache_dir,
-        engine=EngineOptions(kind=engine.pop("engine"), seed=seed, **engine),
+        engine=engine_config(engine, seed),
     )
     with Progress(
         TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
@@ -134,6 +146,13 @@ def compare(base, tuned, judge_ref, prompts, prompt_column, limit, template, ver
     else:
         Console().print(summary_table(summary))
         click.echo(f"results: {out}/ (summary.json, report.md, winrate.png)")
+
+
+def engine_config(engine: dict, seed: int) -> EngineOptions:
+    """EngineOptions from the shared engine flags; the API key is read here, and only here."""
+    key_env = engine.pop("api_key_env")
+    api_key = os.environ.get(key_env) if key_env else None
+    return EngineOptions(kind=engine.pop("engine"), seed=seed, api_key=api_key, **engine)
 
 
 def progress_callback(bars: Progress):
@@ -161,15 +180,28 @@ def slug(ref: str) -> str:
 
 # Commands that live in their own modules register here (one line each).
 # -- command registrations --
+from judge.cli_stats import agreement, stats  # noqa: E402, I001
+cli.add_command(stats)
+cli.add_command(agreement)
+from judge.cli_bench import bench, card  # noqa: E402, I001
+cli.add_command(bench)
+cli.add_command(card)
+from train.cli import train  # noqa: E402, I001
+cli.add_command(train)
+from judge.cli_templates import templates  # noqa: E402, I001
+cli.add_command(templates)
 
 
 def main() -> None:
-    """Entry point: input errors print one line and exit 2; no tracebacks for the user's mistakes."""
+    """Entry point: input errors print one line and exit 2, never a traceback."""
     try:
         cli.main(standalone_mode=False)
     except InputError as err:
         err_console.print(f"judge: error: {err}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
+    except ServiceError as err:
+        err_console.print(f"judge: error: {err}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
     except click.exceptions.Abort:
         err_console.print("judge: aborted")
         sys.exit(130)

@@ -63,6 +63,15 @@ def check_writable(out: Path) -> None:
         raise InputError(f"--out {out} is not writable (no write permission on {existing})")
 
 
+def resolve_role(ref: str, cache: Path, engine: EngineOptions) -> ModelInfo:
+    """Local references for in-process engines; served model names for the openai engine."""
+    if engine.kind == "openai":
+        from judge.engines.openai_engine import resolve_served
+
+        return resolve_served(ref, engine)
+    return resolve_model(ref, cache, engine.dtype)
+
+
 def versions() -> dict[str, str]:
     found = {"python": platform.python_version(), "judge": __version__}
     for name in PACKAGES:
@@ -86,7 +95,7 @@ def run_compare(
     check_writable(out)
     cache = Path(config.cache_dir)
     models: dict[str, ModelInfo] = {
-        role: resolve_model(ref, cache, config.engine.dtype)
+        role: resolve_role(ref, cache, config.engine)
         for role, ref in (("base", config.base), ("tuned", config.tuned), ("judge", config.judge))
     }
     pool = EnginePool(config.engine, loader)

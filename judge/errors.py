@@ -2,4 +2,8 @@
 
 
 class InputError(Exception):
-    """Bad input from the user: a reference, a file, an option. Raised before anything is written."""
+    """Bad input: a reference, a file, an option. Raised before anything is written."""
+
+
+class ServiceError(Exception):
+    """A model server failed after all retries. Nothing of the failed calls was cached."""

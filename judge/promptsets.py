@@ -15,7 +15,9 @@ from judge.errors import InputError
 from judge.records import PromptItem
 
 BUILTIN = Path(__file__).resolve().parent / "data" / "prompts.jsonl"
-HUB_SET = re.compile(r"^(?P<repo>[\w.-]+/[\w.-]+)(?::(?P<config>[\w.-]+))?(?:@(?P<split>[\w.-]+))?$")
+HUB_SET = re.compile(
+    r"^(?P<repo>[\w.-]+/[\w.-]+)(?::(?P<config>[\w.-]+))?(?:@(?P<split>[\w.-]+))?$"
+)
 SUFFIXES = {".jsonl", ".json", ".csv", ".parquet"}
 
 
@@ -49,7 +51,8 @@ def read_hub(spec: str) -> list[dict]:
         )
     except Exception as err:  # datasets raises many types; offline is the common one
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise InputError(f"prompt set '{spec}' could not be loaded from the hub: {reason}") from None
+        message = f"prompt set '{spec}' could not be loaded from the hub: {reason}"
+        raise InputError(message) from None
     return list(ds)
 
 
@@ -86,7 +89,9 @@ def to_items(rows: list[dict], column: str | None, origin: str) -> list[PromptIt
     return items
 
 
-def load_prompts(source: str, column: str | None = None, limit: int | None = None) -> list[PromptItem]:
+def load_prompts(
+    source: str, column: str | None = None, limit: int | None = None
+) -> list[PromptItem]:
     """Load, validate and cut a prompt set. `source` is 'builtin', a file path or a hub id."""
     if limit is not None and limit < 1:
         raise InputError(f"--limit must be a positive number of prompts, not {limit}")

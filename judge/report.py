@@ -83,7 +83,9 @@ def report_markdown(
     lines += ["", "## Examples", ""]
     for item in items[:3]:
         base, tuned = answers[item.prompt_id]
-        verdicts = ", ".join(f"{j.order}: {j.winner} ({j.source})" for j in by_prompt[item.prompt_id])
+        verdicts = ", ".join(
+            f"{j.order}: {j.winner} ({j.source})" for j in by_prompt[item.prompt_id]
+        )
         lines += [f"**Prompt {item.prompt_id}:** {item.prompt}", "",
                   f"- base: {one_line(base)}", f"- tuned: {one_line(tuned)}",
                   f"- verdicts: {verdicts}", ""]

