@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from judge.agreement import AgreementLine, IdLine, Label, agreement, parse_lines
+from judge.agreement import AgreementLine, IdLine, Label, Verdict, agreement, parse_lines
 from judge.compare import Progress, check_writable
 from judge.engines import EngineOptions, load_engine
 from judge.engines.pool import EnginePool, Loader
@@ -24,7 +24,7 @@ from judge.records import Judgment, PromptItem, Record, SamplingParams, Winner
 from judge.stages import VerdictMode, judge_stage
 from judge.templates import load_template
 
-AS_LABEL: dict[Winner, str] = {"base": "A", "tuned": "B", "tie": "tie", "invalid": "invalid"}
+AS_LABEL: dict[Winner, Verdict] = {"base": "A", "tuned": "B", "tie": "tie", "invalid": "invalid"}
 
 
 class LabeledPair(IdLine):

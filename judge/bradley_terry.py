@@ -75,14 +75,10 @@ def design(battles: Sequence[tuple[str, str]], names: Sequence[str]) -> np.ndarr
     return x
 
 
-def bradley_terry(
+def read_battles(
     rows: Sequence[Mapping[str, Any]],
-    baseline: str | None = None,
-    confidence: float = 0.95,
-    resamples: int = 2000,
-    seed: int = 0,
-) -> dict[str, Any]:
-    """Strengths, win rates against `baseline` and their prompt-bootstrap intervals."""
+) -> tuple[list[tuple[str, str]], list[float], list[str], int]:
+    """Valid lines as (model_a, model_b) pairs, model_b's scores, prompt ids; invalid count."""
     if not rows or detect_format(rows) != "models":
         raise InputError("Bradley–Terry needs lines with model_a and model_b")
     check_ids(rows)
@@ -100,6 +96,18 @@ def bradley_terry(
         prompts.append(str(row["prompt_id"]))
     if not battles:
         raise InputError("no valid judgment to aggregate (every line is invalid or missing)")
+    return battles, scores, prompts, invalid
+
+
+def bradley_terry(
+    rows: Sequence[Mapping[str, Any]],
+    baseline: str | None = None,
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Strengths, win rates against `baseline` and their prompt-bootstrap intervals."""
+    battles, scores, prompts, invalid = read_battles(rows)
     played = Counter(m for pair in battles for m in pair)
     names = sorted(played)
     if len(names) < 2:

@@ -13,18 +13,31 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from judge.cli import default_cache, engine_options, err_console, progress_callback, quiet_backends
-from judge.cli import slug as ref_slug
 from judge.errors import InputError
 from judge.report import headline, pct
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+F = TypeVar("F", bound=Callable[..., Any])
+err_console = Console(stderr=True)
+
+
+def engine_flags(f: F) -> F:
+    """compare's engine options (judge.cli is already loading when this module is imported)."""
+    from judge.cli import engine_options
+
+    return engine_options(f)
+
+
+def default_cache() -> str:
+    from judge.cli import default_cache as cache
+
+    return cache()
 
 
 def pairwise_table(result: dict[str, Any], title: str) -> Table:
@@ -156,7 +169,7 @@ def agreement_table(result: dict[str, Any], title: str) -> Table:
 @click.option("--cache-dir", default=default_cache, show_default="$JUDGE_CACHE_DIR or "
               "~/.cache/judge", help="Where converted GGUF models are kept.")
 @click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
-@engine_options
+@engine_flags
 def agreement(file: Path | None, judge_ref: str | None, pairs: Path | None, template: str,
               verdict: str, judge_max_new_tokens: int, out: str | None, cache_dir: str,
               as_json: bool, **engine: Any) -> None:
@@ -184,14 +197,15 @@ def run_judge(judge_ref, pairs, template, verdict, max_new_tokens, out, cache_di
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from judge.agreement_run import AgreementConfig, run_agreement
-    from judge.cli import engine_config  # the one place engine flags (and the API key) are read
+    from judge.cli import engine_config, progress_callback, quiet_backends
+    from judge.cli import slug as ref_slug
 
     quiet_backends()
     out = out or str(Path("results") / f"agreement-{ref_slug(judge_ref)}")
     config = AgreementConfig(
         judge=judge_ref, pairs=str(pairs), template=template, verdict=verdict,
         judge_max_new_tokens=max_new_tokens, out=out, cache_dir=cache_dir,
-        engine=engine_config(engine, seed=0),
+        engine=engine_config(engine, seed=0),  # where engine flags and the API key are read
     )
     with Progress(TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[rate]}"), console=err_console) as bars:

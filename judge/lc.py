@@ -43,7 +43,7 @@ def implausible(win_rate: float, lc: float) -> bool:
 
 
 def length_controlled(
-    scores: Sequence[float], len_base: Sequence[float], len_tuned: Sequence[float]
+    scores: Sequence[float] | np.ndarray, len_base: Sequence[float], len_tuned: Sequence[float]
 ) -> dict[str, Any]:
     """{lc_win_rate, identity, length, length_sd, warnings} for item scores and answer lengths.
 

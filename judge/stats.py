@@ -85,7 +85,10 @@ def wilson(successes: float, n: int, confidence: float = 0.95) -> tuple[float, f
 
 
 def bootstrap_interval(
-    scores: Sequence[float], confidence: float = 0.95, resamples: int = 2000, seed: int = 0
+    scores: Sequence[float] | np.ndarray,
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
 ) -> tuple[float, float]:
     """Seeded percentile bootstrap of the mean item score (items resampled as pairs)."""
     data = np.asarray(scores, dtype=float)
