@@ -113,11 +113,21 @@ def engine_options(f):
               help="Run folder (default results/BASE-vs-TUNED). Rerunning resumes from its cache.")
 @click.option("--cache-dir", default=default_cache, show_default="$JUDGE_CACHE_DIR or "
               "~/.cache/judge", help="Where converted GGUF models are kept.")
+@click.option("--bench", default="", help="lm-eval tasks to run on both models, comma-separated "
+              "(judge_mcq ships offline; hub tasks such as arc_easy need the hub).")
+@click.option("--bench-limit", type=click.IntRange(1), default=None,
+              help="Questions per benchmark task.")
+@click.option("--num-fewshot", type=click.IntRange(0), default=None, help="Benchmark shots.")
+@click.option("--include-path", multiple=True, help="Folder of your own lm-eval task YAMLs.")
+@click.option("--card", default=None, type=click.Path(dir_okay=False),
+              help="Model card (README.md) to create or update with this run's results.")
+@click.option("--card-template", default=None, help="Your own Jinja2 card-section template.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 @engine_options
 def compare(base, tuned, judge_ref, prompts, prompt_column, limit, template, verdict,
             max_new_tokens, judge_max_new_tokens, temperature, seed, confidence, bootstrap, out,
-            cache_dir, as_json, **engine) -> None:
+            cache_dir, bench, bench_limit, num_fewshot, include_path, card, card_template,
+            as_json, **engine) -> None:
     """Judge TUNED against BASE on a prompt set, in both answer orders.
 
     BASE and TUNED are model references: smollm2 (the bundled SmolLM2-135M-Instruct), a Hugging
@@ -134,7 +144,9 @@ def compare(base, tuned, judge_ref, prompts, prompt_column, limit, template, ver
         limit=limit, template=template, verdict=verdict, max_new_tokens=max_new_tokens,
         judge_max_new_tokens=judge_max_new_tokens, temperature=temperature, seed=seed,
         confidence=confidence, bootstrap=bootstrap, out=out, cache_dir=cache_dir,
-        engine=engine_config(engine, seed),
+        bench=[t.strip() for t in bench.split(",") if t.strip()], bench_limit=bench_limit,
+        num_fewshot=num_fewshot, include_path=list(include_path), card=card,
+        card_template=card_template, engine=engine_config(engine, seed),
     )
     with Progress(
         TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
@@ -146,6 +158,8 @@ def compare(base, tuned, judge_ref, prompts, prompt_column, limit, template, ver
     else:
         Console().print(summary_table(summary))
         click.echo(f"results: {out}/ (summary.json, report.md, winrate.png)")
+        if card:
+            click.echo(f"card: {card}")
 
 
 def engine_config(engine: dict, seed: int) -> EngineOptions:

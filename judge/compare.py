@@ -47,6 +47,12 @@ class CompareConfig(Record):
     confidence: float = 0.95
     bootstrap: int = 2000
     chunk: int = 16
+    bench: list[str] = []
+    bench_limit: int | None = None
+    num_fewshot: int | None = None
+    include_path: list[str] = []
+    card: str | None = None
+    card_template: str | None = None
     out: str
     cache_dir: str
     engine: EngineOptions = EngineOptions()
@@ -93,6 +99,7 @@ def run_compare(
         raise InputError(f"template {template.name} declares no labels for --verdict logprob")
     out = Path(config.out)
     check_writable(out)
+    check_extras(config)
     cache = Path(config.cache_dir)
     models: dict[str, ModelInfo] = {
         role: resolve_role(ref, cache, config.engine)
@@ -135,6 +142,16 @@ def run_compare(
         timing["judge"] = stage.as_dict()
     finally:
         pool.close()
+    benchmarks: dict[str, Any] = {}
+    if config.bench:
+        from judge.bench import bench_pair
+
+        start = time.perf_counter()
+        benchmarks = bench_pair(models["base"], models["tuned"], config.bench, out,
+                                config.bench_limit, config.num_fewshot,
+                                [Path(p) for p in config.include_path])
+        timing["bench"] = {"seconds": round(time.perf_counter() - start, 3), "tokens": 0,
+                           "tokens_per_second": None}
     timing["load_models"] = {"seconds": round(pool.load_seconds, 3), "tokens": 0,
                              "tokens_per_second": None}
     timing["total"] = {"seconds": round(time.perf_counter() - started, 3), "tokens": sum(
@@ -150,7 +167,7 @@ def run_compare(
         "template": template.name,
         "pairwise": pairwise,
         "verdict_sources": count_sources(judgments),
-        "benchmarks": {},
+        "benchmarks": benchmarks,
         "timing": timing,
     }
     run = {
@@ -165,7 +182,26 @@ def run_compare(
     }
     write_atomic(out / "run.json", json_text(run))
     write_outputs(out, summary, items, answers, judgments)
+    if config.card:
+        from judge.card import write_card
+
+        write_card(out, Path(config.card), config.card_template)
     return summary
+
+
+def check_extras(config: CompareConfig) -> None:
+    """Benchmarks and the card fail now, not after an hour of generation."""
+    if config.bench:
+        from judge.bench import check_tasks
+
+        check_tasks(config.bench, [Path(p) for p in config.include_path])
+    if config.card:
+        from judge.card import read_card, split_front_matter
+
+        card = Path(config.card)
+        text = read_card(card)
+        if text is not None:
+            split_front_matter(text, card)
 
 
 def soft_win_rate(rows: list[dict[str, Any]]) -> float | None:

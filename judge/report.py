@@ -36,12 +36,24 @@ def headline(pairwise: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def bench_rows(benchmarks: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = []
+    for task, b in benchmarks.items():
+        p = b.get("p_value")
+        rows.append((f"{task} ({b['metric']})",
+                     f"{b['base']:.3f} → {b['tuned']:.3f}, delta {b['delta']:+.3f} ± "
+                     f"{b['stderr']:.3f}" + ("" if p is None else f", McNemar p {p:.3g}")))
+    return rows
+
+
 def summary_table(summary: dict[str, Any]) -> Table:
     table = Table(title=f"{summary['tuned']} vs {summary['base']}  (judge: {summary['judge']}, "
                   f"template: {summary['template']})", show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value")
     for name, value in headline(summary["pairwise"]):
+        table.add_row(name, value)
+    for name, value in bench_rows(summary.get("benchmarks") or {}):
         table.add_row(name, value)
     sources = summary.get("verdict_sources", {})
     table.add_row("verdicts from", ", ".join(f"{k} {v}" for k, v in sorted(sources.items())))
@@ -68,6 +80,9 @@ def report_markdown(
         "|---|---|",
         *[f"| {name} | {value} |" for name, value in headline(summary["pairwise"])],
         "",
+        *(["## Benchmarks", "", "| task (metric) | base → tuned |", "|---|---|",
+           *[f"| {n} | {v} |" for n, v in bench_rows(summary.get("benchmarks") or {})], ""]
+          if summary.get("benchmarks") else []),
         "## Timing",
         "",
         "| stage | seconds | tokens | tokens/s |",
