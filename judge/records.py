@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 Winner = Literal["base", "tuned", "tie", "invalid"]
 Order = Literal["base_first", "tuned_first"]
@@ -59,11 +59,30 @@ class Generation(Record):
     params_hash: str
 
 
+class SideRating(Record):
+    """One answer rated on its own (pointwise templates): the reply and what it was read as."""
+
+    raw: str | None
+    label: str | None
+    rating: float | None
+    source: VerdictSource
+    label_probs: dict[str, float] | None = None
+    feedback: str | None = None
+
+
+# Optional fields of a Judgment that only some templates fill; left off the line when unset, so a
+# plain pairwise line stays as it was (and `judge stats` does not mistake it for a ratings line).
+JUDGMENT_EXTRAS = ("weight", "rating_base", "rating_tuned", "sides")
+
+
 class Judgment(Record):
+    """One judged comparison. Pairwise: one line per (prompt, order). Pointwise: one line per
+    prompt, order and shown_first None (each answer was rated alone), ratings and sides set."""
+
     key: str
     prompt_id: str
-    order: Order
-    shown_first: Side
+    order: Order | None
+    shown_first: Side | None
     raw: str | None
     verdict: str | None
     label_probs: dict[str, float] | None
@@ -74,3 +93,15 @@ class Judgment(Record):
     skipped: bool = False
     len_base: int
     len_tuned: int
+    weight: float | None = None  # graded templates: how many plain verdicts this one counts as
+    rating_base: float | None = None
+    rating_tuned: float | None = None
+    sides: dict[Side, SideRating] | None = None
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_extras(self, handler: SerializerFunctionWrapHandler) -> dict:
+        data = handler(self)
+        for name in JUDGMENT_EXTRAS:
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data

@@ -6,10 +6,12 @@ done, so a crash loses at most one chunk and a rerun makes no call it already ma
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Literal
 
+from judge.engines import Chat, Engine
 from judge.engines.pool import EnginePool
 from judge.ledger import Ledger, content_key
 from judge.records import (
@@ -21,13 +23,17 @@ from judge.records import (
     PromptItem,
     SamplingParams,
     Side,
-    Winner,
 )
 from judge.templates import JudgeTemplate
+from judge.verdicts import decide, make_judgment, make_rating, rate, side_of
+
+__all__ = ["decide", "generate_stage", "judge_stage", "make_judgment", "side_of"]
+log = logging.getLogger("judge")
 
 VerdictMode = Literal["text", "logprob", "both"]
 Advance = Callable[[int, int], None]  # (items done, tokens) -> None
 ORDERS: tuple[Order, Order] = ("base_first", "tuned_first")
+SIDES: tuple[Side, Side] = ("base", "tuned")
 
 
 class StageTiming:
@@ -94,39 +100,6 @@ def generate_stage(
     return found, timing
 
 
-def side_of(meaning: str, order: Order) -> Winner:
-    """Map a template label's meaning (first/second/tie) back to the model it stood for."""
-    if meaning == "tie":
-        return "tie"
-    first: Side = "base" if order == "base_first" else "tuned"
-    second: Side = "tuned" if first == "base" else "base"
-    return first if meaning == "first" else second
-
-
-def decide(
-    template: JudgeTemplate, order: Order, text: str | None, probs: dict[str, float] | None
-) -> tuple[str | None, Winner, float | None, float | None, str]:
-    """(verdict label, winner, p_tuned, score, source) from a reply and/or label probabilities.
-
-    Text wins where it parses; else the most probable label decides. The line's score is the
-    discrete outcome (1, 0.5, 0), so two orders that disagree average to a tie; the soft p_tuned is
-    kept beside it. With neither the line is invalid, score None (never a number in disguise).
-    """
-    value = {"tuned": 1.0, "base": 0.0, "tie": 0.5}
-    p_tuned = None
-    if probs:
-        p_tuned = sum(p * value[side_of(template.meaning(lab), order)] for lab, p in probs.items())
-    label = template.parse(text) if text is not None else None
-    if label is not None:
-        winner = side_of(template.meaning(label), order)
-        return label, winner, p_tuned, value[winner], "text"
-    if probs:
-        label = max(probs, key=lambda lab: probs[lab])
-        winner = side_of(template.meaning(label), order)
-        return label, winner, p_tuned, value[winner], "logprob"
-    return None, "invalid", None, None, "none"
-
-
 def judge_stage(
     pool: EnginePool,
     judge: ModelInfo,
@@ -139,7 +112,12 @@ def judge_stage(
     chunk: int,
     advance: Advance,
 ) -> tuple[list[Judgment], StageTiming]:
-    """Both orders of every pair; identical answers are recorded as skipped ties, not judged."""
+    """Both orders of every pair; identical answers are recorded as skipped ties, not judged.
+    Pointwise and flow templates rate each answer alone instead (`rate_stage`)."""
+    mode = verdict_mode(template, mode)
+    if template.kind != "pairwise":
+        return rate_stage(pool, judge, template, items, answers, mode, params, ledger, chunk,
+                          advance)
     timing = StageTiming()
     todo: list[tuple[str, PromptItem, Order, list[Message]]] = []
     keys: list[str] = []
@@ -164,18 +142,8 @@ def judge_stage(
     advance(len(keys) - len(todo), 0)
     for part in chunks(todo, chunk):
         engine = pool.get(judge)
-        chats = [chat for _, _, _, chat in part]
         start = time.perf_counter()
-        texts: list[str | None] = [None] * len(part)
-        probs: list[dict[str, float] | None] = [None] * len(part)
-        tokens = 0
-        if mode in ("text", "both"):
-            completions = engine.generate(chats, params)
-            texts = [c.text for c in completions]
-            tokens += sum(c.tokens for c in completions)
-        if mode in ("logprob", "both"):
-            probs = list(engine.label_probs(chats, template.labels))
-            tokens += len(part)
+        texts, probs, tokens = ask(engine, [chat for *_, chat in part], template, mode, params)
         timing.seconds += time.perf_counter() - start
         ledger.append(
             make_judgment(key, item, order, answers, text, prob, template)
@@ -187,33 +155,85 @@ def judge_stage(
     return [ledger.records[key] for key in keys], timing
 
 
-def make_judgment(
-    key: str,
-    item: PromptItem,
-    order: Order,
-    answers: dict[str, tuple[str, str]],
-    text: str | None,
-    probs: dict[str, float] | None,
+Replies = tuple[list[str | None], list[dict[str, float] | None], int]
+
+
+def ask(
+    engine: Engine, chats: Sequence[Chat], template: JudgeTemplate, mode: VerdictMode,
+    params: SamplingParams,
+) -> Replies:
+    """The judge's texts and/or label probabilities for each chat, and the tokens it spent."""
+    texts: list[str | None] = [None] * len(chats)
+    probs: list[dict[str, float] | None] = [None] * len(chats)
+    tokens = 0
+    if mode in ("text", "both"):
+        completions = engine.generate(chats, params)
+        texts = [c.text for c in completions]
+        tokens += sum(c.tokens for c in completions)
+    if mode in ("logprob", "both"):
+        probs = list(engine.label_probs(chats, template.labels))
+        tokens += len(chats)
+    return texts, probs, tokens
+
+
+def verdict_mode(template: JudgeTemplate, mode: VerdictMode) -> VerdictMode:
+    """Text only for templates whose labels the first token cannot separate (graded, flow)."""
+    if mode == "text" or template.spec.logprob:
+        return mode
+    log.warning("template %s reads verdicts from text only (its labels cannot be told apart by "
+                "their first token); --verdict %s falls back to text", template.name, mode)
+    return "text"
+
+
+def rate_stage(
+    pool: EnginePool,
+    judge: ModelInfo,
     template: JudgeTemplate,
-) -> Judgment:
-    base, tuned = answers[item.prompt_id]
-    if base == tuned and text is None and probs is None:
-        verdict, winner, p_tuned, score, source = None, "tie", 0.5, 0.5, "skipped"
-    else:
-        verdict, winner, p_tuned, score, source = decide(template, order, text, probs)
-    return Judgment(
-        key=key,
-        prompt_id=item.prompt_id,
-        order=order,
-        shown_first="base" if order == "base_first" else "tuned",
-        raw=text,
-        verdict=verdict,
-        label_probs=probs or None,
-        p_tuned=p_tuned,
-        score=score,
-        winner=winner,
-        source=source,  # type: ignore[arg-type]
-        skipped=source == "skipped",
-        len_base=len(base),
-        len_tuned=len(tuned),
-    )
+    items: Sequence[PromptItem],
+    answers: dict[str, tuple[str, str]],
+    mode: VerdictMode,
+    params: SamplingParams,
+    ledger: Ledger[Judgment],
+    chunk: int,
+    advance: Advance,
+) -> tuple[list[Judgment], StageTiming]:
+    """Pointwise: each answer rated alone, one line per prompt; an answer both models gave is
+    rated once (the two ratings of identical answers are the same call)."""
+    timing = StageTiming()
+    todo: list[tuple[str, PromptItem, dict[Side, list[Message]]]] = []
+    keys: list[str] = []
+    for item in items:
+        chats: dict[Side, list[Message]] = {
+            side: template.render(instruction=item.prompt, answer=answer, reference=item.reference)
+            for side, answer in zip(SIDES, answers[item.prompt_id], strict=True)
+        }
+        key = content_key(
+            "rating/1", judge.fingerprint, template.sha,
+            {side: [m.model_dump() for m in chat] for side, chat in chats.items()},
+            mode, params.model_dump(), item.prompt_id,
+        )
+        keys.append(key)
+        if key not in ledger:
+            todo.append((key, item, chats))
+    advance(2 * (len(keys) - len(todo)), 0)  # two ratings per prompt, as compare's total counts
+    for part in chunks(todo, chunk):
+        engine = pool.get(judge)
+        unique = {as_key(chat): chat for _, _, chats in part for chat in chats.values()}
+        start = time.perf_counter()
+        texts, probs, tokens = ask(engine, list(unique.values()), template, mode, params)
+        timing.seconds += time.perf_counter() - start
+        replies = dict(zip(unique, zip(texts, probs, strict=True), strict=True))
+        ledger.append(
+            make_rating(key, item, answers, {
+                side: rate(template, *replies[as_key(chat)]) for side, chat in chats.items()
+            }, template)
+            for key, item, chats in part
+        )
+        timing.tokens += tokens
+        timing.calls += len(unique)
+        advance(2 * len(part), tokens)
+    return [ledger.records[key] for key in keys], timing
+
+
+def as_key(chat: Sequence[Message]) -> tuple[tuple[str, str], ...]:
+    return tuple((m.role, m.content) for m in chat)
