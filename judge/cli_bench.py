@@ -46,7 +46,7 @@ def bench(model, tasks, limit, num_fewshot, include_path, out, batch_size, threa
           as_json) -> None:
     """Run lm-eval TASKS on MODEL (smollm2, a model folder, a .gguf file or a hub id)."""
     from judge.bench import run_bench
-    from judge.cli import default_cache, quiet_backends, slug
+    from judge.cli_common import default_cache, quiet_backends, slug
     from judge.models import resolve_model
 
     quiet_backends()

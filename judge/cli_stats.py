@@ -19,6 +19,13 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from judge.cli_common import (
+    default_cache,
+    engine_config,
+    engine_options,
+    progress_callback,
+    quiet_backends,
+)
 from judge.errors import InputError
 from judge.report import headline, pct
 
@@ -28,16 +35,8 @@ err_console = Console(stderr=True)
 
 
 def engine_flags(f: F) -> F:
-    """compare's engine options (judge.cli is already loading when this module is imported)."""
-    from judge.cli import engine_options
-
+    """compare's engine options."""
     return engine_options(f)
-
-
-def default_cache() -> str:
-    from judge.cli import default_cache as cache
-
-    return cache()
 
 
 def pairwise_table(result: dict[str, Any], title: str) -> Table:
@@ -197,8 +196,7 @@ def run_judge(judge_ref, pairs, template, verdict, max_new_tokens, out, cache_di
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from judge.agreement_run import AgreementConfig, run_agreement
-    from judge.cli import engine_config, progress_callback, quiet_backends
-    from judge.cli import slug as ref_slug
+    from judge.cli_common import slug as ref_slug
 
     quiet_backends()
     out = out or str(Path("results") / f"agreement-{ref_slug(judge_ref)}")

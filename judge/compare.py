@@ -24,7 +24,7 @@ from judge.promptsets import load_prompts
 from judge.records import Generation, Judgment, ModelInfo, Record, SamplingParams
 from judge.report import write_outputs
 from judge.stages import Advance, VerdictMode, generate_stage, judge_stage
-from judge.stats import item_scores, summarize
+from judge.stats import summarize
 from judge.templates import load_template
 
 Progress = Callable[[str, int], Advance]  # (stage name, total) -> advance callback
@@ -158,7 +158,6 @@ def run_compare(
         t["tokens"] for t in timing.values()), "tokens_per_second": None}
     rows = [j.model_dump() for j in judgments]
     pairwise = summarize(rows, config.confidence, config.bootstrap, config.seed)
-    pairwise["soft_win_rate"] = soft_win_rate(rows)
     summary = {
         "schema": "judge.summary/1",
         "base": models["base"].ref,
@@ -202,13 +201,6 @@ def check_extras(config: CompareConfig) -> None:
         text = read_card(card)
         if text is not None:
             split_front_matter(text, card)
-
-
-def soft_win_rate(rows: list[dict[str, Any]]) -> float | None:
-    """Mean over prompts of the judge's label probability for the tuned answer (both orders)."""
-    soft = [{"prompt_id": r["prompt_id"], "score": r["p_tuned"]} for r in rows]
-    grouped, _ = item_scores(r for r in soft if r["score"] is not None)
-    return float(sum(sum(v) / len(v) for v in grouped.values()) / len(grouped)) if grouped else None
 
 
 def count_sources(judgments: list[Judgment]) -> dict[str, int]:

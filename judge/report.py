@@ -28,11 +28,13 @@ def headline(pairwise: dict[str, Any]) -> list[tuple[str, str]]:
         (f"{boot.get('level', 0):.0%} interval (paired bootstrap)",
          f"{pct(boot.get('low'))} – {pct(boot.get('high'))}"),
         ("soft win rate (label probabilities)", pct(pairwise.get("soft_win_rate"))),
+        ("length-controlled win rate", pct(pairwise.get("lc_win_rate"))),
         ("wins / ties / losses", f"{pairwise['wins']} / {pairwise['ties']} / {pairwise['losses']}"),
         ("prompts judged (invalid lines)", f"{pairwise['n']} ({pairwise['n_invalid']})"),
         ("sign test p-value", f"{pairwise['p_value']:.3g}"),
         ("position consistency", pct(pairwise.get("position_consistency"))),
         ("first-shown answer wins", pct(pairwise.get("first_position_rate"))),
+        *[("warning", w) for w in pairwise.get("warnings") or []],
     ]
 
 

