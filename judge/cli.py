@@ -132,6 +132,8 @@ cli.add_command(bench)
 cli.add_command(card)
 from train.cli import train  # noqa: E402, I001
 cli.add_command(train)
+from judge.cli_templates import templates  # noqa: E402, I001
+cli.add_command(templates)
 
 
 def main() -> None:
