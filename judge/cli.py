@@ -42,7 +42,10 @@ def cli() -> None:
 @click.argument("base")
 @click.argument("tuned")
 @click.option("--judge", "judge_ref", default="smollm2", show_default=True,
-              help="Judge model: smollm2, a model folder, a .gguf file or a hub id.")
+              help="Judge model: smollm2, a model folder, a .gguf file or a hub id; 'flow' is "
+              "Flow-Judge-v0.1 with its own format (template 'flow'), 'flow:PATH' a local copy.")
+@click.option("--flow-metric", default=None, help="Flow judge: the rubric (a flow-judge preset or "
+              "helpfulness-5, correctness-5, correctness-binary); default picked from the prompts.")
 @click.option("--prompts", default="builtin", show_default=True,
               help="Prompt set: 'builtin' (48 instructions), a .jsonl/.json/.csv/.parquet file, "
               "or a datasets hub id ORG/NAME[:CONFIG][@SPLIT].")
@@ -84,7 +87,7 @@ def cli() -> None:
 @click.option("--card-template", default=None, help="Your own Jinja2 card-section template.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 @engine_options
-def compare(base, tuned, judge_ref, prompts, prompt_column, limit, template, verdict,
+def compare(base, tuned, judge_ref, flow_metric, prompts, prompt_column, limit, template, verdict,
             max_new_tokens, judge_max_new_tokens, temperature, seed, confidence, bootstrap, chunk,
             out, cache_dir, bench, bench_limit, num_fewshot, include_path, card, card_template,
             as_json, **engine) -> None:
@@ -100,7 +103,8 @@ def compare(base, tuned, judge_ref, prompts, prompt_column, limit, template, ver
     if out is None:
         out = str(Path("results") / f"{slug(base)}-vs-{slug(tuned)}")
     config = CompareConfig(
-        base=base, tuned=tuned, judge=judge_ref, prompts=prompts, prompt_column=prompt_column,
+        base=base, tuned=tuned, judge=judge_ref, flow_metric=flow_metric, prompts=prompts,
+        prompt_column=prompt_column,
         limit=limit, template=template, verdict=verdict, max_new_tokens=max_new_tokens,
         judge_max_new_tokens=judge_max_new_tokens, temperature=temperature, seed=seed,
         confidence=confidence, bootstrap=bootstrap, chunk=chunk, out=out, cache_dir=cache_dir,

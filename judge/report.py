@@ -101,7 +101,7 @@ def report_markdown(
     for item in items[:3]:
         base, tuned = answers[item.prompt_id]
         verdicts = ", ".join(
-            f"{j.order}: {j.winner} ({j.source})" for j in by_prompt[item.prompt_id]
+            f"{j.order or 'rated'}: {j.winner} ({j.source})" for j in by_prompt[item.prompt_id]
         )
         lines += [f"**Prompt {item.prompt_id}:** {item.prompt}", "",
                   f"- base: {one_line(base)}", f"- tuned: {one_line(tuned)}",

@@ -145,3 +145,18 @@ def test_run_folder_holds_every_artifact(tmp_path):
     assert (run / "report.md").read_text().startswith("# ")
     assert (run / "winrate.png").read_bytes()[:4] == b"\x89PNG"
     assert len(list((run / "generations").glob("*.jsonl"))) == 2
+
+
+def test_pointwise_rubric_ratings_flow_into_the_summary(tmp_path):
+    s = Setup(tmp_path)
+    s.replies = {"tuned says": "5", "base says": "2"}  # each answer is rated on its own
+    config = CompareConfig(base=s.base, tuned=s.tuned, judge=s.judge, prompts=str(s.prompts),
+                           template="rubric", verdict="text", out=str(tmp_path / "run"),
+                           cache_dir=str(tmp_path / "cache"), engine=EngineOptions(kind="hf"),
+                           bootstrap=200)
+    summary = run_compare(config, lambda name, total: lambda done, tokens: None, s.load)
+    assert (summary["pairwise"]["wins"], summary["pairwise"]["n"]) == (3, 3)
+    ratings = summary["ratings"]
+    assert (ratings["mean_base"], ratings["mean_tuned"], ratings["mean_difference"]) == (2, 5, 3)
+    rows = s.judgments()
+    assert len(rows) == 3 and all(r["order"] is None and r["rating_tuned"] == 5 for r in rows)
