@@ -63,6 +63,9 @@ def run_agreement(
     agreement.json there, and return the agreement metrics."""
     pairs = parse_lines(read_lines(Path(config.pairs)), config.pairs, LabeledPair)
     template = load_template(config.template)
+    if template.kind != "pairwise":
+        raise InputError(f"template {template.name} is {template.kind}; agreement needs a pairwise "
+                         "template (its labels are compared with the human A/B/tie labels)")
     if config.verdict != "text" and not template.labels:
         raise InputError(f"template {template.name} declares no labels for --verdict logprob")
     out = Path(config.out)

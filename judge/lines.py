@@ -39,7 +39,8 @@ def line_format(row: Mapping[str, Any], number: int) -> Format:
     ratings = "rating_base" in row or "rating_tuned" in row
     if models and ratings:
         raise InputError(f"record {number}: carries both model_a/model_b and ratings")
-    if ratings and any(k in row for k in VERDICT_KEYS):
+    # compare's pointwise lines carry both (the outcome derived from the ratings, and `sides`)
+    if ratings and "sides" not in row and any(k in row for k in VERDICT_KEYS):
         raise InputError(f"record {number}: carries both ratings and a pairwise verdict")
     if models:
         return "models"
