@@ -100,7 +100,7 @@ def test_lora_merge(tmp_path, cache_dir, smollm2):
         "--merge-lora", "--output-dir", str(out), "--max-steps", "2", "--learning-rate", "1e-3",
         "--per-device-train-batch-size", "2", "--save-strategy", "no", *SMALL,
     )
-    assert record["lora"] == {"r": 4, "alpha": 8.0, "dropout": 0.0, "target_modules": "all-linear"}
+    assert record["lora"] == {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": "all-linear"}
     (source,) = record["data"]["sources"]
     assert record["merged"] is True and source["fraction"] == 0.5
     assert record["data"]["train_rows"] == source["used"] == round(source["available"] / 2)

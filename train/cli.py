@@ -102,6 +102,8 @@ def orpo(recipe, model, datasets, splits, eval_fraction, lora, merge_lora, dtype
     if config.merge_lora and config.lora is None:
         raise InputError("--merge-lora needs --lora R,ALPHA,DROPOUT (or lora: in the recipe)")
     record = run_orpo(config, resume, Path(cache_dir))
+    if os.environ.get("RANK", "0") != "0":
+        return  # under torchrun / accelerate launch, one summary is enough
     per_step = f"{record.seconds_per_step:.2f} s/step" if record.seconds_per_step else "no steps"
     loss = record.metrics.get("loss")
     click.echo(

@@ -137,7 +137,7 @@ def coerce(name: str, annotation: Any, value: Any, raw: str | None, where: str) 
     """Check `value` (from YAML, or parsed from command-line text `raw`) against a field type."""
     options = members(annotation)
     last = (str, Any)  # catch-alls: everything more specific gets its chance first
-    ordered = [m for m in PRIORITY if m in options]
+    ordered: list[Any] = [m for m in PRIORITY if m in options]
     ordered += [m for m in options if m not in PRIORITY and m not in last]
     ordered += [m for m in last if m in options]
     if isinstance(value, str) and str in options:

@@ -25,7 +25,7 @@ from train.fields import coerce, config_fields, unknown
 
 class LoraSpec(Record):
     r: int = Field(gt=0)
-    alpha: float = Field(gt=0)
+    alpha: int = Field(gt=0)  # peft's lora_alpha is an int
     dropout: float = Field(ge=0, lt=1)
     target_modules: str | list[str] = "all-linear"
 
@@ -35,7 +35,7 @@ class LoraSpec(Record):
         if len(parts) != 3:
             raise InputError(f"--lora expects R,ALPHA,DROPOUT (e.g. 16,32,0.05), got '{text}'")
         try:
-            return cls(r=int(parts[0]), alpha=float(parts[1]), dropout=float(parts[2]))
+            return cls(r=int(parts[0]), alpha=int(parts[1]), dropout=float(parts[2]))
         except (ValueError, ValidationError):
             raise InputError(
                 f"--lora expects R,ALPHA,DROPOUT (e.g. 16,32,0.05), got '{text}'"
