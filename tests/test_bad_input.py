@@ -1,0 +1,119 @@
+"""Every bad input a user can give: exit code 2, one line on stderr, no traceback, no file changed.
+
+(A judge reply that never parses is not bad input: it is counted as invalid, see
+test_compare_scripted.py::test_logprob_fallback_and_invalid_lines_are_counted.)
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_compare_scripted import Setup
+
+from judge.models import model_slug
+
+JUDGE = str(Path(sys.executable).parent / "judge")
+HEADER = ("{#- judge-template\nkind: pairwise\nlabels: {A: first, B: second, tie: tie}\n"
+          "parser: '^(A|B|tie)'\n-#}\n")
+AA = ["compare", "smollm2", "smollm2"]
+
+
+def write(path: Path, text: str) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return str(path)
+
+
+def case_args(case: str, tmp: Path, smollm2) -> tuple[list[str], str]:
+    """(command line, text the error line must contain) for one named case."""
+    if case == "unknown model":
+        return ["compare", "not-a-model", "smollm2"], "unknown model 'not-a-model'"
+    if case == "model folder without tokenizer":
+        write(tmp / "no-tok" / "config.json", "{}")
+        return ["compare", str(tmp / "no-tok"), "smollm2"], "no tokenizer files"
+    if case == "empty prompt set":
+        return [*AA, "--prompts", write(tmp / "empty.jsonl", "")], "is empty"
+    if case == "prompt file with wrong column":
+        path = write(tmp / "wrong.jsonl", '{"question": "hi"}\n')
+        return [*AA, "--prompts", path], "no column 'prompt' or 'instruction'"
+    if case == "duplicate prompt ids":
+        path = write(tmp / "dup.jsonl", '{"prompt": "a", "prompt_id": 1}\n'
+                     '{"prompt": "b", "prompt_id": 1}\n')
+        return [*AA, "--prompts", path], "duplicate prompt_id '1'"
+    if case == "template with undefined variable":
+        path = write(tmp / "u.j2", HEADER + "{{ instruction }} {{ answer_a }} {{ answer_b }} "
+                     "{{ rubric }}")
+        return [*AA, "--template", path], "rubric"
+    if case == "template without verdict declaration":
+        path = write(tmp / "plain.j2", "{{ answer_a }} or {{ answer_b }}?")
+        return [*AA, "--template", path], "declares no verdict format"
+    if case == "corrupt line in a cache file":
+        run = tmp / "run"
+        good = ('{"key":"k","prompt_id":"b01","prompt":"p","output":"o","tokens":1,'
+                '"model":"smollm2","params_hash":"h"}\n')
+        write(run / "generations" / f"{model_slug(smollm2)}.jsonl", good + "{oops\n" + good)
+        return [*AA, "--out", str(run)], ".jsonl:2: not a JSON object"
+    if case == "unwritable --out":
+        return [*AA, "--out", write(tmp / "a-file", "x") + "/run"], "is a file, not a folder"
+    if case == "--limit 0":
+        return [*AA, "--limit", "0"], "--limit must be a positive"
+    if case == "--limit negative":
+        return [*AA, "--limit", "-3"], "--limit must be a positive"
+    if case == "bad --engine":
+        return [*AA, "--engine", "tpu"], "'tpu' is not one of"
+    if case == "openai engine without base URL":
+        return [*AA, "--engine", "openai"], "needs --base-url"
+    if case == "malformed card front matter (card)":
+        card = write(tmp / "card" / "README.md", "---\nfoo: [unclosed\n---\nmy text\n")
+        (tmp / "scripted").mkdir()
+        scripted = Setup(tmp / "scripted")  # a real run folder, judged by the scripted engine
+        scripted.replies = {"": "A"}
+        scripted.run()
+        return ["card", str(tmp / "scripted" / "run"), "--card", card], \
+            "front matter is not valid YAML"
+    if case == "malformed card front matter (compare)":
+        card = write(tmp / "card" / "README.md", "---\nfoo: [unclosed\n---\nmy text\n")
+        return [*AA, "--card", card], "front matter is not valid YAML"
+    if case == "recipe with unknown field":
+        recipe = write(tmp / "r.yaml", "model: smollm2\nnot_a_field: 3\n")
+        return ["train", "orpo", "--recipe", recipe, "--output-dir", str(tmp / "o")], \
+            "unknown setting 'not_a_field'"
+    if case == "preference set missing rejected":
+        data = write(tmp / "pref.jsonl", '{"prompt": "hi", "chosen": "hello"}\n')
+        return ["train", "orpo", "--model", "smollm2", "--dataset", data, "--output-dir",
+                str(tmp / "o")], "no column 'rejected'"
+    if case == "stats file with no valid line":
+        data = write(tmp / "j.jsonl", '{"prompt_id": "1", "winner": "invalid"}\n')
+        return ["stats", data], "no valid judgment"
+    if case == "unknown option":
+        return [*AA, "--colour", "red"], "No such option '--colour'"
+    raise AssertionError(case)
+
+
+CASES = ["unknown model", "model folder without tokenizer", "empty prompt set",
+         "prompt file with wrong column", "duplicate prompt ids",
+         "template with undefined variable",
+         "template without verdict declaration", "corrupt line in a cache file", "unwritable --out",
+         "--limit 0", "--limit negative", "bad --engine", "openai engine without base URL",
+         "malformed card front matter (card)", "malformed card front matter (compare)",
+         "recipe with unknown field", "preference set missing rejected",
+         "stats file with no valid line", "unknown option"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_gives_one_line_exit_2_and_changes_nothing(case, tmp_path, smollm2, cache_dir):
+    args, message = case_args(case, tmp_path, smollm2)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    env = os.environ | {"JUDGE_CACHE_DIR": str(cache_dir), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([JUDGE, *args], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 2, result.stderr[-3000:]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr[-3000:]
+    assert lines[0].startswith("judge: error:") and message in lines[0], lines[0]
+    after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert after == before  # nothing changed, nothing new (no results/, no run folder)
