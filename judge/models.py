@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 from judge.errors import InputError
 from judge.records import ModelInfo
@@ -83,8 +84,9 @@ def convert_gguf(gguf: Path, out: Path) -> None:
     model = AutoModelForCausalLM.from_pretrained(
         gguf.parent, gguf_file=gguf.name, dtype=torch.float32
     )
-    if getattr(model, "hf_quantizer", None) is not None:
-        model.hf_quantizer.remove_quantization_config(model)  # else save_pretrained refuses
+    quantizer: Any = getattr(model, "hf_quantizer", None)
+    if quantizer is not None:
+        quantizer.remove_quantization_config(model)  # else save_pretrained refuses
     model.save_pretrained(tmp)
     tok.save_pretrained(tmp)
     (tmp / "judge_source.json").write_text(json.dumps({"gguf": str(gguf)}))

@@ -7,6 +7,7 @@ are shared with whatever else the machine does.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -31,16 +32,17 @@ class HFEngine:
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.net = AutoModelForCausalLM.from_pretrained(
+        net: Any = AutoModelForCausalLM.from_pretrained(
             model.path, dtype=getattr(torch, dtype), trust_remote_code=options.trust_remote_code
-        ).to(self.device)
+        )
+        self.net = net.to(self.device)
         self.net.eval()
 
     def _texts(self, chats: Sequence[Chat]) -> list[str]:
         return [
-            self.tokenizer.apply_chat_template(
+            str(self.tokenizer.apply_chat_template(
                 [m.model_dump() for m in chat], tokenize=False, add_generation_prompt=True
-            )
+            ))
             for chat in chats
         ]
 
@@ -77,7 +79,7 @@ class HFEngine:
                 ids = new[row].tolist()
                 if self.tokenizer.eos_token_id in ids:
                     ids = ids[: ids.index(self.tokenizer.eos_token_id)]
-                text = self.tokenizer.decode(ids, skip_special_tokens=True)
+                text = str(self.tokenizer.decode(ids, skip_special_tokens=True))
                 results[i] = Completion(text=text.strip(), tokens=len(ids))
         return [r for r in results if r is not None]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from judge.engines import Chat, EngineOptions, first_token_ids, is_cuda, renormalise
 from judge.records import Completion, ModelInfo, SamplingParams
@@ -20,7 +21,7 @@ class VLLMEngine:
         from vllm import LLM
 
         gpu = is_cuda()
-        dtype = options.dtype if options.dtype != "auto" else ("auto" if gpu else "float32")
+        dtype: Any = options.dtype if options.dtype != "auto" else ("auto" if gpu else "float32")
         self.model = model
         self.llm = LLM(
             model=model.path,
@@ -37,7 +38,7 @@ class VLLMEngine:
         self.tokenizer = self.llm.get_tokenizer()
 
     @staticmethod
-    def _messages(chats: Sequence[Chat]) -> list[list[dict]]:
+    def _messages(chats: Sequence[Chat]) -> Any:  # vLLM's chat message TypedDicts
         return [[m.model_dump() for m in chat] for chat in chats]
 
     def generate(self, chats: Sequence[Chat], params: SamplingParams) -> list[Completion]:
