@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 export VLLM_LOGGING_LEVEL ?= WARNING
 
-.PHONY: setup test demo lint bench clean
+.PHONY: setup test demo example lint clean
 
 setup: $(STAMP)
 
@@ -37,10 +37,16 @@ export JUDGE_CACHE_DIR ?= $(HOME)/.cache/judge
 test: setup
 	$(PY) -m pytest -q tests
 
-# Until training lands, the demo is an A/A test: the bundled model against itself, answers sampled
-# twice (temperature 0.8, two seeds), judged in both orders by the same model.
+# The whole mission on the bundled model: ORPO-tune it, judge tuned vs base in both orders,
+# benchmark both with lm-eval, write the card (results/demo/README.md). Cached: reruns are quick.
 demo: setup
-	$(VENV)/bin/judge compare smollm2 smollm2 --limit 8 --temperature 0.8 --out results/demo
+	$(VENV)/bin/judge demo --out results/demo
+
+# Regenerate the committed example run (results/example/) from a fresh demo.
+example: demo
+	rm -rf results/example && mkdir -p results/example
+	cp results/demo/run/summary.json results/demo/run/report.md results/demo/run/winrate.png \
+	   results/demo/README.md results/demo/judge_eval.png results/example/
 
 lint: setup
 	$(VENV)/bin/ruff check judge train tests bench

@@ -25,6 +25,7 @@ from judge.cli_common import (
     quiet_backends,
     slug,
 )
+from judge.engines import EngineOptions
 from judge.errors import InputError, ServiceError
 
 
@@ -124,6 +125,36 @@ def compare(base, tuned, judge_ref, flow_metric, prompts, prompt_column, limit, 
         click.echo(f"results: {out}/ (summary.json, report.md, winrate.png)")
         if card:
             click.echo(f"card: {card}")
+
+
+@cli.command()
+@click.option("--steps", type=click.IntRange(1), default=30, show_default=True,
+              help="ORPO steps on the shipped preference set.")
+@click.option("--limit", type=click.IntRange(1), default=24, show_default=True,
+              help="Built-in prompts to judge.")
+@click.option("--bench-limit", type=click.IntRange(1), default=None,
+              help="judge_mcq questions per model (default: all 60).")
+@click.option("--recipe", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Training recipe (default recipes/smollm2-cpu.yaml).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results/demo"), show_default=True, help="Demo folder.")
+@click.option("--engine", type=click.Choice(["auto", "vllm", "hf"]), default="auto",
+              show_default=True, help="Engine for answers and verdicts.")
+@click.option("--cache-dir", default=default_cache, show_default="$JUDGE_CACHE_DIR or "
+              "~/.cache/judge", help="Where converted GGUF models are kept.")
+def demo(steps, limit, bench_limit, recipe, out, engine, cache_dir) -> None:
+    """Train, judge, benchmark and write the card, on the bundled model."""
+    from judge.demo import RECIPE, run_demo
+    from judge.report import demo_table
+
+    quiet_backends()
+    with Progress(
+        TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=err_console,
+    ) as bars:
+        summary = run_demo(out, steps, limit, bench_limit, EngineOptions(kind=engine), cache_dir,
+                           recipe or RECIPE, progress_callback(bars), err_console.print)
+    Console().print(demo_table(summary, str(out / "README.md")))
 
 
 # Commands that live in their own modules register here (one line each).

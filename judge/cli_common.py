@@ -28,6 +28,8 @@ def quiet_backends() -> None:
     os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # our own bars say it better
+    os.environ.setdefault("TQDM_DISABLE", "1")
 
 
 def engine_options(f):

@@ -155,3 +155,23 @@ def write_outputs(
     write_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     write_atomic(out / "report.md", report_markdown(summary, items, answers, judgments) + "\n")
     plot_winrate(summary, out / "winrate.png")
+
+
+def demo_table(summary: dict[str, Any], card: str) -> Table:
+    """The ten-second reading of a demo: the verdict, its doubt, the benchmarks, where it went."""
+    pw = summary["pairwise"]
+    table = Table(title="judge demo: ORPO-tuned smollm2 vs smollm2", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    ci = pw["ci"]
+    table.add_row("win rate", f"{pct(pw['win_rate'])}  ({ci['level']:.0%} interval "
+                  f"{pct(ci['low'])} – {pct(ci['high'])})")
+    table.add_row("wins / ties / losses", f"{pw['wins']} / {pw['ties']} / {pw['losses']}")
+    table.add_row("invalid verdicts", f"{pw['n_invalid']} of {2 * pw['n'] + pw['n_invalid']}")
+    table.add_row("position consistency", pct(pw.get("position_consistency")))
+    for name, value in bench_rows(summary.get("benchmarks") or {}):
+        table.add_row(name, value)
+    table.add_row("card", card)
+    stages = summary.get("timing", {})
+    table.add_row("time", ", ".join(f"{k} {v['seconds']:.0f} s" for k, v in stages.items()))
+    return table
