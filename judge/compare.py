@@ -22,7 +22,7 @@ from judge.flow import flow_judge_ref, prepare_template
 from judge.ledger import Ledger, write_atomic
 from judge.models import model_slug, resolve_model
 from judge.promptsets import load_prompts
-from judge.records import Generation, Judgment, ModelInfo, Record, SamplingParams
+from judge.records import Generation, Judgment, ModelInfo, PromptItem, Record, SamplingParams
 from judge.report import write_outputs
 from judge.stages import Advance, VerdictMode, generate_stage, judge_stage
 from judge.templates import load_template
@@ -133,13 +133,14 @@ def run_compare(
             )
             timing[f"generate_{side}"] = stage.as_dict()
         answers = {
-            item.prompt_id: (outputs["base"][item.prompt_id].output,
-                             outputs["tuned"][item.prompt_id].output)
+            item.prompt_id: (shown_answer(item, outputs["base"][item.prompt_id]),
+                             shown_answer(item, outputs["tuned"][item.prompt_id]))
             for item in items
         }
         judge_file = out / "judgments" / f"{model_slug(models['judge'])}__{template.name}.jsonl"
         judgments, stage = judge_stage(
-            pool, models["judge"], template, items, answers, config.verdict, judge_params,
+            pool, models["judge"], template, [shown_request(i) for i in items], answers,
+            config.verdict, judge_params,
             Ledger(judge_file, Judgment), config.chunk, progress("judge", 2 * len(items)),
         )
         timing["judge"] = stage.as_dict()
@@ -188,6 +189,25 @@ def run_compare(
 
         write_card(out, Path(config.card), config.card_template)
     return summary
+
+
+def shown_answer(item: PromptItem, generation: Generation) -> str:
+    """What the judge reads as one model's answer: for a multi-turn prompt, its whole side of the
+    conversation, turn by turn (MT-Bench judges the second turn in the light of the first)."""
+    if not item.turns or not generation.outputs:
+        return generation.output
+    pairs = enumerate(zip(item.turns, generation.outputs, strict=True), start=1)
+    return "\n\n".join(f"[Turn {n}] User: {user}\n[Turn {n}] Assistant: {reply}"
+                       for n, (user, reply) in pairs)
+
+
+def shown_request(item: PromptItem) -> PromptItem:
+    if not item.turns:
+        return item
+    listed = "\n".join(f"{n}. {turn}" for n, turn in enumerate(item.turns, start=1))
+    request = (f"A conversation of {len(item.turns)} turns; each answer is one assistant's side "
+               f"of it, judged as a whole with weight on the last turn. The user wrote:\n{listed}")
+    return item.model_copy(update={"prompt": request})
 
 
 def check_extras(config: CompareConfig) -> None:

@@ -1,7 +1,8 @@
 """Prompt sets: the built-in set, local files (JSONL, JSON, CSV, Parquet) or a `datasets` hub id.
 
 Columns follow AlpacaEval's and MT-Bench's habits: `prompt` or `instruction` (or any column named
-with --prompt-column), optional `prompt_id` (else the row number), `category`, `reference`.
+with --prompt-column), optional `prompt_id` (or MT-Bench's `question_id`; else the row number), `category`,
+`reference`, and `turns` (a list of user messages: a multi-turn conversation, as in MT-Bench).
 A hub id may carry a config and a split: `tatsu-lab/alpaca_eval:alpaca_eval@eval`.
 """
 
@@ -61,7 +62,7 @@ def to_items(rows: list[dict], column: str | None, origin: str) -> list[PromptIt
         raise InputError(f"prompt set {origin} is empty")
     if not all(isinstance(row, dict) for row in rows):
         raise InputError(f"prompt set {origin}: every row must be an object with named columns")
-    names = [column] if column else ["prompt", "instruction"]
+    names = [column] if column else ["prompt", "instruction", "turns"]
     found = next((name for name in names if name in rows[0]), None)
     if found is None:
         raise InputError(
@@ -70,10 +71,16 @@ def to_items(rows: list[dict], column: str | None, origin: str) -> list[PromptIt
         )
     items, seen = [], set()
     for number, row in enumerate(rows):
-        text = row.get(found)
+        text, turns = row.get(found), row.get("turns")
+        if found == "turns":
+            turns = text
+            if not isinstance(turns, list) or not all(isinstance(t, str) and t for t in turns):
+                raise InputError(f"prompt set {origin}: row {number + 1}: 'turns' must be a "
+                                 "non-empty list of texts")
+            text = turns[0] if turns else None
         if not isinstance(text, str) or not text.strip():
             raise InputError(f"prompt set {origin}: row {number + 1} has no text in '{found}'")
-        prompt_id = str(row.get("prompt_id", number))
+        prompt_id = str(row.get("prompt_id", row.get("question_id", number)))
         if prompt_id in seen:
             raise InputError(f"prompt set {origin}: duplicate prompt_id '{prompt_id}'")
         seen.add(prompt_id)
@@ -84,6 +91,7 @@ def to_items(rows: list[dict], column: str | None, origin: str) -> list[PromptIt
                 prompt=text,
                 category=str(category) if category is not None else None,
                 reference=str(reference) if reference is not None else None,
+                turns=list(turns) if isinstance(turns, list) and len(turns) > 1 else None,
             )
         )
     return items

@@ -26,6 +26,10 @@ class PromptItem(Record):
     prompt: str
     category: str | None = None
     reference: str | None = None
+    turns: list[str] | None = None  # multi-turn (MT-Bench shape); `prompt` is then the first turn
+
+    def user_turns(self) -> list[str]:
+        return list(self.turns) if self.turns else [self.prompt]
 
 
 class ModelInfo(Record):
@@ -57,6 +61,7 @@ class Generation(Record):
     tokens: int
     model: str
     params_hash: str
+    outputs: list[str] | None = None  # multi-turn: one answer per user turn; `output` is the last
 
 
 class SideRating(Record):

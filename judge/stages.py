@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Literal
 
 from judge.engines import Chat, Engine
+from judge.engines import Engine
 from judge.engines.pool import EnginePool
 from judge.ledger import Ledger, content_key
 from judge.records import (
@@ -55,7 +56,28 @@ def chunks(items: Sequence, size: int):
 def generation_key(model: ModelInfo, item: PromptItem, params: SamplingParams) -> str:
     seed = params.seed if params.temperature > 0 else None  # greedy output does not depend on it
     sampling = params.model_dump() | {"seed": seed}
-    return content_key("generation/1", model.fingerprint, item.prompt, sampling)
+    text: str | list[str] = item.turns if item.turns else item.prompt  # old keys stay valid
+    return content_key("generation/1", model.fingerprint, text, sampling)
+
+
+def converse(
+    engine: Engine, part: Sequence[PromptItem], params: SamplingParams
+) -> list[tuple[list[str], int]]:
+    """Answer every item turn by turn (a single-turn prompt is a one-turn conversation): turn k of
+    all items that have one goes to the engine as one batch, each with its own history."""
+    histories: list[list[Message]] = [[] for _ in part]
+    answers: list[list[str]] = [[] for _ in part]
+    tokens = [0] * len(part)
+    for turn in range(max(len(item.user_turns()) for item in part)):
+        active = [i for i, item in enumerate(part) if turn < len(item.user_turns())]
+        for i in active:
+            histories[i].append(Message(role="user", content=part[i].user_turns()[turn]))
+        done = engine.generate([histories[i] for i in active], params)
+        for i, completion in zip(active, done, strict=True):
+            histories[i].append(Message(role="assistant", content=completion.text))
+            answers[i].append(completion.text)
+            tokens[i] += completion.tokens
+    return list(zip(answers, tokens, strict=True))
 
 
 def generate_stage(
@@ -76,20 +98,20 @@ def generate_stage(
     for part in chunks(todo, chunk):
         engine = pool.get(model)
         start = time.perf_counter()
-        chats = [[Message(role="user", content=item.prompt)] for item in part]
-        completions = engine.generate(chats, params)
+        conversations = converse(engine, part, params)
         timing.seconds += time.perf_counter() - start
         records = [
             Generation(
                 key=keys[item.prompt_id],
                 prompt_id=item.prompt_id,
                 prompt=item.prompt,
-                output=done.text,
-                tokens=done.tokens,
+                output=answers[-1],
+                tokens=used,
                 model=model.ref,
                 params_hash=params_hash,
+                outputs=answers if item.turns else None,
             )
-            for item, done in zip(part, completions, strict=True)
+            for item, (answers, used) in zip(part, conversations, strict=True)
         ]
         ledger.append(records)
         tokens = sum(r.tokens for r in records)

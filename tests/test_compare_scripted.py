@@ -160,3 +160,20 @@ def test_pointwise_rubric_ratings_flow_into_the_summary(tmp_path):
     assert (ratings["mean_base"], ratings["mean_tuned"], ratings["mean_difference"]) == (2, 5, 3)
     rows = s.judgments()
     assert len(rows) == 3 and all(r["order"] is None and r["rating_tuned"] == 5 for r in rows)
+
+
+def test_multi_turn_prompts_are_answered_turn_by_turn_and_judged_whole(tmp_path):
+    s = Setup(tmp_path)
+    s.prompts.write_text(json.dumps({"question_id": 81, "category": "writing",
+                                     "turns": ["Name a colour.", "Now a darker one."]}) + "\n")
+    s.replies = {"Answer A:\n[Turn 1] User: Name a colour.\n[Turn 1] Assistant: tuned": "A",
+                 "Answer A:\n[Turn 1] User: Name a colour.\n[Turn 1] Assistant: base": "B"}
+    summary = s.run(verdict="text")
+    assert (summary["pairwise"]["n"], summary["pairwise"]["wins"]) == (1, 1)
+    generations = [json.loads(line) for p in (tmp_path / "run" / "generations").glob("*.jsonl")
+                   for line in p.read_text().splitlines()]
+    assert {len(g["outputs"]) for g in generations} == {2}
+    base_engine = next(e for e in s.engines if Path(e.model.path).name == "base")
+    assert base_engine.calls == [("generate", 1), ("generate", 1)]  # one call per turn
+    rows = s.judgments()
+    assert {r["prompt_id"] for r in rows} == {"81"} and len(rows) == 2
