@@ -8,7 +8,7 @@ export VLLM_ENABLE_V1_MULTIPROCESSING ?= 0
 export OMP_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
-export VLLM_LOGGING_LEVEL ?= WARNING
+export VLLM_LOGGING_LEVEL ?= ERROR
 
 .PHONY: setup test demo example lint clean
 
@@ -46,7 +46,7 @@ demo: setup
 example: demo
 	rm -rf results/example && mkdir -p results/example
 	cp results/demo/run/summary.json results/demo/run/report.md results/demo/run/winrate.png \
-	   results/demo/README.md results/demo/judge_eval.png results/example/
+	   results/demo/README.md results/demo/judge_eval.png results/demo/demo.json results/example/
 
 lint: setup
 	$(VENV)/bin/ruff check judge train tests bench
