@@ -58,7 +58,10 @@ def engines(smollm2):
 
     def get(kind: str):
         if kind not in started:
-            started[kind] = load_engine(smollm2, EngineOptions(kind=kind))
+            # a small KV cache: on the CPU backend the share is of system RAM (0.1 = 2.4 GB here),
+            # and a vLLM server and training runs share the machine with this engine
+            started[kind] = load_engine(smollm2, EngineOptions(kind=kind,
+                                                               gpu_memory_utilization=0.1))
         return started[kind]
 
     yield get
@@ -148,12 +151,17 @@ def vllm_server(smollm2, tmp_path_factory):
     log = tmp_path_factory.mktemp("vllm-server") / "server.log"
     cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", smollm2.path,
            "--served-model-name", "smollm2", "--host", "127.0.0.1", "--port", str(port),
-           "--dtype", "float32", "--enforce-eager", "--gpu-memory-utilization", "0.2",
+           "--dtype", "float32", "--enforce-eager", "--gpu-memory-utilization", "0.1",
            "--max-model-len", "2048", "--max-logprobs", "20"]
     env = os.environ | {"VLLM_ENABLE_V1_MULTIPROCESSING": "0", "OMP_NUM_THREADS": "1"}
+    def die_with_parent() -> None:  # a killed test session must not leave the server behind
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=die_with_parent)
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 400
     try:

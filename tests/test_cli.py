@@ -16,8 +16,11 @@ import pytest
 JUDGE = str(Path(sys.executable).parent / "judge")
 
 
+SECRETS = {"HF_TOKEN": "hf_test_secret_4821", "OPENAI_API_KEY": "sk-test-secret-4821"}
+
+
 def run(args: list[str], cwd: Path, cache: Path) -> subprocess.CompletedProcess:
-    env = os.environ | {"JUDGE_CACHE_DIR": str(cache), "HF_HUB_OFFLINE": "1"}
+    env = os.environ | {"JUDGE_CACHE_DIR": str(cache), "HF_HUB_OFFLINE": "1"} | SECRETS
     return subprocess.run([JUDGE, *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=900)
 
@@ -36,3 +39,8 @@ def test_real_run_then_cached_rerun_loads_no_model(tmp_path, cache_dir):
     assert again.returncode == 0, again.stderr[-2000:]
     assert json.loads(again.stdout)["pairwise"] == summary["pairwise"]
     assert json.loads((tmp_path / "run" / "run.json").read_text())["models_loaded"] == []
+    # tokens in the environment never reach the run folder or the output
+    written = [p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()]
+    for secret in SECRETS.values():
+        assert all(secret.encode() not in blob for blob in written)
+        assert secret not in first.stdout + first.stderr + again.stdout + again.stderr
