@@ -6,15 +6,15 @@ every model call lands in an append-only ledger, so a rerun only pays for what i
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import time
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from judge import __version__
+from judge import __version__, package_versions
 from judge.engines import EngineOptions, load_engine, pick_kind
 from judge.engines.pool import EnginePool, Loader
 from judge.errors import InputError
@@ -24,7 +24,14 @@ from judge.models import model_slug, resolve_model
 from judge.promptsets import load_prompts
 from judge.records import Generation, Judgment, ModelInfo, PromptItem, Record, SamplingParams
 from judge.report import write_outputs
-from judge.stages import Advance, VerdictMode, generate_stage, judge_stage
+from judge.stages import (
+    Advance,
+    VerdictMode,
+    accumulate,
+    generate_stage,
+    judge_stage,
+    timing_entry,
+)
 from judge.templates import load_template
 from judge.verdicts import summary_blocks
 
@@ -81,13 +88,8 @@ def resolve_role(ref: str, cache: Path, engine: EngineOptions) -> ModelInfo:
 
 
 def versions() -> dict[str, str]:
-    found = {"python": platform.python_version(), "judge": __version__}
-    for name in PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return found
+    return {"python": platform.python_version(), "judge": __version__,
+            **package_versions(PACKAGES)}
 
 
 def run_compare(
@@ -154,12 +156,11 @@ def run_compare(
         benchmarks = bench_pair(models["base"], models["tuned"], config.bench, out,
                                 config.bench_limit, config.num_fewshot,
                                 [Path(p) for p in config.include_path])
-        timing["bench"] = {"seconds": round(time.perf_counter() - start, 3), "tokens": 0,
-                           "tokens_per_second": None}
-    timing["load_models"] = {"seconds": round(pool.load_seconds, 3), "tokens": 0,
-                             "tokens_per_second": None}
-    timing["total"] = {"seconds": round(time.perf_counter() - started, 3), "tokens": sum(
-        t["tokens"] for t in timing.values()), "tokens_per_second": None}
+        timing["bench"] = timing_entry(time.perf_counter() - start, 0)
+    timing["load_models"] = timing_entry(pool.load_seconds, 0)
+    timing["total"] = timing_entry(time.perf_counter() - started,
+                                   sum(int(t["tokens"] or 0) for t in timing.values()))
+    this_run, timing = timing, accumulate(previous_timing(out / "run.json"), timing)
     blocks = summary_blocks(judgments, config.confidence, config.bootstrap, config.seed)
     summary = {
         "schema": "judge.summary/1",
@@ -181,6 +182,7 @@ def run_compare(
         "models_loaded": pool.loads,
         "versions": versions(),
         "timing": timing,
+        "timing_this_run": this_run,
     }
     write_atomic(out / "run.json", json_text(run))
     write_outputs(out, summary, items, answers, judgments)
@@ -225,6 +227,15 @@ def check_extras(config: CompareConfig) -> None:
             split_front_matter(text, card)
 
 
+def previous_timing(path: Path) -> dict[str, dict]:
+    """The cumulative timing an earlier run left in run.json (none when absent or unreadable)."""
+    try:
+        timing = json.loads(path.read_text()).get("timing")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return timing if isinstance(timing, dict) else {}
+
+
 def count_sources(judgments: list[Judgment]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for j in judgments:
@@ -233,6 +244,4 @@ def count_sources(judgments: list[Judgment]) -> dict[str, int]:
 
 
 def json_text(data: Any) -> str:
-    import json
-
     return json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"

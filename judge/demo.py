@@ -38,8 +38,8 @@ def trained(folder: Path, steps: int) -> bool:
 
 def train_stage(tuned: Path, steps: int, recipe: Path, cache_dir: str) -> float:
     """Train in a child process (`python -m train`), so its memory is gone before vLLM starts."""
-    if trained(tuned, steps):
-        return 0.0
+    if trained(tuned, steps):  # what training cost when it ran
+        return float(json.loads((tuned / "training.json").read_text()).get("seconds") or 0.0)
     if not recipe.is_file():
         raise InputError(f"demo recipe {recipe} not found (pass --recipe)")
     resume = tuned.is_dir() and any(tuned.glob("checkpoint-*"))

@@ -1,8 +1,8 @@
 """Prompt sets: the built-in set, local files (JSONL, JSON, CSV, Parquet) or a `datasets` hub id.
 
 Columns follow AlpacaEval's and MT-Bench's habits: `prompt` or `instruction` (or any column named
-with --prompt-column), optional `prompt_id` (or MT-Bench's `question_id`; else the row number), `category`,
-`reference`, and `turns` (a list of user messages: a multi-turn conversation, as in MT-Bench).
+with --prompt-column), optional `prompt_id` (or MT-Bench's `question_id`; else the row number),
+`category`, `reference`, and `turns` (a list of user messages: a multi-turn conversation).
 A hub id may carry a config and a split: `tatsu-lab/alpaca_eval:alpaca_eval@eval`.
 """
 

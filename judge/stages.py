@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from typing import Literal
 
 from judge.engines import Chat, Engine
-from judge.engines import Engine
 from judge.engines.pool import EnginePool
 from judge.ledger import Ledger, content_key
 from judge.records import (
@@ -44,8 +43,25 @@ class StageTiming:
         self.calls = 0
 
     def as_dict(self) -> dict[str, float | int | None]:
-        rate = self.tokens / self.seconds if self.seconds > 0 else None
-        return {"seconds": round(self.seconds, 3), "tokens": self.tokens, "tokens_per_second": rate}
+        return timing_entry(self.seconds, self.tokens)
+
+
+def timing_entry(seconds: float, tokens: int) -> dict[str, float | int | None]:
+    rate = round(tokens / seconds, 2) if seconds > 0 and tokens else None
+    return {"seconds": round(seconds, 3), "tokens": tokens, "tokens_per_second": rate}
+
+
+def accumulate(previous: dict[str, dict], current: dict[str, dict]) -> dict[str, dict]:
+    """Stage costs summed over every run into one folder: what the results in it cost, even when
+    they were computed over several (resumed) runs. A cached rerun adds next to nothing."""
+    stages = dict.fromkeys([*previous, *current])
+    return {
+        stage: timing_entry(
+            sum(t.get(stage, {}).get("seconds", 0.0) for t in (previous, current)),
+            sum(t.get(stage, {}).get("tokens", 0) for t in (previous, current)),
+        )
+        for stage in stages
+    }
 
 
 def chunks(items: Sequence, size: int):

@@ -10,13 +10,13 @@ import json
 import resource
 import statistics
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field
 from transformers import TrainerCallback
 
+from judge import package_versions
 from judge.ledger import write_atomic
 from judge.records import ModelInfo, Record
 from train.data import DataSummary
@@ -81,13 +81,7 @@ class StepLog(TrainerCallback):
 
 
 def versions() -> dict[str, str]:
-    out = {}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
+    return package_versions(PACKAGES)
 
 
 def peak_rss_mb() -> float:

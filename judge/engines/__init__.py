@@ -28,6 +28,7 @@ class EngineOptions(Record):
     gpu_memory_utilization: float = 0.4
     max_model_len: int = 2048
     tensor_parallel_size: int = 1
+    block_size: int | None = None  # vLLM KV block; smaller blocks let short shared prefixes hit
     trust_remote_code: bool = False
     seed: int = 0
     # openai engine: servers (a model may be served by several: requests are spread over them)

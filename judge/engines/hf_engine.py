@@ -77,10 +77,12 @@ class HFEngine:
             new = out[:, enc["input_ids"].shape[1] :]
             for row, i in enumerate(idx):
                 ids = new[row].tolist()
-                if self.tokenizer.eos_token_id in ids:
-                    ids = ids[: ids.index(self.tokenizer.eos_token_id)]
+                used = len(ids)
+                if self.tokenizer.eos_token_id in ids:  # the stop token counts, as in vLLM
+                    used = ids.index(self.tokenizer.eos_token_id) + 1
+                    ids = ids[: used - 1]
                 text = str(self.tokenizer.decode(ids, skip_special_tokens=True))
-                results[i] = Completion(text=text.strip(), tokens=len(ids))
+                results[i] = Completion(text=text.strip(), tokens=used)
         return [r for r in results if r is not None]
 
     @torch.inference_mode()

@@ -34,6 +34,7 @@ class VLLMEngine:
             max_logprobs=TOP_LOGPROBS,
             seed=options.seed,
             trust_remote_code=options.trust_remote_code,
+            **({"block_size": options.block_size} if options.block_size else {}),
         )
         self.tokenizer = self.llm.get_tokenizer()
 
