@@ -26,23 +26,8 @@ import time
 from pathlib import Path
 
 from judge.cli_common import default_cache, quiet_backends
+from judge.engines.pool import Borrowed
 from judge.records import Message, SamplingParams
-
-
-class Borrowed:
-    """The loaded engine lent to one run_compare call: closing it is a no-op."""
-
-    def __init__(self, engine) -> None:
-        self.engine, self.model = engine, engine.model
-
-    def generate(self, chats, params):
-        return self.engine.generate(chats, params)
-
-    def label_probs(self, chats, labels):
-        return self.engine.label_probs(chats, labels)
-
-    def close(self) -> None:
-        pass
 
 
 def no_progress(name: str, total: int):

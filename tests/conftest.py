@@ -18,6 +18,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from judge.engines import EngineOptions, load_engine  # noqa: E402
+from judge.engines.pool import Borrowed  # noqa: E402
 from judge.models import resolve_model  # noqa: E402
 from judge.records import Completion, Message, ModelInfo, SamplingParams  # noqa: E402
 
@@ -32,23 +33,6 @@ def cache_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def smollm2(cache_dir) -> ModelInfo:
     return resolve_model("smollm2", cache_dir)
-
-
-class Borrowed:
-    """A session engine lent to one run: closing it is a no-op."""
-
-    def __init__(self, engine) -> None:
-        self.engine = engine
-        self.model = engine.model
-
-    def generate(self, chats, params):
-        return self.engine.generate(chats, params)
-
-    def label_probs(self, chats, labels):
-        return self.engine.label_probs(chats, labels)
-
-    def close(self) -> None:
-        pass
 
 
 @pytest.fixture(scope="session")

@@ -37,3 +37,21 @@ class EnginePool:
         if self.current is not None:
             self.current.close()
             self.current = None
+
+
+class Borrowed:
+    """An engine lent to a run that must not close it: the caller loaded it and keeps it (a test
+    session, a benchmark, a notebook running several comparisons on one loaded model)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.model = engine.model
+
+    def generate(self, chats, params):
+        return self.engine.generate(chats, params)
+
+    def label_probs(self, chats, labels):
+        return self.engine.label_probs(chats, labels)
+
+    def close(self) -> None:
+        pass

@@ -23,6 +23,7 @@ class VLLMEngine:
         gpu = is_cuda()
         dtype: Any = options.dtype if options.dtype != "auto" else ("auto" if gpu else "float32")
         self.model = model
+        extra: dict[str, Any] = {"block_size": options.block_size} if options.block_size else {}
         self.llm = LLM(
             model=model.path,
             dtype=dtype,
@@ -34,7 +35,7 @@ class VLLMEngine:
             max_logprobs=TOP_LOGPROBS,
             seed=options.seed,
             trust_remote_code=options.trust_remote_code,
-            **({"block_size": options.block_size} if options.block_size else {}),
+            **extra,
         )
         self.tokenizer = self.llm.get_tokenizer()
 
