@@ -32,7 +32,7 @@ from judge.stages import (
     judge_stage,
     timing_entry,
 )
-from judge.templates import load_template
+from judge.templates import JudgeTemplate, load_template
 from judge.verdicts import summary_blocks
 
 Progress = Callable[[str, int], Advance]  # (stage name, total) -> advance callback
@@ -92,60 +92,79 @@ def versions() -> dict[str, str]:
             **package_versions(PACKAGES)}
 
 
-def run_compare(
-    config: CompareConfig, progress: Progress, loader: Loader = load_engine
-) -> dict[str, Any]:
-    """Run (or resume) one comparison; return summary.json's content."""
-    started = time.perf_counter()
+class Plan(Record):
+    """Everything checked and resolved before the first model loads."""
+
+    items: list[PromptItem]
+    template_ref: str
+    models: dict[str, ModelInfo]
+    out: str
+
+
+def plan_run(config: CompareConfig) -> tuple[Plan, JudgeTemplate]:
+    """Read and check every input; fail here, before any model is loaded or file written."""
     items = load_prompts(config.prompts, config.prompt_column, config.limit)
     flow_ref = flow_judge_ref(config.judge)  # `--judge flow[:REF]`: Flow-Judge's format and model
-    judge_ref = flow_ref or config.judge
     template_ref = "flow" if flow_ref and config.template == "pairwise" else config.template
     template = prepare_template(load_template(template_ref), items, config.flow_metric)
     out = Path(config.out)
     check_writable(out)
     check_extras(config)
     cache = Path(config.cache_dir)
-    models: dict[str, ModelInfo] = {
-        role: resolve_role(ref, cache, config.engine)
-        for role, ref in (("base", config.base), ("tuned", config.tuned), ("judge", judge_ref))
-    }
-    pool = EnginePool(config.engine, loader)
-    gen_params = {
-        "base": SamplingParams(
-            max_new_tokens=config.max_new_tokens, temperature=config.temperature, seed=config.seed
-        ),
-        # a second, independent draw when both sides sample from the same model (an A/A test)
-        "tuned": SamplingParams(
-            max_new_tokens=config.max_new_tokens,
-            temperature=config.temperature,
-            seed=config.seed + 1,
-        ),
-    }
-    judge_params = SamplingParams(max_new_tokens=config.judge_max_new_tokens, temperature=0.0)
+    roles = (("base", config.base), ("tuned", config.tuned), ("judge", flow_ref or config.judge))
+    models = {role: resolve_role(ref, cache, config.engine) for role, ref in roles}
+    return Plan(items=items, template_ref=template_ref, models=models, out=str(out)), template
+
+
+def sampling(config: CompareConfig) -> dict[str, SamplingParams]:
+    """Answer sampling per side; with the same model on both sides (an A/A test) the tuned side
+    is a second, independent draw (seed + 1). Greedy answers do not depend on the seed."""
+    return {side: SamplingParams(max_new_tokens=config.max_new_tokens,
+                                 temperature=config.temperature, seed=config.seed + offset)
+            for side, offset in (("base", 0), ("tuned", 1))}
+
+
+def model_stages(
+    config: CompareConfig, plan: Plan, template: JudgeTemplate, pool: EnginePool,
+    progress: Progress,
+) -> tuple[dict[str, tuple[str, str]], list[Judgment], dict[str, dict]]:
+    """Generate both sides, then judge every pair in both orders: (answers, judgments, timing)."""
+    out, items, models = Path(plan.out), plan.items, plan.models
     timing: dict[str, dict] = {}
-    try:
-        outputs: dict[str, dict[str, Generation]] = {}
-        for side in ("base", "tuned"):
-            model = models[side]
-            ledger = Ledger(out / "generations" / f"{model_slug(model)}.jsonl", Generation)
-            outputs[side], stage = generate_stage(
-                pool, model, items, gen_params[side], ledger, config.chunk,
-                progress(f"generate {side}", len(items)),
-            )
-            timing[f"generate_{side}"] = stage.as_dict()
-        answers = {
-            item.prompt_id: (shown_answer(item, outputs["base"][item.prompt_id]),
-                             shown_answer(item, outputs["tuned"][item.prompt_id]))
-            for item in items
-        }
-        judge_file = out / "judgments" / f"{model_slug(models['judge'])}__{template.name}.jsonl"
-        judgments, stage = judge_stage(
-            pool, models["judge"], template, [shown_request(i) for i in items], answers,
-            config.verdict, judge_params,
-            Ledger(judge_file, Judgment), config.chunk, progress("judge", 2 * len(items)),
+    outputs: dict[str, dict[str, Generation]] = {}
+    for side, params in sampling(config).items():
+        ledger = Ledger(out / "generations" / f"{model_slug(models[side])}.jsonl", Generation)
+        outputs[side], stage = generate_stage(
+            pool, models[side], items, params, ledger, config.chunk,
+            progress(f"generate {side}", len(items)),
         )
-        timing["judge"] = stage.as_dict()
+        timing[f"generate_{side}"] = stage.as_dict()
+    answers = {
+        item.prompt_id: (shown_answer(item, outputs["base"][item.prompt_id]),
+                         shown_answer(item, outputs["tuned"][item.prompt_id]))
+        for item in items
+    }
+    judge_file = out / "judgments" / f"{model_slug(models['judge'])}__{template.name}.jsonl"
+    judge_params = SamplingParams(max_new_tokens=config.judge_max_new_tokens, temperature=0.0)
+    judgments, stage = judge_stage(
+        pool, models["judge"], template, [shown_request(i) for i in items], answers,
+        config.verdict, judge_params, Ledger(judge_file, Judgment), config.chunk,
+        progress("judge", 2 * len(items)),
+    )
+    timing["judge"] = stage.as_dict()
+    return answers, judgments, timing
+
+
+def run_compare(
+    config: CompareConfig, progress: Progress, loader: Loader = load_engine
+) -> dict[str, Any]:
+    """Run (or resume) one comparison; return summary.json's content."""
+    started = time.perf_counter()
+    plan, template = plan_run(config)
+    out, models = Path(plan.out), plan.models
+    pool = EnginePool(config.engine, loader)
+    try:
+        answers, judgments, timing = model_stages(config, plan, template, pool, progress)
     finally:
         pool.close()
     benchmarks: dict[str, Any] = {}
@@ -161,14 +180,13 @@ def run_compare(
     timing["total"] = timing_entry(time.perf_counter() - started,
                                    sum(int(t["tokens"] or 0) for t in timing.values()))
     this_run, timing = timing, accumulate(previous_timing(out / "run.json"), timing)
-    blocks = summary_blocks(judgments, config.confidence, config.bootstrap, config.seed)
     summary = {
         "schema": "judge.summary/1",
         "base": models["base"].ref,
         "tuned": models["tuned"].ref,
         "judge": models["judge"].ref,
         "template": template.name,
-        **blocks,
+        **summary_blocks(judgments, config.confidence, config.bootstrap, config.seed),
         "verdict_sources": count_sources(judgments),
         "benchmarks": benchmarks,
         "timing": timing,
@@ -178,14 +196,14 @@ def run_compare(
         "engine": pick_kind(config.engine.kind),
         "models": {role: info.model_dump() for role, info in models.items()},
         "template": {"name": template.name, "sha": template.sha, "origin": template.origin},
-        "n_prompts": len(items),
+        "n_prompts": len(plan.items),
         "models_loaded": pool.loads,
         "versions": versions(),
         "timing": timing,
         "timing_this_run": this_run,
     }
     write_atomic(out / "run.json", json_text(run))
-    write_outputs(out, summary, items, answers, judgments)
+    write_outputs(out, summary, plan.items, answers, judgments)
     if config.card:
         from judge.card import write_card
 
