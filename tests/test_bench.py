@@ -180,4 +180,6 @@ def test_own_task_folder_is_found_by_name(tmp_path):
         "test_split: test\noutput_type: multiple_choice\ndoc_to_text: '{{q}}'\n"
         "doc_to_choice: '{{choices}}'\ndoc_to_target: '{{answer}}'\n"
     )
-    check_tasks(["my_task", "judge_mcq"], folder)
+    check_tasks(["my_task", "judge_mcq"], folder)  # found: no error
+    with pytest.raises(InputError, match="my_tusk"):  # the same lookup does refuse a wrong name
+        check_tasks(["my_tusk"], folder)
