@@ -32,6 +32,8 @@ def case_args(case: str, tmp: Path, smollm2) -> tuple[list[str], str]:
     """(command line, text the error line must contain) for one named case."""
     if case == "unknown model":
         return ["compare", "not-a-model", "smollm2"], "unknown model 'not-a-model'"
+    if case == "hub model out of reach":
+        return ["compare", "judge-tests/no-such-model", "smollm2"], "hub could not provide it"
     if case == "model folder without tokenizer":
         write(tmp / "no-tok" / "config.json", "{}")
         return ["compare", str(tmp / "no-tok"), "smollm2"], "no tokenizer files"
@@ -94,7 +96,7 @@ def case_args(case: str, tmp: Path, smollm2) -> tuple[list[str], str]:
     raise AssertionError(case)
 
 
-CASES = ["unknown model", "model folder without tokenizer", "empty prompt set",
+CASES = ["unknown model", "hub model out of reach", "model folder without tokenizer", "empty prompt set",
          "prompt file with wrong column", "duplicate prompt ids",
          "template with undefined variable",
          "template without verdict declaration", "corrupt line in a cache file", "unwritable --out",
