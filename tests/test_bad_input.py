@@ -96,7 +96,8 @@ def case_args(case: str, tmp: Path, smollm2) -> tuple[list[str], str]:
     raise AssertionError(case)
 
 
-CASES = ["unknown model", "hub model out of reach", "model folder without tokenizer", "empty prompt set",
+CASES = ["unknown model", "hub model out of reach", "model folder without tokenizer",
+         "empty prompt set",
          "prompt file with wrong column", "duplicate prompt ids",
          "template with undefined variable",
          "template without verdict declaration", "corrupt line in a cache file", "unwritable --out",
