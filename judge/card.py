@@ -21,6 +21,7 @@ import yaml
 
 from judge.card_context import card_context
 from judge.errors import InputError
+from judge.report import WINRATE_ROWS, draw_winrate
 
 START, END = "<!-- judge:eval:start -->", "<!-- judge:eval:end -->"
 PLOT_NAME = "judge_eval.png"
@@ -158,22 +159,10 @@ def plot_png(context: dict[str, Any]) -> bytes:
     import matplotlib.pyplot as plt
 
     pw, rows = context["pairwise"], context["benchmarks"]
-    rates = [  # each interval is drawn around the rate it was computed for
-        ("mean score,\nbootstrap", pw["win_rate"], pw.get("ci_bootstrap") or pw["ci"]),
-        ("discrete,\nWilson", pw.get("discrete_win_rate", pw["win_rate"]), pw["ci"]),
-    ]
-    heights = [0.5 * len(rates) + 0.9] + ([0.5 * len(rows) + 0.9] if rows else [])
+    heights = [0.5 * WINRATE_ROWS + 0.9] + ([0.5 * len(rows) + 0.9] if rows else [])
     fig, axes = plt.subplots(len(heights), 1, figsize=(6.4, sum(heights)), dpi=100,
                              squeeze=False, gridspec_kw={"height_ratios": heights})
-    ax = axes[0][0]
-    ax.axvline(50, color="grey", linestyle="--", linewidth=1)
-    for y, (_, rate, ci) in enumerate(rates):
-        err = [[max(0.0, 100 * (rate - ci["low"]))], [max(0.0, 100 * (ci["high"] - rate))]]
-        ax.errorbar([100 * rate], [y], xerr=err, fmt="o", capsize=6, color="tab:blue")
-    ax.set_xlim(0, 100)
-    ax.set_ylim(-0.6, len(rates) - 0.4)
-    ax.set_yticks(range(len(rates)), [label for label, _, _ in rates])
-    ax.set_xlabel(f"tuned win rate vs base, % ({pw['ci']['level']:.0%} intervals)")
+    draw_winrate(axes[0][0], pw)
     if rows:
         ax = axes[1][0]
         ax.axvline(0, color="grey", linestyle="--", linewidth=1)

@@ -114,6 +114,26 @@ def one_line(text: str, limit: int = 300) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+WINRATE_ROWS = 2  # rates draw_winrate shows, for callers sizing a figure
+
+
+def draw_winrate(ax: Any, pw: dict[str, Any]) -> None:
+    """The win rate against the 50% line, each interval drawn around the rate it belongs to: the
+    bootstrap around the mean score, Wilson around the discrete rate (run plot and card plot)."""
+    rates = [
+        ("mean score,\nbootstrap", pw["win_rate"], pw.get("ci_bootstrap") or pw["ci"]),
+        ("discrete,\nWilson", pw.get("discrete_win_rate", pw["win_rate"]), pw["ci"]),
+    ]
+    ax.axvline(50, color="grey", linestyle="--", linewidth=1)
+    for y, (_, rate, ci) in enumerate(rates):
+        err = [[max(0.0, 100 * (rate - ci["low"]))], [max(0.0, 100 * (ci["high"] - rate))]]
+        ax.errorbar([100 * rate], [y], xerr=err, fmt="o", capsize=6, color="tab:blue")
+    ax.set_xlim(0, 100)
+    ax.set_ylim(-0.6, len(rates) - 0.4)
+    ax.set_yticks(range(len(rates)), [label for label, _, _ in rates])
+    ax.set_xlabel(f"tuned win rate vs base, % ({pw['ci']['level']:.0%} intervals)")
+
+
 def plot_winrate(summary: dict[str, Any], path: Path) -> None:
     """Win rate with its interval against the 50% line; skipped when matplotlib is absent."""
     try:
@@ -123,21 +143,8 @@ def plot_winrate(summary: dict[str, Any], path: Path) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         return
-    pw = summary["pairwise"]
-    boot = pw.get("ci_bootstrap") or pw["ci"]
-    rows = [  # (label, point, interval): each interval drawn around the rate it belongs to
-        ("mean score,\nbootstrap", pw["win_rate"], boot),
-        ("discrete,\nWilson", pw["discrete_win_rate"], pw["ci"]),
-    ]
     fig, ax = plt.subplots(figsize=(6, 2.2), dpi=100)
-    ax.axvline(50, color="grey", linestyle="--", linewidth=1)
-    for y, (_, point, ci) in enumerate(rows):
-        err = [[max(0.0, 100 * (point - ci["low"]))], [max(0.0, 100 * (ci["high"] - point))]]
-        ax.errorbar([100 * point], [y], xerr=err, fmt="o", capsize=6, color="tab:blue")
-    ax.set_xlim(0, 100)
-    ax.set_ylim(-0.6, len(rows) - 0.4)
-    ax.set_yticks(range(len(rows)), [label for label, _, _ in rows])
-    ax.set_xlabel(f"tuned win rate vs base (%), {pw['ci']['level']:.0%} intervals")
+    draw_winrate(ax, summary["pairwise"])
     fig.tight_layout()
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp, metadata={"Software": None})
