@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import ScriptedEngine
+from test_compare_scripted import make_folder
 
 from judge.bradley_terry import bradley_terry
 from judge.cli import cli
@@ -19,14 +20,6 @@ from judge.ratings import summarize_ratings
 
 JUDGE = str(Path(sys.executable).parent / "judge")
 PROMPTS = [f"Question number {i}?" for i in range(6)]
-
-
-def folder(tmp: Path, name: str) -> str:
-    path = tmp / name
-    path.mkdir()
-    (path / "config.json").write_text(json.dumps({"model_type": "llama", "name": name}))
-    (path / "tokenizer.json").write_text("{}")
-    return str(path)
 
 
 def scripted_loader(model, options):
@@ -57,8 +50,8 @@ def compare_run(tmp_path):
     def run(**options) -> tuple[dict, Path]:
         out = tmp_path / "run"
         config = CompareConfig(
-            base=folder(tmp_path, "base"), tuned=folder(tmp_path, "tuned"),
-            judge=folder(tmp_path, "judge"), prompts=str(prompts), out=str(out),
+            base=make_folder(tmp_path, "base"), tuned=make_folder(tmp_path, "tuned"),
+            judge=make_folder(tmp_path, "judge"), prompts=str(prompts), out=str(out),
             cache_dir=str(tmp_path / "cache"), engine=EngineOptions(kind="hf"), **options)
         run_compare(config, lambda name, total: lambda done, tokens: None, scripted_loader)
         (judgments,) = (out / "judgments").glob("*.jsonl")
