@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from judge.errors import InputError
+from judge.errors import InputError, first_line
 from judge.ledger import write_atomic
 from judge.models import model_slug
 from judge.records import ModelInfo
@@ -93,8 +93,8 @@ def load_tasks(manager, names: Sequence[str]) -> list:
         try:
             loaded = manager.load([name])
         except Exception as err:  # lm-eval and datasets raise many types; the user needs one line
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise InputError(f"benchmark task '{name}' could not be loaded: {first}") from None
+            message = f"benchmark task '{name}' could not be loaded: {first_line(err)}"
+            raise InputError(message) from None
         top = loaded["groups"].get(name) or loaded["tasks"].get(name)
         found.extend([top] if top is not None else loaded["tasks"].values())
     return found

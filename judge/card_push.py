@@ -14,7 +14,7 @@ from pathlib import Path
 
 from judge.card import PLOT_NAME, render_card, write_card
 from judge.card_context import read_json
-from judge.errors import InputError
+from judge.errors import InputError, first_line
 from judge.models import HUB_ID
 from judge.records import Record
 
@@ -56,11 +56,6 @@ def plan_uploads(folder: Path, card_path: Path, card_text: str, png: bytes) -> l
     uploads.append(Upload(path_in_repo=PLOT_NAME, source=str(card_path.with_name(PLOT_NAME)),
                           size=len(png), what="card plot"))
     return uploads
-
-
-def first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
 
 
 def check_hub() -> str:

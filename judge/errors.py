@@ -7,3 +7,9 @@ class InputError(Exception):
 
 class ServiceError(Exception):
     """A model server failed after all retries. Nothing of the failed calls was cached."""
+
+
+def first_line(err: BaseException) -> str:
+    """The one line of a third-party exception a user needs (its type when it says nothing)."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Sequence
 from typing import Literal
 
-from judge.errors import InputError
+from judge.errors import InputError, first_line
 from judge.records import PromptItem, Record
 from judge.templates import JudgeTemplate, load_template
 
@@ -107,7 +107,7 @@ def preset_metrics() -> dict[str, FlowMetric]:
         from flow_judge.metrics import presets
     except Exception as err:  # an optional package that breaks on import must not break a run
         log.warning("flow-judge is installed but does not import (%s); using the suite's own "
-                    "rubrics", str(err).splitlines()[0] if str(err) else type(err).__name__)
+                    "rubrics", first_line(err))
         return {}
     found = {}
     for constant in presets.list_all_metrics():

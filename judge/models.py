@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from judge.errors import InputError
+from judge.errors import InputError, first_line
 from judge.records import ModelInfo
 
 log = logging.getLogger("judge")
@@ -141,7 +141,7 @@ def resolve_hub(ref: str, dtype: str) -> ModelInfo:
     try:
         folder = Path(snapshot_download(ref, allow_patterns=patterns))
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as err:
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        reason = first_line(err)
         raise InputError(
             f"model '{ref}' is not local and the hub could not provide it: {reason}"
         ) from None

@@ -12,7 +12,7 @@ import json
 import re
 from pathlib import Path
 
-from judge.errors import InputError
+from judge.errors import InputError, first_line
 from judge.records import PromptItem
 
 BUILTIN = Path(__file__).resolve().parent / "data" / "prompts.jsonl"
@@ -37,7 +37,7 @@ def read_rows(path: Path) -> list[dict]:
         table = pyarrow.csv.read_csv(path) if suffix == ".csv" else pyarrow.parquet.read_table(path)
         return table.to_pylist()
     except (ValueError, OSError, UnicodeDecodeError) as err:
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        reason = first_line(err)
         raise InputError(f"prompt file {path}: cannot read it ({reason})") from None
 
 
@@ -51,7 +51,7 @@ def read_hub(spec: str) -> list[dict]:
             match["repo"], match["config"], split=match["split"] or "train"
         )
     except Exception as err:  # datasets raises many types; offline is the common one
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        reason = first_line(err)
         message = f"prompt set '{spec}' could not be loaded from the hub: {reason}"
         raise InputError(message) from None
     return list(ds)

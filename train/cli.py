@@ -14,11 +14,8 @@ from pathlib import Path
 
 import click
 
+from judge.cli_common import default_cache
 from judge.errors import InputError
-
-
-def default_cache() -> str:
-    return os.environ.get("JUDGE_CACHE_DIR", str(Path.home() / ".cache" / "judge"))
 
 
 def parse_datasets(values: tuple[str, ...]) -> dict[str, float] | None:

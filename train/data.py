@@ -16,7 +16,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from judge.errors import InputError
+from judge.errors import InputError, first_line
 from judge.promptsets import HUB_SET, read_rows
 from judge.records import Record
 
@@ -57,7 +57,7 @@ def read_source(name: str, split: str) -> list[dict]:
     try:
         ds = datasets.load_dataset(match["repo"], match["config"], split=match["split"] or split)
     except Exception as err:  # datasets raises many types; offline and a wrong split are common
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        reason = first_line(err)
         raise InputError(f"dataset '{name}' split '{split}' cannot be loaded: {reason}") from None
     return list(ds)
 

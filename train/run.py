@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from judge.errors import InputError
+from judge.errors import InputError, first_line
 from judge.models import resolve_model
 from judge.records import ModelInfo
 from train.data import mix
@@ -36,11 +36,6 @@ from train.outputs import (
 from train.recipe import LoraSpec, Recipe
 
 REPORTERS = {"tensorboard": ("tensorboard", "tensorboardX"), "wandb": ("wandb",)}
-
-
-def first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
 
 
 def device_defaults(settings: dict[str, Any]) -> dict[str, Any]:
