@@ -14,16 +14,15 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from judge.cli_common import (
     default_cache,
     engine_config,
     engine_options,
     err_console,
-    progress_callback,
     quiet_backends,
     slug,
+    stage_progress,
 )
 from judge.engines import EngineOptions
 from judge.errors import InputError, ServiceError
@@ -113,11 +112,8 @@ def compare(base, tuned, judge_ref, flow_metric, prompts, prompt_column, limit, 
         num_fewshot=num_fewshot, include_path=list(include_path), card=card,
         card_template=card_template, engine=engine_config(engine, seed),
     )
-    with Progress(
-        TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=err_console,
-    ) as bars:
-        summary = run_compare(config, progress_callback(bars))
+    with stage_progress() as progress:
+        summary = run_compare(config, progress)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
@@ -148,12 +144,9 @@ def demo(steps, limit, bench_limit, recipe, out, engine, cache_dir) -> None:
     from judge.report import demo_table
 
     quiet_backends()
-    with Progress(
-        TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=err_console,
-    ) as bars:
+    with stage_progress() as progress:
         summary = run_demo(out, steps, limit, bench_limit, EngineOptions(kind=engine), cache_dir,
-                           recipe or RECIPE, progress_callback(bars), err_console.print)
+                           recipe or RECIPE, progress, err_console.print)
     Console().print(demo_table(summary, str(out / "README.md")))
 
 

@@ -8,11 +8,18 @@ from __future__ import annotations
 import os
 import time
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from judge.engines import EngineOptions
 
@@ -101,3 +108,14 @@ def progress_callback(bars: Progress):
 def slug(ref: str) -> str:
     name = Path(ref.rstrip("/")).name or ref
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in name).removesuffix(".gguf")
+
+
+@contextmanager
+def stage_progress():
+    """Rich bars on stderr, one per stage, with counts and tokens/s; yields the callback the
+    pipelines take as `progress`."""
+    with Progress(
+        TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=err_console,
+    ) as bars:
+        yield progress_callback(bars)

@@ -5,7 +5,7 @@
     judge agreement verdicts.jsonl                                    # judge vs human labels
     judge agreement --judge smollm2 --pairs labeled.jsonl --verdict logprob
 
-Registered by judge/cli.py's registration block (import judge.cli, not this module, first).
+Registered by judge/cli.py's registration block.
 """
 
 from __future__ import annotations
@@ -23,15 +23,15 @@ from judge.cli_common import (
     default_cache,
     engine_config,
     engine_options,
-    progress_callback,
+    err_console,
     quiet_backends,
+    stage_progress,
 )
 from judge.errors import InputError
 from judge.report import headline, pct
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 F = TypeVar("F", bound=Callable[..., Any])
-err_console = Console(stderr=True)
 
 
 def engine_flags(f: F) -> F:
@@ -193,8 +193,6 @@ def agreement(file: Path | None, judge_ref: str | None, pairs: Path | None, temp
 
 
 def run_judge(judge_ref, pairs, template, verdict, max_new_tokens, out, cache_dir, engine):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from judge.agreement_run import AgreementConfig, run_agreement
     from judge.cli_common import slug as ref_slug
 
@@ -205,7 +203,6 @@ def run_judge(judge_ref, pairs, template, verdict, max_new_tokens, out, cache_di
         judge_max_new_tokens=max_new_tokens, out=out, cache_dir=cache_dir,
         engine=engine_config(engine, seed=0),  # where engine flags and the API key are read
     )
-    with Progress(TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[rate]}"), console=err_console) as bars:
-        result = run_agreement(config, progress_callback(bars))
+    with stage_progress() as progress:
+        result = run_agreement(config, progress)
     return result, f"{judge_ref} on {pairs}  (verdicts: {out}/verdicts.jsonl)"
