@@ -40,6 +40,7 @@ class StageTiming:
     def __init__(self) -> None:
         self.seconds = 0.0
         self.tokens = 0
+        self.calls = 0
 
     def as_dict(self) -> dict[str, float | int | None]:
         return timing_entry(self.seconds, self.tokens)
@@ -131,6 +132,7 @@ def generate_stage(
         ledger.append(records)
         tokens = sum(r.tokens for r in records)
         timing.tokens += tokens
+        timing.calls += len(part)
         advance(len(part), tokens)
     found = {pid: ledger.records[key] for pid, key in keys.items()}
     return found, timing
@@ -186,6 +188,7 @@ def judge_stage(
             for (key, item, order, _), text, prob in zip(part, texts, probs, strict=True)
         )
         timing.tokens += tokens
+        timing.calls += len(part)
         advance(len(part), tokens)
     return [ledger.records[key] for key in keys], timing
 
@@ -265,6 +268,7 @@ def rate_stage(
             for key, item, chats in part
         )
         timing.tokens += tokens
+        timing.calls += len(unique)
         advance(2 * len(part), tokens)
     return [ledger.records[key] for key in keys], timing
 
