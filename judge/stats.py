@@ -23,6 +23,9 @@ from judge.lc import length_controlled
 from judge.lines import check_pairwise
 
 WINNER_SCORE = {"tuned": 1.0, "base": 0.0, "tie": 0.5}
+# An item whose averaged score is 0.5 up to float rounding (say 0 and 0.9999999999999999) is a tie:
+# rounding error must not decide a win or a loss.
+TIE_TOLERANCE = 1e-9
 
 
 def line_score(row: Mapping[str, Any]) -> float | None:
@@ -54,7 +57,9 @@ def line_score(row: Mapping[str, Any]) -> float | None:
 
 
 def outcome(score: float) -> str:
-    return "tuned" if score > 0.5 else "base" if score < 0.5 else "tie"
+    if abs(score - 0.5) <= TIE_TOLERANCE:
+        return "tie"
+    return "tuned" if score > 0.5 else "base"
 
 
 def item_scores(rows: Iterable[Mapping[str, Any]]) -> tuple[dict[str, list[float]], int]:
@@ -154,9 +159,10 @@ def summarize(
     ids = sorted(grouped)
     scores = np.array([float(np.mean(grouped[pid])) for pid in ids])
     n = len(scores)
-    wins, losses = int((scores > 0.5).sum()), int((scores < 0.5).sum())
+    won, lost = scores > 0.5 + TIE_TOLERANCE, scores < 0.5 - TIE_TOLERANCE
+    wins, losses = int(won.sum()), int(lost.sum())
     ties = n - wins - losses
-    discrete = np.where(scores > 0.5, 1.0, np.where(scores < 0.5, 0.0, 0.5))
+    discrete = np.where(won, 1.0, np.where(lost, 0.0, 0.5))
     low, high = wilson(wins + ties / 2, n, confidence)
     b_low, b_high = bootstrap_interval(scores, confidence, resamples, seed)
     consistency, first_rate = position_stats(rows)

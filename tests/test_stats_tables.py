@@ -207,3 +207,14 @@ def test_ratings_all_equal_has_no_evidence():
     rows = [{"prompt_id": str(i), "rating_base": 5, "rating_tuned": 5} for i in range(4)]
     r = summarize_ratings(rows)
     assert (r["p_value"], r["mean_difference"], r["equal"]) == (1.0, 0.0, 4)
+
+
+def test_float_rounding_near_a_tie_decides_nothing():
+    # 0 and 0.9999999999999999 average to 0.49999999999999994: a tie, not a loss
+    rows = [{"prompt_id": "p", "order": "base_first", "score": 0.0},
+            {"prompt_id": "p", "order": "tuned_first", "score": 0.9999999999999999},
+            {"prompt_id": "q", "order": "base_first", "score": 1.0},
+            {"prompt_id": "q", "order": "tuned_first", "score": 1.1102230246251565e-16}]
+    s = summarize(rows, resamples=200)
+    assert (s["wins"], s["losses"], s["ties"]) == (0, 0, 2)
+    assert s["discrete_win_rate"] == 0.5
