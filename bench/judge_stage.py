@@ -5,14 +5,14 @@
     .venv/bin/python bench/judge_stage.py --prompts 4 --no-both
 
 The bundled model answers N built-in prompts twice (two sampling seeds, so the answers differ and
-the judge is really called), then judge.stages.judge_stage judges every pair in both orders with
-the shipped pairwise template, exactly as `judge compare --verdict logprob` does. The default
-engine (vLLM) is loaded once through judge.engines.load_engine; its `LLM.chat` is wrapped so every
-vLLM RequestOutput the stage causes is kept, which gives per request the tokens really generated
-and `num_cached_tokens`, the prompt tokens served from the prefix cache. (`LLM.get_metrics()`
-would give the same counters in aggregate, but the engine is built with vLLM's default
-disable_log_stats=True, under which it refuses.) The prefix cache is reset before the stage, so
-hits come only from judgments sharing a prefix: every chat shares the system prompt, and the two
+the judge is really called), then judge.pipeline.judging.judge_stage judges every pair in both
+orders with the shipped pairwise template, exactly as `judge compare --verdict logprob` does. The
+default engine (vLLM) is loaded once through judge.engines.load_engine; its `LLM.chat` is wrapped so
+every vLLM RequestOutput the stage causes is kept, which gives per request the tokens really
+generated and `num_cached_tokens`, the prompt tokens served from the prefix cache.
+(`LLM.get_metrics()` would give the same counters in aggregate, but the engine is built with vLLM's
+default disable_log_stats=True, under which it refuses.) The prefix cache is reset before the stage,
+so hits come only from judgments sharing a prefix: every chat shares the system prompt, and the two
 orders of one pair also share the request and the "Answer A:" opening. vLLM caches whole blocks,
 so a shared prefix counts only up to its last full block.
 
@@ -26,7 +26,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from judge.cli_common import default_cache, quiet_backends
+from judge.cli.common import default_cache, quiet_backends
 from judge.records import Message, SamplingParams
 
 
@@ -68,17 +68,17 @@ def answers_for(engine, items, max_new_tokens: int) -> dict[str, tuple[str, str]
 
 def run_stage(engine, info, items, answers, mode: str, folder: Path):
     from judge.engines.pool import EnginePool
-    from judge.ledger import Ledger
+    from judge.pipeline.judging import Judge, judge_stage
+    from judge.pipeline.ledger import Ledger
     from judge.records import Judgment
-    from judge.stages import judge_stage
-    from judge.templates import load_template
+    from judge.templates.template import load_template
 
     pool = EnginePool(engine_options(), lambda model, options: engine)
-    template = load_template("pairwise")
+    judge = Judge(info, load_template("pairwise"), mode,  # type: ignore[arg-type]
+                  SamplingParams(max_new_tokens=48, temperature=0.0))
     judgments, timing = judge_stage(
-        pool, info, template, items, answers, mode,  # type: ignore[arg-type]
-        SamplingParams(max_new_tokens=48, temperature=0.0),
-        Ledger(folder / f"{mode}.jsonl", Judgment), 16, lambda done, tokens: None,
+        pool, judge, items, answers, Ledger(folder / f"{mode}.jsonl", Judgment), 16,
+        lambda done, tokens: None,
     )
     return judgments, timing
 
@@ -109,8 +109,8 @@ def main() -> None:
     quiet_backends()
 
     from judge.engines import load_engine
-    from judge.models import resolve_model
-    from judge.promptsets import load_prompts
+    from judge.models.refs import resolve_model
+    from judge.promptsets.load import load_prompts
 
     info = resolve_model("smollm2", Path(args.cache_dir))
     items = load_prompts("builtin", limit=args.prompts)

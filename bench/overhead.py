@@ -4,9 +4,9 @@
     .venv/bin/python bench/overhead.py                       # 16 prompts, 64-token answers
     .venv/bin/python bench/overhead.py --prompts 4 --max-new-tokens 16 --rounds 1
 
-compare side: judge.compare.run_compare in-process (not the CLI: the CLI adds interpreter start
-and imports, which bench/cache_rerun.py shows), an A/A run of the bundled model against itself at
-temperature 0.7 (two seeds, so the answers differ and the judge is really called), judged by the
+compare side: judge.pipeline.compare.run_compare in-process (not the CLI: the CLI adds interpreter
+start and imports, which bench/cache_rerun.py shows), an A/A run of the bundled model against itself
+at temperature 0.7 (two seeds, so the answers differ and the judge is really called), judged by the
 same model with the pairwise template in `--verdict both` mode, into a fresh run folder.
 bare side: the same engine calls, made directly and timed one by one: generate per chunk of 16
 for each side, then for the judge a text generate and a label_probs call per chunk of 16 chats.
@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from judge.cli_common import default_cache, quiet_backends
+from judge.cli.common import default_cache, quiet_backends
 from judge.engines.pool import Borrowed
 from judge.records import Message, SamplingParams
 
@@ -41,8 +41,8 @@ def chunks(seq: list, size: int) -> list[list]:
 def bare_calls(engine, config) -> tuple[float, float, int]:
     """(wall and CPU seconds spent inside engine calls, tokens generated) for compare's calls,
     made directly."""
-    from judge.promptsets import load_prompts
-    from judge.templates import load_template
+    from judge.promptsets.load import load_prompts
+    from judge.templates.template import load_template
 
     items = load_prompts(config.prompts, limit=config.limit)
     template = load_template(config.template)
@@ -84,10 +84,11 @@ def bare_calls(engine, config) -> tuple[float, float, int]:
 
 def compare_run(engine, config) -> tuple[float, float, dict]:
     """(wall and CPU seconds, summary) of one run_compare into a fresh folder."""
-    from judge.compare import run_compare
+    from judge.pipeline.compare import run_compare
 
     start, cpu = time.perf_counter(), time.process_time()
-    summary = run_compare(config, no_progress, loader=lambda model, options: Borrowed(engine))
+    summary = run_compare(config, no_progress,
+                          loader=lambda model, options: Borrowed(engine)).as_json()
     return time.perf_counter() - start, time.process_time() - cpu, summary
 
 
@@ -100,9 +101,9 @@ def main() -> None:
     args = parser.parse_args()
     quiet_backends()
 
-    from judge.compare import CompareConfig
     from judge.engines import EngineOptions, load_engine
-    from judge.models import resolve_model
+    from judge.models.refs import resolve_model
+    from judge.pipeline.compare import CompareConfig
 
     info = resolve_model("smollm2", Path(args.cache_dir))
     engine = load_engine(info, EngineOptions())

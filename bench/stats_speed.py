@@ -4,9 +4,10 @@
     .venv/bin/python bench/stats_speed.py --resamples 2000 --sizes 48 805
 
 For each size it times np.mean over the item scores (best of many runs: it is microseconds), then
-one seeded bootstrap interval with the given resamples (judge.stats.bootstrap_interval, the one
-compare and stats use), then the whole summarize() including the length-controlled fit. Ratios
-are printed next to seconds; "per resample" divides the bootstrap ratio by the resample count,
+one seeded bootstrap interval with the given resamples (judge.stats.intervals.bootstrap_interval,
+the one compare and stats use), then the whole summarize() including the length-controlled fit.
+Ratios are printed next to seconds; "per resample" divides the bootstrap ratio by the resample
+count,
 i.e. what one resample costs in plain means: near 1 means the bootstrap adds no overhead beyond
 the arithmetic it must do.
 """
@@ -40,7 +41,8 @@ def judgment_rows(n: int, rng: np.random.Generator) -> list[dict]:
 
 
 def main() -> None:
-    from judge.stats import bootstrap_interval, summarize
+    from judge.stats.intervals import bootstrap_interval
+    from judge.stats.pairwise import summarize
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[805, 100_000])

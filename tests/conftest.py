@@ -19,7 +19,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from judge.engines import EngineOptions, load_engine  # noqa: E402
 from judge.engines.pool import Borrowed  # noqa: E402
-from judge.models import resolve_model  # noqa: E402
+from judge.models.refs import resolve_model  # noqa: E402
 from judge.records import Completion, Message, ModelInfo, SamplingParams  # noqa: E402
 
 
@@ -42,10 +42,8 @@ def engines(smollm2):
 
     def get(kind: str):
         if kind not in started:
-            # a small KV cache: on the CPU backend the share is of system RAM (0.1 = 2.4 GB here),
-            # and a vLLM server and training runs share the machine with this engine
-            started[kind] = load_engine(smollm2, EngineOptions(kind=kind,
-                                                               gpu_memory_utilization=0.1))
+            # a small KV cache: a vLLM server and training runs share the machine with it
+            started[kind] = load_engine(smollm2, EngineOptions(kind=kind, kv_cache_gb=1.0))
         return started[kind]
 
     yield get
@@ -135,7 +133,7 @@ def vllm_server(smollm2, tmp_path_factory):
     log = tmp_path_factory.mktemp("vllm-server") / "server.log"
     cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", smollm2.path,
            "--served-model-name", "smollm2", "--host", "127.0.0.1", "--port", str(port),
-           "--dtype", "float32", "--enforce-eager", "--gpu-memory-utilization", "0.1",
+           "--dtype", "float32", "--enforce-eager", "--kv-cache-memory-bytes", str(2**30),
            "--max-model-len", "2048", "--max-logprobs", "20"]
     env = os.environ | {"VLLM_ENABLE_V1_MULTIPROCESSING": "0", "OMP_NUM_THREADS": "1"}
     def die_with_parent() -> None:  # a killed test session must not leave the server behind

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 from conftest import ScriptedEngine
 
-from judge.agreement import AgreementLine, agreement, cohen_kappa
-from judge.agreement_run import AgreementConfig, run_agreement
-from judge.cli import cli
+from judge.cli.main import cli
 from judge.engines import EngineOptions
+from judge.pipeline.agreement import AgreementConfig, run_agreement
+from judge.stats.agreement import AgreementLine, agreement, cohen_kappa
 
 JUDGE = str(Path(sys.executable).parent / "judge")
 NO_PROGRESS = lambda name, total: lambda done, tokens: None  # noqa: E731

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from test_compare_scripted import Setup
 
-from judge.models import model_slug
+from judge.models.refs import model_slug
 
 JUDGE = str(Path(sys.executable).parent / "judge")
 HEADER = ("{#- judge-template\nkind: pairwise\nlabels: {A: first, B: second, tie: tie}\n"
@@ -28,12 +28,19 @@ def write(path: Path, text: str) -> str:
     return str(path)
 
 
+def scripted_run(tmp: Path) -> list[str]:
+    """`judge card RUN` for a real run folder, judged by the scripted engine."""
+    (tmp / "scripted").mkdir()
+    scripted = Setup(tmp / "scripted")
+    scripted.replies = {"": "A"}
+    scripted.run()
+    return ["card", str(tmp / "scripted" / "run")]
+
+
 def case_args(case: str, tmp: Path, smollm2) -> tuple[list[str], str]:
     """(command line, text the error line must contain) for one named case."""
     if case == "unknown model":
         return ["compare", "not-a-model", "smollm2"], "unknown model 'not-a-model'"
-    if case == "hub model out of reach":
-        return ["compare", "judge-tests/no-such-model", "smollm2"], "hub could not provide it"
     if case == "model folder without tokenizer":
         write(tmp / "no-tok" / "config.json", "{}")
         return ["compare", str(tmp / "no-tok"), "smollm2"], "no tokenizer files"
@@ -71,12 +78,7 @@ def case_args(case: str, tmp: Path, smollm2) -> tuple[list[str], str]:
         return [*AA, "--engine", "openai"], "needs --base-url"
     if case == "malformed card front matter (card)":
         card = write(tmp / "card" / "README.md", "---\nfoo: [unclosed\n---\nmy text\n")
-        (tmp / "scripted").mkdir()
-        scripted = Setup(tmp / "scripted")  # a real run folder, judged by the scripted engine
-        scripted.replies = {"": "A"}
-        scripted.run()
-        return ["card", str(tmp / "scripted" / "run"), "--card", card], \
-            "front matter is not valid YAML"
+        return [*scripted_run(tmp), "--card", card], "front matter is not valid YAML"
     if case == "malformed card front matter (compare)":
         card = write(tmp / "card" / "README.md", "---\nfoo: [unclosed\n---\nmy text\n")
         return [*AA, "--card", card], "front matter is not valid YAML"
@@ -93,10 +95,20 @@ def case_args(case: str, tmp: Path, smollm2) -> tuple[list[str], str]:
         return ["stats", data], "no valid judgment"
     if case == "unknown option":
         return [*AA, "--colour", "red"], "No such option '--colour'"
+    if case == "card path under a file":
+        card = write(tmp / "plain-file", "x") + "/README.md"
+        return [*AA, "--card", card], "is a file, not a folder"
+    if case == "unwritable card path":
+        return [*AA, "--card", "/sys/README.md"], "is not writable"
+    if case == "unwritable card path (card)":
+        return [*scripted_run(tmp), "--card", "/sys/README.md"], "is not writable"
+    if case == "card path under a file (card)":
+        card = write(tmp / "plain-file", "x") + "/README.md"
+        return [*scripted_run(tmp), "--card", card], "is a file, not a folder"
     raise AssertionError(case)
 
 
-CASES = ["unknown model", "hub model out of reach", "model folder without tokenizer",
+CASES = ["unknown model", "model folder without tokenizer",
          "empty prompt set",
          "prompt file with wrong column", "duplicate prompt ids",
          "template with undefined variable",
@@ -104,7 +116,8 @@ CASES = ["unknown model", "hub model out of reach", "model folder without tokeni
          "--limit 0", "--limit negative", "bad --engine", "openai engine without base URL",
          "malformed card front matter (card)", "malformed card front matter (compare)",
          "recipe with unknown field", "preference set missing rejected",
-         "stats file with no valid line", "unknown option"]
+         "stats file with no valid line", "unknown option", "card path under a file",
+         "unwritable card path", "unwritable card path (card)", "card path under a file (card)"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -120,3 +133,32 @@ def test_bad_input_gives_one_line_exit_2_and_changes_nothing(case, tmp_path, smo
     assert lines[0].startswith("judge: error:") and message in lines[0], lines[0]
     after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     assert after == before  # nothing changed, nothing new (no results/, no run folder)
+
+
+# A service that does not answer is not the user's input: exit 1, one line, nothing changed.
+SERVICE_CASES = {
+    "hub model out of reach": (["compare", "judge-tests/no-such-model", "smollm2"],
+                               "hub could not provide it"),
+    "hub prompt set out of reach": ([*AA, "--prompts", "judge-tests/no-such-set"],
+                                    "could not be loaded from the hub"),
+    "model server not answering": ([*AA, "--engine", "openai", "--base-url",
+                                    "http://127.0.0.1:9/v1"], "does not answer /models"),
+    "hub preference set out of reach": (["train", "orpo", "--dataset", "judge-tests/no-such-set",
+                                         "--max-steps", "1"], "cannot be loaded"),
+}
+
+
+@pytest.mark.parametrize("case", SERVICE_CASES)
+def test_unreachable_service_gives_one_line_exit_1_and_changes_nothing(case, tmp_path, cache_dir):
+    args, message = SERVICE_CASES[case]
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    env = os.environ | {"JUDGE_CACHE_DIR": str(cache_dir), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([JUDGE, *args, *(["--output-dir", str(tmp_path / "o")]
+                                             if args[0] == "train" else [])],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1, result.stderr[-3000:]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr[-3000:]
+    assert lines[0].startswith("judge: error:") and message in lines[0], lines[0]
+    after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert after == before

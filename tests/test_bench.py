@@ -14,17 +14,16 @@ import pytest
 import yaml
 from lm_eval.api.model import LM
 
-from judge.bench import (
+from judge.benchmarks.lmeval import (
     SHIPPED,
     check_tasks,
-    compare_bench,
-    mcnemar_exact,
     pick_metric,
     run_bench,
     write_shipped_tasks,
 )
+from judge.benchmarks.paired import compare_bench, mcnemar_exact
 from judge.errors import InputError
-from judge.models import model_slug
+from judge.models.refs import model_slug
 
 
 def result(value, stderr, samples=None, limit=10, metric="acc"):

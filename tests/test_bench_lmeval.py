@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from judge.bench import compare_bench, run_bench
-from judge.cli import cli
-from judge.models import model_slug
+from judge.benchmarks.lmeval import run_bench
+from judge.benchmarks.paired import compare_bench
+from judge.cli.main import cli
+from judge.models.refs import model_slug
 
 pytestmark = pytest.mark.slow
 LIMIT = 10

@@ -18,14 +18,19 @@ import pytest
 from click.testing import CliRunner
 from huggingface_hub import ModelCard
 
-from judge.bench import compare_bench
-from judge.card import END, PLOT_NAME, START, pct, pp, render_card, write_card
-from judge.cli import cli
+from judge.benchmarks.paired import compare_bench
+from judge.card.write import END, PLOT_NAME, START, pct, pp, render_card, write_card
+from judge.cli.main import cli
 from judge.errors import InputError
-from judge.models import model_slug
+from judge.models.refs import model_slug
+from judge.pipeline.generate import generation_key
 from judge.records import Generation, Judgment, ModelInfo, PromptItem, SamplingParams
-from judge.stages import generation_key
-from judge.stats import summarize
+from judge.stats import pairwise
+
+
+def summarize(*args, **options) -> dict:
+    """The pairwise block as summary.json holds it."""
+    return pairwise.summarize(*args, **options).model_dump()
 
 CONFIG = {"max_new_tokens": 64, "temperature": 0.0, "seed": 0, "prompts": "/home/me/prompts.jsonl"}
 # prompt -> (winner when base is shown first, winner when tuned is shown first)

@@ -44,3 +44,34 @@ def test_real_run_then_cached_rerun_loads_no_model(tmp_path, cache_dir):
     for secret in SECRETS.values():
         assert all(secret.encode() not in blob for blob in written)
         assert secret not in first.stdout + first.stderr + again.stdout + again.stderr
+
+
+@pytest.mark.parametrize("group", [[], ["templates"], ["train"]])
+def test_a_group_without_a_command_prints_its_help_and_exits_0(group, tmp_path):
+    done = subprocess.run([JUDGE, *group], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Usage: judge") and "Commands:" in done.stdout
+    assert done.stderr == ""
+
+
+@pytest.mark.slow
+def test_third_party_noise_is_hidden_unless_verbose(tmp_path, cache_dir):
+    """A real compare on vLLM: stderr holds judge's own bars only; --verbose brings the engine's
+    start-up logs back."""
+    def compare(*flags: str, out: str) -> subprocess.CompletedProcess:
+        args = [*flags, "compare", "smollm2", "smollm2", "--limit", "1", "--max-new-tokens", "4",
+                "--judge-max-new-tokens", "2", "--engine", "vllm", "--kv-cache-gb", "0.5",
+                "--out", str(tmp_path / out)]
+        env = os.environ | {"HF_HUB_OFFLINE": "1", "JUDGE_CACHE_DIR": str(cache_dir)}
+        env.pop("VLLM_LOGGING_LEVEL", None)  # the test session sets it; a user need not
+        done = subprocess.run([JUDGE, *args], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=900)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done
+
+    quiet = compare(out="run")
+    noise = ("Triton", "NUMA", "Loading safetensors", "vllm", "fatal:")
+    assert not [word for word in noise if word in quiet.stderr], quiet.stderr
+    loud = compare("--verbose", out="run2")
+    assert "Loading safetensors" in loud.stderr, loud.stderr[-2000:]

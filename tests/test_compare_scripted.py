@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import ScriptedEngine
 
-from judge.compare import CompareConfig, run_compare
 from judge.engines import EngineOptions
+from judge.pipeline.compare import CompareConfig, run_compare
 
 PROMPTS = ["Name a colour.", "Count to three.", "Say hello."]
 
@@ -52,7 +52,8 @@ class Setup:
             verdict=verdict, out=str(self.tmp / "run"), cache_dir=str(self.tmp / "cache"),
             engine=EngineOptions(kind="hf"), bootstrap=200,
         )
-        return run_compare(config, lambda name, total: lambda done, tokens: None, self.load)
+        return run_compare(config, lambda name, total: lambda done, tokens: None,
+                           self.load).as_json()
 
     def judgments(self) -> list[dict]:
         (path,) = (self.tmp / "run" / "judgments").glob("*.jsonl")
@@ -154,7 +155,7 @@ def test_pointwise_rubric_ratings_flow_into_the_summary(tmp_path):
                            template="rubric", verdict="text", out=str(tmp_path / "run"),
                            cache_dir=str(tmp_path / "cache"), engine=EngineOptions(kind="hf"),
                            bootstrap=200)
-    summary = run_compare(config, lambda name, total: lambda done, tokens: None, s.load)
+    summary = run_compare(config, lambda name, total: lambda done, tokens: None, s.load).as_json()
     assert (summary["pairwise"]["wins"], summary["pairwise"]["n"]) == (3, 3)
     ratings = summary["ratings"]
     assert (ratings["mean_base"], ratings["mean_tuned"], ratings["mean_difference"]) == (2, 5, 3)

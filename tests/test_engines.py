@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from judge.compare import CompareConfig, run_compare
 from judge.engines import EngineOptions
+from judge.pipeline.compare import CompareConfig, run_compare
 from judge.records import Message, SamplingParams
-from judge.templates import load_template
+from judge.templates.template import load_template
 
 pytestmark = pytest.mark.slow
 KINDS = ["vllm", "hf"]
@@ -52,7 +52,8 @@ def test_compare_end_to_end_on_vllm(real_loader, cache_dir, tmp_path):
     config = CompareConfig(base="smollm2", tuned="smollm2", limit=2, max_new_tokens=24,
                            temperature=0.8, out=str(tmp_path / "run"), cache_dir=str(cache_dir),
                            engine=EngineOptions(kind="vllm"), bootstrap=200)
-    summary = run_compare(config, lambda name, total: lambda done, tokens: None, real_loader)
+    summary = run_compare(config, lambda name, total: lambda done, tokens: None,
+                          real_loader).as_json()
     pw = summary["pairwise"]
     assert pw["n"] + pw["n_invalid"] >= 2 and pw["n"] >= 1
     assert pw["ci"]["low"] <= pw["discrete_win_rate"] <= pw["ci"]["high"]

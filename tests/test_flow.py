@@ -9,16 +9,16 @@ import json
 import pytest
 from conftest import ScriptedEngine
 
-from judge import flow
 from judge.engines import EngineOptions
 from judge.engines.pool import EnginePool
-from judge.errors import InputError
-from judge.ledger import Ledger
-from judge.models import resolve_model
+from judge.errors import InputError, ServiceError
+from judge.models.refs import resolve_model
+from judge.pipeline.judging import Judge, judge_stage
+from judge.pipeline.ledger import Ledger
 from judge.records import Judgment, PromptItem, SamplingParams
-from judge.stages import judge_stage
-from judge.templates import load_template
-from judge.verdicts import summary_blocks
+from judge.stats.summary import verdict_blocks
+from judge.templates import flow
+from judge.templates.template import load_template
 
 PLAIN = [PromptItem(prompt_id="a", prompt="Name a primary colour."),
          PromptItem(prompt_id="b", prompt="What is 2 + 2?")]
@@ -28,8 +28,8 @@ ANSWERS = {"a": ("Red is one.", "Blue."), "b": ("Five.", "Four.")}
 
 def stage(pool, model, template, tmp_path, items=PLAIN, mode="text", tokens=8):
     ledger = Ledger(tmp_path / "judgments.jsonl", Judgment)
-    return judge_stage(pool, model, template, items, ANSWERS, mode,
-                       SamplingParams(max_new_tokens=tokens), ledger, 8, lambda d, t: None)
+    judge = Judge(model, template, mode, SamplingParams(max_new_tokens=tokens))
+    return judge_stage(pool, judge, items, ANSWERS, ledger, 8, lambda d, t: None)
 
 
 def test_default_metric_follows_the_prompts(monkeypatch):
@@ -76,7 +76,7 @@ def test_judge_reference_shape():
 
 def test_hub_default_offline_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(InputError, match="not local") as err:
+    with pytest.raises(ServiceError, match="not local") as err:  # the hub is out of reach
         resolve_model(flow.FLOW_MODEL, tmp_path)
     assert "\n" not in str(err.value)
 
@@ -107,7 +107,7 @@ def test_flow_replies_give_feedback_and_scores(fake_model, tmp_path):
     assert (a.sides["base"].feedback, a.sides["tuned"].feedback) == ("Names one.", "Terse.")
     assert (b.rating_base, b.rating_tuned, b.winner, b.source) == (1.0, None, "invalid", "none")
     assert b.sides["tuned"].raw == "I would say 5." and b.sides["tuned"].feedback is None
-    ratings = summary_blocks(judgments, resamples=100)["ratings"]
+    ratings = verdict_blocks(judgments, resamples=100)["ratings"].model_dump()
     assert (ratings["n"], ratings["n_invalid"], ratings["mean_base"]) == (1, 1, 4.0)
 
 
@@ -122,7 +122,7 @@ def test_flow_format_on_the_bundled_model(smollm2, real_loader, tmp_path):
     template = flow.flow_template(None, PLAIN)
     pool = EnginePool(EngineOptions(kind="hf"), load)
     judgments, timing = stage(pool, smollm2, template, tmp_path, tokens=48)
-    assert len(judgments) == 2 and loads == ["smollm2"] and timing.calls == 4
+    assert len(judgments) == 2 and loads == ["smollm2"] and timing.requests == 4
     for j in judgments:
         assert j.order is None and set(j.sides) == {"base", "tuned"}
         for side in j.sides.values():
@@ -135,4 +135,4 @@ def test_flow_format_on_the_bundled_model(smollm2, real_loader, tmp_path):
     lines = [json.loads(line) for line in (tmp_path / "judgments.jsonl").read_text().splitlines()]
     assert [line["key"] for line in lines] == [j.key for j in judgments]
     again, timing = stage(pool, smollm2, template, tmp_path, tokens=48)
-    assert again == judgments and timing.calls == 0 and loads == ["smollm2"]
+    assert again == judgments and timing.requests == 0 and loads == ["smollm2"]

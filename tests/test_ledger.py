@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from judge.errors import InputError
-from judge.ledger import Ledger, content_key, read_jsonl, write_atomic
+from judge.files import read_jsonl, write_atomic
+from judge.pipeline.ledger import Ledger, content_key
 from judge.records import Generation
 
 

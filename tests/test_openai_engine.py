@@ -13,12 +13,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from judge.compare import CompareConfig, run_compare
 from judge.engines import EngineOptions
 from judge.engines.openai_engine import OpenAIEngine, resolve_served
 from judge.errors import InputError, ServiceError
+from judge.pipeline.compare import CompareConfig, run_compare
 from judge.records import Message, SamplingParams
-from judge.templates import load_template
+from judge.templates.template import load_template
 
 pytestmark = pytest.mark.slow
 CHATS = [[Message(role="user", content="What is the capital of France?")],
@@ -126,8 +126,8 @@ def test_persistent_failure_is_a_clear_error_and_nothing_is_cached(proxy, tmp_pa
         p.read_text() == "" for p in (tmp_path / "run").rglob("*.jsonl"))
 
 
-def test_server_down_is_one_input_error():
-    with pytest.raises(InputError, match="does not answer"):
+def test_server_down_is_one_service_error():
+    with pytest.raises(ServiceError, match="does not answer"):
         resolve_served("smollm2", options("http://127.0.0.1:9/v1"))
 
 
@@ -147,7 +147,7 @@ def test_cache_is_shared_with_the_in_process_engines(vllm_server, real_loader, c
         CompareConfig(**common, engine=options(proxy.url, api_key="sk-test-secret-7")),
         lambda name, total: lambda done, tokens: None)
     assert proxy.posts == 0  # every generation and judgment came from the cache
-    assert served["pairwise"] == local["pairwise"]
+    assert served.pairwise == local.pairwise
     run_json = (tmp_path / "run" / "run.json").read_text()
     assert json.loads(run_json)["config"]["engine"]["base_urls"] == [proxy.url]
     assert all("sk-test-secret-7" not in p.read_text(errors="ignore")

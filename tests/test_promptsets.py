@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from judge.errors import InputError
-from judge.promptsets import load_prompts
+from judge.errors import InputError, ServiceError
+from judge.promptsets.load import load_prompts
 
 ROWS = [
     {"instruction": "Say hello.", "prompt_id": "x1", "category": "chat"},
@@ -86,5 +86,5 @@ def test_unknown_source_and_suffix(tmp_path):
 
 
 def test_hub_id_offline_fails_with_one_clear_error():
-    with pytest.raises(InputError, match="could not be loaded from the hub"):
+    with pytest.raises(ServiceError, match="could not be loaded from the hub"):
         load_prompts("judge-tests/does-not-exist@eval")

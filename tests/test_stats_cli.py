@@ -12,11 +12,16 @@ from click.testing import CliRunner
 from conftest import ScriptedEngine
 from test_compare_scripted import make_folder
 
-from judge.bradley_terry import bradley_terry
-from judge.cli import cli
-from judge.compare import CompareConfig, run_compare
+from judge.cli.main import cli
 from judge.engines import EngineOptions
-from judge.ratings import summarize_ratings
+from judge.pipeline.compare import CompareConfig, run_compare
+from judge.stats import ratings
+from judge.stats.bradley_terry import bradley_terry
+
+
+def summarize_ratings(*args, **options) -> dict:
+    """The ratings block as summary.json holds it."""
+    return ratings.summarize_ratings(*args, **options).model_dump()
 
 JUDGE = str(Path(sys.executable).parent / "judge")
 PROMPTS = [f"Question number {i}?" for i in range(6)]

@@ -10,9 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from judge.agreement import AgreementLine, agreement
-from judge.bradley_terry import bradley_terry
-from judge.stats import summarize
+from judge.stats import pairwise
+from judge.stats.agreement import AgreementLine, agreement
+from judge.stats.bradley_terry import bradley_terry
+
+
+def summarize(*args, **options) -> dict:
+    """The pairwise block as summary.json holds it."""
+    return pairwise.summarize(*args, **options).model_dump()
 
 # hypothesis keeps an example database and caches in ./.hypothesis; tests never write there
 set_hypothesis_home_dir(tempfile.mkdtemp(prefix="judge-hypothesis-"))

@@ -6,11 +6,21 @@ import math
 
 import pytest
 
-from judge.bradley_terry import bradley_terry
 from judge.errors import InputError
-from judge.lc import implausible, length_controlled
-from judge.ratings import summarize_ratings
-from judge.stats import bootstrap_interval, sign_test, summarize, wilson
+from judge.stats import pairwise, ratings
+from judge.stats.bradley_terry import bradley_terry
+from judge.stats.intervals import bootstrap_interval, sign_test, wilson
+from judge.stats.lc import implausible, length_controlled
+
+
+def summarize(*args, **options) -> dict:
+    """The pairwise block as summary.json holds it."""
+    return pairwise.summarize(*args, **options).model_dump()
+
+
+def summarize_ratings(*args, **options) -> dict:
+    """The ratings block as summary.json holds it."""
+    return ratings.summarize_ratings(*args, **options).model_dump()
 
 
 def line(pid, order, winner, **extra):

@@ -15,15 +15,16 @@ import pytest
 from click.testing import CliRunner
 from conftest import ScriptedEngine
 
-from judge.cli import cli
+from judge.cli.main import cli
 from judge.engines import EngineOptions
 from judge.engines.pool import EnginePool
 from judge.errors import InputError
-from judge.ledger import Ledger
+from judge.pipeline.judging import Judge, judge_stage
+from judge.pipeline.ledger import Ledger
 from judge.records import Judgment, PromptItem, SamplingParams
-from judge.stages import judge_stage
-from judge.templates import load_template, read_template, shipped
-from judge.verdicts import summary_blocks, weighted_win_rate
+from judge.stats.graded import weighted_win_rate
+from judge.stats.summary import verdict_blocks
+from judge.templates.template import load_template, read_template, shipped
 
 JUDGE = str(Path(sys.executable).parent / "judge")
 HEADER = "{#- judge-template\nkind: pairwise\nlabels: {A: first, B: second, tie: tie}\n" \
@@ -149,6 +150,12 @@ ITEMS = [PromptItem(prompt_id=f"q{i}", prompt=f"question {i}") for i in range(3)
 ANSWERS = {f"q{i}": (f"base answer {i}", f"tuned answer {i}") for i in range(3)}
 
 
+def summary_blocks(judgments) -> dict:
+    """summary.json's verdict blocks as the file holds them."""
+    blocks = verdict_blocks(judgments, resamples=200)
+    return {name: block.model_dump() for name, block in blocks.items()}
+
+
 def run_stage(model, template, replies, tmp_path, mode="text", probs=None, answers=ANSWERS):
     engines: list[ScriptedEngine] = []
 
@@ -157,9 +164,9 @@ def run_stage(model, template, replies, tmp_path, mode="text", probs=None, answe
         return engines[-1]
 
     ledger = Ledger(tmp_path / "judgments.jsonl", Judgment)
-    judgments, _ = judge_stage(EnginePool(EngineOptions(), load), model, template, ITEMS, answers,
-                               mode, SamplingParams(max_new_tokens=8), ledger, 16,
-                               lambda done, tokens: None)
+    judge = Judge(model, template, mode, SamplingParams(max_new_tokens=8))
+    judgments, _ = judge_stage(EnginePool(EngineOptions(), load), judge, ITEMS, answers, ledger,
+                               16, lambda done, tokens: None)
     return judgments, engines
 
 
@@ -183,7 +190,7 @@ def test_graded_verdicts_keep_plain_scores_and_carry_weights(fake_model, tmp_pat
         ("q2", "base_first"): ("A>>B", "base", 0.0, 3.0),
         ("q2", "tuned_first"): ("A>B", "tuned", 1.0, 1.0),
     }
-    blocks = summary_blocks(judgments, resamples=200)
+    blocks = summary_blocks(judgments)
     assert blocks["pairwise"]["win_rate"] == pytest.approx((1.0 + 0.25 + 0.5) / 3)
     graded = blocks["graded"]
     # per prompt Σ w·score / Σ w: q0 = 1, q1 = (0.5·1 + 0·3)/4, q2 = (0·3 + 1·1)/4
@@ -195,7 +202,7 @@ def test_graded_verdicts_keep_plain_scores_and_carry_weights(fake_model, tmp_pat
 def test_weighted_rate_of_plain_lines_is_the_plain_rate():
     rows = [{"prompt_id": "a", "score": 1.0, "weight": 1.0}, {"prompt_id": "a", "score": 0.5,
             "weight": 1.0}, {"prompt_id": "b", "score": None, "weight": None}]
-    assert weighted_win_rate(rows, resamples=100)["weighted_win_rate"] == 0.75
+    assert weighted_win_rate(rows, resamples=100).weighted_win_rate == 0.75
     assert weighted_win_rate([{"prompt_id": "a", "score": 1.0}]) is None
 
 
@@ -210,7 +217,7 @@ def test_pointwise_lines_carry_both_ratings(fake_model, tmp_path):
                    "q1": (3.0, 3.0, "tie", 0.5, "text", None),
                    "q2": (5.0, None, "invalid", None, "none", None)}
     assert judgments[2].sides["tuned"].raw == "no idea"
-    blocks = summary_blocks(judgments, resamples=200)
+    blocks = summary_blocks(judgments)
     assert (blocks["ratings"]["n"], blocks["ratings"]["n_invalid"]) == (2, 1)
     assert blocks["ratings"]["mean_difference"] == pytest.approx(1.0)
     assert (blocks["pairwise"]["wins"], blocks["pairwise"]["ties"]) == (1, 1)
@@ -251,9 +258,10 @@ def test_rubric_on_the_bundled_model_through_label_probabilities(smollm2, real_l
     ledger = Ledger(tmp_path / "judgments.jsonl", Judgment)
     items = [PromptItem(prompt_id="p", prompt="What is the capital of France?")]
     answers = {"p": ("Paris.", "The capital of France is Berlin.")}
+    judge = Judge(smollm2, template, "logprob", SamplingParams(max_new_tokens=4))
     judgments, timing = judge_stage(
-        EnginePool(EngineOptions(kind="hf"), real_loader), smollm2, template, items, answers,
-        "logprob", SamplingParams(max_new_tokens=4), ledger, 4, lambda done, tokens: None)
+        EnginePool(EngineOptions(kind="hf"), real_loader), judge, items, answers, ledger, 4,
+        lambda done, tokens: None)
     (j,) = judgments
     for side in ("base", "tuned"):
         probs = j.sides[side].label_probs

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from judge.cli import cli
+from judge.cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 JUDGE = Path(sys.executable).parent / "judge"
@@ -76,15 +76,16 @@ def test_used_output_folder_is_left_alone(tmp_path):
     assert (out / "model.safetensors").read_bytes() == b"earlier weights"
 
 
-def test_python_dash_m_train_is_the_same_command(tmp_path):
+def test_python_dash_m_judge_train_is_the_same_command(tmp_path):
+    # what `accelerate launch -m judge train orpo ...` runs on every rank
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    bad = subprocess.run([sys.executable, "-m", "train", "orpo", "--max-stepz", "1"], cwd=ROOT,
-                         env=env, capture_output=True, text=True, timeout=300)
+    bad = subprocess.run([sys.executable, "-m", "judge", "train", "orpo", "--max-stepz", "1"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert one_error_line(bad).endswith("did you mean 'max_steps'?)")
 
 
 def test_list_fields_shows_every_orpoconfig_field():
-    from train.fields import config_fields
+    from judge.train.fields import config_fields
 
     result = CliRunner().invoke(cli, ["train", "orpo", "--list-fields"])
     assert result.exit_code == 0, result.output

@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from judge.train.data import BUILTIN, mix, normalise, read_source
 
 from judge.errors import InputError
-from train.data import BUILTIN, mix, normalise, read_source
 
 
 def write_jsonl(path, rows):

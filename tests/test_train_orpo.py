@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 from safetensors.torch import load_file
 
-from judge.cli import cli
+from judge.cli.main import cli
 from judge.engines import EngineOptions, load_engine
-from judge.models import resolve_model
+from judge.models.refs import resolve_model
 from judge.records import Message, SamplingParams
 
 pytestmark = pytest.mark.slow

@@ -10,12 +10,12 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from judge.train.fields import config_class, config_fields, parse_overrides
+from judge.train.recipe import LoraSpec, build_recipe, read_recipe_file
+from judge.train.run import build_config, find_checkpoint
 
+from judge.cli.train import parse_datasets
 from judge.errors import InputError
-from train.cli import parse_datasets
-from train.fields import config_class, config_fields, parse_overrides
-from train.recipe import LoraSpec, build_recipe, read_recipe_file
-from train.run import build_config, find_checkpoint
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 

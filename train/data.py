@@ -16,11 +16,12 @@ import random
 from pathlib import Path
 from typing import Any
 
-from judge.errors import InputError, first_line
-from judge.promptsets import HUB_SET, read_rows
+from judge.errors import InputError, hub_failure
+from judge.promptsets.load import HUB_SET, read_rows
 from judge.records import Record
+from judge.resources import resource
 
-BUILTIN = Path(__file__).resolve().parents[1] / "judge" / "data" / "preferences.jsonl"
+BUILTIN = resource("judge.train", "preferences.jsonl")
 SUFFIXES = {".jsonl", ".json", ".parquet", ".csv"}
 Messages = list[dict[str, str]]
 
@@ -57,8 +58,7 @@ def read_source(name: str, split: str) -> list[dict]:
     try:
         ds = datasets.load_dataset(match["repo"], match["config"], split=match["split"] or split)
     except Exception as err:  # datasets raises many types; offline and a wrong split are common
-        reason = first_line(err)
-        raise InputError(f"dataset '{name}' split '{split}' cannot be loaded: {reason}") from None
+        raise hub_failure(err, f"dataset '{name}' split '{split}' cannot be loaded") from None
     return list(ds)
 
 

@@ -7,6 +7,7 @@ and record writers check the rank so N processes do not append N copies of each 
 from __future__ import annotations
 
 import json
+import logging
 import resource
 import statistics
 import time
@@ -17,12 +18,17 @@ from pydantic import Field
 from transformers import TrainerCallback
 
 from judge import package_versions
-from judge.ledger import write_atomic
+from judge.files import write_atomic
 from judge.records import ModelInfo, Record
-from train.data import DataSummary
-from train.recipe import LoraSpec
 
+from .data import DataSummary
+from .recipe import LoraSpec
+
+log = logging.getLogger("judge")
 METRICS_FILE = "metrics.jsonl"
+# what a progress line shows of a log event (metrics.jsonl keeps all of it)
+PROGRESS_KEYS = ("loss", "eval_loss", "rewards/accuracies", "eval_rewards/accuracies",
+                 "learning_rate")
 RECORD_FILE = "training.json"
 PACKAGES = ("judge", "trl", "transformers", "torch", "peft", "accelerate", "datasets")
 
@@ -73,6 +79,10 @@ class StepLog(TrainerCallback):
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(line) + "\n")
             fh.flush()
+        shown = [f"{k} {v:.4g}" for k, v in logs.items()
+                 if k in PROGRESS_KEYS and isinstance(v, int | float)]
+        if shown:
+            log.info("step %d/%d: %s", state.global_step, state.max_steps, ", ".join(shown))
 
     def seconds_per_step(self) -> float | None:
         # The first step pays for lazy initialisation (allocator, optimizer state); leave it out.

@@ -20,7 +20,9 @@ from pydantic import Field, ValidationError, field_validator
 
 from judge.errors import InputError
 from judge.records import Record
-from train.fields import coerce, config_fields, unknown
+from judge.resources import shipped_files
+
+from .fields import coerce, config_fields, unknown
 
 
 class LoraSpec(Record):
@@ -77,6 +79,23 @@ class Recipe(Record):
 
 
 OWN_KEYS = set(Recipe.model_fields) - {"training"}
+
+
+def shipped_recipes() -> dict[str, Path]:
+    """The recipes that come with judge (the repo's recipes/ folder), by name."""
+    return shipped_files("judge.train.recipes", ".yaml", recursive=False)
+
+
+def find_recipe(ref: str) -> Path:
+    """A recipe file given by path, or a shipped recipe given by name (`smollm2-cpu`)."""
+    path = Path(ref).expanduser()
+    if path.is_file():
+        return path
+    shipped = shipped_recipes()
+    if ref in shipped and path.suffix == "":
+        return shipped[ref]
+    raise InputError(f"recipe {ref} does not exist (shipped: {', '.join(sorted(shipped))}; "
+                     "or give a YAML file)")
 
 
 def read_recipe_file(path: Path) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """One ORPO run: a recipe in; a model folder, training.json and metrics.jsonl out.
 
-    from train.recipe import Recipe
-    from train.run import run_orpo
+    from judge.train.recipe import Recipe
+    from judge.train.run import run_orpo
     record = run_orpo(Recipe(model="smollm2", training={"max_steps": 3}), False, Path(cache))
 
 Everything the user can get wrong (settings, data, output folder, model reference) is checked
@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from judge.errors import InputError, first_line
-from judge.models import resolve_model
+from judge.models.refs import resolve_model
 from judge.records import ModelInfo
-from train.data import mix
-from train.fields import config_class
-from train.outputs import (
+
+from .data import mix
+from .fields import config_class
+from .outputs import (
     METRICS_FILE,
     StepLog,
     TrainingRecord,
@@ -33,7 +34,7 @@ from train.outputs import (
     versions,
     write_record,
 )
-from train.recipe import LoraSpec, Recipe
+from .recipe import LoraSpec, Recipe
 
 REPORTERS = {"tensorboard": ("tensorboard", "tensorboardX"), "wandb": ("wandb",)}
 
@@ -139,13 +140,20 @@ def make_trainer(model, tokenizer, args, train_rows, eval_rows, lora: LoraSpec |
         peft_config = LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
                                  target_modules=lora.target_modules, task_type="CAUSAL_LM")
     try:
-        return ORPOTrainer(
+        trainer = ORPOTrainer(
             model=model, args=args, processing_class=tokenizer, peft_config=peft_config,
             train_dataset=Dataset.from_list(train_rows),
             eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None, callbacks=[log],
         )
     except ValueError as err:
         raise InputError(f"training setup: {first_line(err)}") from None
+    # StepLog reports progress through judge's log; the trainer's own printer (raw dicts on
+    # stdout) and tqdm bar would say it twice
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
+    return trainer
 
 
 def run_orpo(recipe: Recipe, resume: bool, cache_dir: Path) -> TrainingRecord:

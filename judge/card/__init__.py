@@ -1,0 +1,1 @@
+"""The model card round trip: the eval section between markers, model-index, plot, and the push."""

@@ -1,0 +1,117 @@
+"""What a card shows, gathered from one run folder: summary.json, run.json and the two ledgers.
+
+The result is the namespace of the card template (judge/card/templates/eval_section.md.j2; a
+template of your own gets the same names):
+
+    model_name, base, tuned, judge, template   display names (a local path by its last part)
+    base_hub_id           the base model's hub id, when it has one
+    prompts, n_prompts    the prompt set and how many prompts were judged
+    pairwise              summary.json's pairwise block (a mapping)
+    headline              [(measure, value)] rows, as the terminal shows them
+    verdict_sources       {text|logprob|skipped|none: count}
+    benchmarks            [{task, metric, base, tuned, delta, stderr, p_value, n}]
+    examples              [{prompt_id, prompt, base, tuned, verdicts: [{order, winner, source}]}],
+                          differing answers first
+    plot, judge_version   the plot's file name; the judge version that ran
+    filters               pct, pp, points, num, fence (judge/card/write.py)
+
+Local paths are reduced to their last part: a card is meant to be published, a home directory is
+not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from judge.errors import InputError
+from judge.files import read_jsonl
+from judge.models.refs import HUB_ID
+from judge.pipeline.generate import generation_key
+from judge.pipeline.run_folder import RunFolder, RunRecord
+from judge.records import Generation, Judgment, PromptItem, SamplingParams
+from judge.report.format import headline
+
+
+def display_name(ref: str) -> str:
+    """A hub id as is; a local file or folder by its name only."""
+    looks_local = ref.startswith(("/", ".", "~")) or Path(ref).exists()
+    if HUB_ID.match(ref) and not looks_local:
+        return ref
+    return Path(ref.rstrip("/")).name.removesuffix(".gguf") or ref
+
+
+def card_context(run_dir: Path, plot_name: str | None, n_examples: int = 3) -> dict[str, Any]:
+    folder = RunFolder(run_dir)
+    summary = folder.read_summary()
+    run = folder.read_run()
+    benchmarks = [{"task": task, **row.model_dump()} for task, row in summary.benchmarks.items()]
+    base, tuned = display_name(summary.base), display_name(summary.tuned)
+    prompts = str(run.config.get("prompts", "builtin"))
+    return {
+        "model_name": tuned,
+        "base": base,
+        "tuned": tuned,
+        "judge": display_name(summary.judge),
+        "template": summary.template,
+        "base_hub_id": base if "/" in base else None,
+        "prompts": display_name(prompts) if prompts != "builtin" else "builtin",
+        "n_prompts": run.n_prompts,
+        "pairwise": summary.pairwise.model_dump(),
+        "headline": headline(summary.pairwise),
+        "verdict_sources": summary.verdict_sources,
+        "benchmarks": benchmarks,
+        "examples": examples(folder, run, summary.template, n_examples),
+        "plot": plot_name,
+        "judge_version": run.versions.get("judge"),
+    }
+
+
+def load_records(path: Path, record_type):
+    if not path.is_file():
+        return []
+    rows, _ = read_jsonl(path)  # read only: a torn tail is skipped here, repaired by the next run
+    try:
+        return [record_type.model_validate(row) for row in rows]
+    except ValidationError:
+        kind = record_type.__name__
+        raise InputError(f"{path}: a record does not fit the {kind} format") from None
+
+
+def side_answers(folder: RunFolder, run: RunRecord, side: str,
+                 params: SamplingParams) -> dict[str, str]:
+    """prompt_id -> answer of one side, matched by the generation key the run itself used."""
+    model = run.models[side]
+    answers = {}
+    for g in load_records(folder.generations(model), Generation):
+        item = PromptItem(prompt_id=g.prompt_id, prompt=g.prompt)
+        if g.key == generation_key(model, item, params):
+            answers[g.prompt_id] = g.output
+    return answers
+
+
+def examples(folder: RunFolder, run: RunRecord, template: str, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` prompts with both answers and both verdicts; differing answers first."""
+    if limit <= 0:
+        return []
+    sampling = run.side_sampling()
+    base = side_answers(folder, run, "base", sampling["base"])
+    tuned = side_answers(folder, run, "tuned", sampling["tuned"])
+    verdicts: dict[str, dict[str | None, Judgment]] = {}
+    for j in load_records(folder.judgments(run.models["judge"], template), Judgment):
+        if j.prompt_id in base and j.prompt_id in tuned:
+            verdicts.setdefault(j.prompt_id, {})[j.order] = j  # the latest line of an order wins
+    prompts = {g.prompt_id: g.prompt
+               for g in load_records(folder.generations(run.models["base"]), Generation)}
+    order = sorted(verdicts, key=lambda pid: base[pid] == tuned[pid])  # stable: file order kept
+    return [
+        {
+            "prompt_id": pid, "prompt": prompts.get(pid, ""),
+            "base": base[pid], "tuned": tuned[pid],
+            "verdicts": [{"order": j.order, "winner": j.winner, "source": j.source}
+                         for j in verdicts[pid].values()],
+        }
+        for pid in order[:limit]
+    ]

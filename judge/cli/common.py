@@ -1,0 +1,161 @@
+"""Pieces every command shares: engine flags, the progress bars, defaults read from the environment.
+
+Only the CLI layer (judge/cli/) reads environment variables.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import time
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from judge.engines import EngineOptions
+
+err_console = Console(stderr=True)
+
+
+def default_cache() -> str:
+    return os.environ.get("JUDGE_CACHE_DIR", str(Path.home() / ".cache" / "judge"))
+
+
+def quiet_backends(verbose: bool = False) -> None:
+    """Set up logging once, at the CLI's entry, for every command.
+
+    judge's own log lines always show. The engines' and libraries' own output does not, unless
+    --verbose: vLLM's start-up banners and CPU notices, Triton and NUMA warnings (torch's C++
+    log), weight-loading bars, lm-eval's and the trainer's tqdm bars, deprecation chatter. None of
+    it tells a user of judge something they can act on, and errors reach them as judge's one line.
+    Environment defaults are set here, before any of those libraries is imported; the user's own
+    values win.
+    """
+    os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    handler = RichHandler(console=err_console, show_path=verbose)
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(message)s", handlers=[handler], force=True)
+    logging.getLogger("judge").setLevel(logging.INFO)
+    if verbose:
+        return
+    handler.addFilter(lambda record: record.name.split(".")[0] == "judge")
+    os.environ.setdefault("VLLM_CONFIGURE_LOGGING", "0")  # its records reach our filter instead
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
+    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")  # "[W ...] NUMA binding" and the like
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    hide_progress_bars()
+    warnings.filterwarnings("ignore")
+
+
+def hide_progress_bars() -> None:
+    """Every tqdm bar is created disabled. TQDM_DISABLE is not enough: vLLM's weight loading and
+    lm-eval pass `disable=` themselves, which overrides it."""
+    import tqdm.std
+
+    original = tqdm.std.tqdm.__init__
+    if getattr(original, "judge_quiet", False):
+        return
+
+    @functools.wraps(original)
+    def quiet(self, *args, **kwargs):
+        kwargs["disable"] = True
+        original(self, *args, **kwargs)
+
+    quiet.judge_quiet = True  # type: ignore[attr-defined]
+    tqdm.std.tqdm.__init__ = quiet  # type: ignore[method-assign]
+
+
+def engine_options(f):
+    options = [
+        click.option("--engine", type=click.Choice(["auto", "vllm", "hf", "openai"]),
+                     default="auto", show_default=True, help="Model runtime: vLLM in-process, "
+                     "transformers, an OpenAI-compatible server, or auto (vLLM when installed, "
+                     "else transformers)."),
+        click.option("--base-url", "base_urls", multiple=True, help="openai engine: server URL "
+                     "ending in /v1; repeat it for several servers (requests are spread over all "
+                     "that serve a model)."),
+        click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
+                     help="openai engine: environment variable holding the API key (if any)."),
+        click.option("--concurrency", type=click.IntRange(1), default=8, show_default=True,
+                     help="openai engine: requests in flight at once."),
+        click.option("--request-timeout", type=click.FloatRange(0.1), default=120.0,
+                     show_default=True, help="openai engine: seconds per request."),
+        click.option("--max-retries", type=click.IntRange(0), default=4, show_default=True,
+                     help="openai engine: retries on 429/5xx/timeouts, with exponential backoff."),
+        click.option("--dtype", default="auto", show_default=True,
+                     help="Weights dtype; auto = float32 on CPU, the model's own on GPU."),
+        click.option("--threads", type=click.IntRange(1), default=1, show_default=True,
+                     help="torch threads on CPU (transformers engine)."),
+        click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True,
+                     help="Prompts per forward batch (transformers engine)."),
+        click.option("--gpu-memory-utilization", type=click.FloatRange(0.05, 1.0), default=0.4,
+                     show_default=True, help="vLLM GPU memory share."),
+        click.option("--kv-cache-gb", type=click.FloatRange(0.1), default=None,
+                     help="vLLM KV cache size in GiB (default on CPU: 2; on GPU: what "
+                     "--gpu-memory-utilization leaves)."),
+        click.option("--max-model-len", type=click.IntRange(128), default=2048, show_default=True,
+                     help="vLLM context length."),
+        click.option("--tensor-parallel-size", type=click.IntRange(1), default=1,
+                     show_default=True, help="vLLM tensor parallel GPUs per model."),
+        click.option("--block-size", type=click.IntRange(1), default=None,
+                     help="vLLM KV-cache block size (CPU default 128). The two orders of a pair "
+                     "share their opening; blocks of 32 let vLLM's prefix cache reuse it."),
+        click.option("--trust-remote-code", is_flag=True, help="Allow model repos to run code."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def engine_config(engine: dict, seed: int) -> EngineOptions:
+    """EngineOptions from the shared engine flags; the API key is read here, and only here."""
+    key_env = engine.pop("api_key_env")
+    api_key = os.environ.get(key_env) if key_env else None
+    return EngineOptions(kind=engine.pop("engine"), seed=seed, api_key=api_key, **engine)
+
+
+def progress_callback(bars: Progress):
+    def start(name: str, total: int):
+        task = bars.add_task(name, total=total, rate="")
+        began, tokens = time.perf_counter(), [0]
+
+        def advance(done: int, new_tokens: int) -> None:
+            tokens[0] += new_tokens
+            elapsed = time.perf_counter() - began
+            rate = f"{tokens[0] / elapsed:.1f} tok/s" if tokens[0] and elapsed > 0 else ""
+            bars.update(task, advance=done, rate=rate)
+
+        return advance
+
+    return start
+
+
+def slug(ref: str) -> str:
+    name = Path(ref.rstrip("/")).name or ref
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in name).removesuffix(".gguf")
+
+
+@contextmanager
+def stage_progress():
+    """Rich bars on stderr, one per stage, with counts and tokens/s; yields the callback the
+    pipelines take as `progress`."""
+    with Progress(
+        TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=err_console,
+    ) as bars:
+        yield progress_callback(bars)

@@ -1,0 +1,69 @@
+"""The `judge` command line, as a table of contents: each command lives in its own module.
+
+    judge compare BASE TUNED            judge/cli/compare.py
+    judge demo                          judge/cli/demo.py
+    judge train orpo                    judge/cli/train.py
+    judge bench MODEL / judge card RUN  judge/cli/bench.py, judge/cli/card.py
+    judge stats FILE                    judge/cli/stats.py
+    judge agreement FILE                judge/cli/agreement.py
+    judge templates list|show|check     judge/cli/templates.py
+
+Errors become one line here and nowhere else: bad input exits 2, a service that does not answer 1.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from judge.cli.agreement import agreement
+from judge.cli.bench import bench
+from judge.cli.card import card
+from judge.cli.common import err_console, quiet_backends
+from judge.cli.compare import compare
+from judge.cli.demo import demo
+from judge.cli.stats import stats
+from judge.cli.templates import templates
+from judge.cli.train import train
+from judge.errors import InputError, ServiceError
+
+
+@click.group(invoke_without_command=True)
+@click.version_option(package_name="judge")
+@click.option("--verbose", is_flag=True, help="Show the engines' and libraries' own logs, "
+              "warnings and progress bars (hidden by default).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
+    """Is the tuned model better than its base, and how sure are we?"""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+        ctx.exit(0)
+    quiet_backends(verbose)
+
+
+for command in (compare, demo, train, bench, card, stats, agreement, templates):
+    cli.add_command(command)
+
+
+def main() -> None:
+    """Entry point: input errors print one line and exit 2, never a traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except InputError as err:
+        err_console.print(f"judge: error: {err}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except ServiceError as err:
+        err_console.print(f"judge: error: {err}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        err_console.print("judge: aborted")
+        sys.exit(130)
+    except click.ClickException as err:
+        err_console.print(f"judge: error: {err.format_message()}", markup=False,
+                          highlight=False, soft_wrap=True)
+        sys.exit(err.exit_code)
+
+
+if __name__ == "__main__":
+    main()

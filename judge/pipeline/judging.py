@@ -1,0 +1,157 @@
+"""The judge stage: every pair in both orders (pairwise templates), or each answer rated alone
+(pointwise and flow templates), through the same cached-fill skeleton as generation."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from judge.engines import Chat, Engine
+from judge.engines.pool import EnginePool
+from judge.pipeline.fill import Advance, Done, fill
+from judge.pipeline.ledger import Ledger, content_key
+from judge.pipeline.timing import StageTiming
+from judge.pipeline.verdicts import make_judgment, make_rating, rate
+from judge.records import Judgment, Message, ModelInfo, Order, PromptItem, SamplingParams, Side
+from judge.templates.template import JudgeTemplate
+
+log = logging.getLogger("judge")
+
+VerdictMode = Literal["text", "logprob", "both"]
+ORDERS: tuple[Order, Order] = ("base_first", "tuned_first")
+SIDES: tuple[Side, Side] = ("base", "tuned")
+Answers = dict[str, tuple[str, str]]  # prompt_id -> (base answer, tuned answer)
+
+
+@dataclass(frozen=True)
+class Judge:
+    """Who judges and how: the model, its template, where verdicts are read from, its budget."""
+
+    model: ModelInfo
+    template: JudgeTemplate
+    mode: VerdictMode
+    params: SamplingParams
+
+    def reading(self) -> Judge:
+        """This judge with the verdict mode its template allows (text only where the labels'
+        first tokens cannot tell them apart: graded, flow)."""
+        if self.mode == "text" or self.template.spec.logprob:
+            return self
+        log.warning("template %s reads verdicts from text only (its labels cannot be told apart "
+                    "by their first token); --verdict %s falls back to text", self.template.name,
+                    self.mode)
+        return Judge(self.model, self.template, "text", self.params)
+
+
+def judge_stage(
+    pool: EnginePool,
+    judge: Judge,
+    items: Sequence[PromptItem],
+    answers: Answers,
+    ledger: Ledger[Judgment],
+    chunk: int,
+    advance: Advance,
+) -> tuple[list[Judgment], StageTiming]:
+    """Both orders of every pair; identical answers are recorded as skipped ties, not judged.
+    Pointwise and flow templates rate each answer alone instead (`rate_stage`)."""
+    judge = judge.reading()
+    if judge.template.kind != "pairwise":
+        return rate_stage(pool, judge, items, answers, ledger, chunk, advance)
+    template = judge.template
+    todo: list[tuple[str, PromptItem, Order, list[Message]]] = []
+    keys: list[str] = []
+    for item in items:
+        base, tuned = answers[item.prompt_id]
+        for order in ORDERS:
+            first, second = (base, tuned) if order == "base_first" else (tuned, base)
+            chat = template.render(
+                instruction=item.prompt, answer_a=first, answer_b=second, reference=item.reference
+            )
+            key = content_key(
+                "judgment/1", judge.model.fingerprint, template.sha,
+                [m.model_dump() for m in chat], judge.mode, judge.params.model_dump(),
+                item.prompt_id, order,
+            )
+            keys.append(key)
+            if key in ledger:
+                continue
+            if base == tuned:
+                ledger.append([make_judgment(key, item, order, answers, None, None, template)])
+                continue
+            todo.append((key, item, order, chat))
+
+    def verdicts(engine: Engine, part: Sequence[tuple[str, PromptItem, Order, list[Message]]]):
+        texts, probs, tokens = ask(engine, [chat for *_, chat in part], judge)
+        records = [make_judgment(key, item, order, answers, text, prob, template)
+                   for (key, item, order, _), text, prob in zip(part, texts, probs, strict=True)]
+        return Done(records, tokens, len(part))
+
+    return fill(ledger, keys, todo, verdicts, lambda: pool.get(judge.model), chunk, advance)
+
+
+Replies = tuple[list[str | None], list[dict[str, float] | None], int]
+
+
+def ask(engine: Engine, chats: Sequence[Chat], judge: Judge) -> Replies:
+    """The judge's texts and/or label probabilities for each chat, and the tokens it spent."""
+    texts: list[str | None] = [None] * len(chats)
+    probs: list[dict[str, float] | None] = [None] * len(chats)
+    tokens = 0
+    if judge.mode in ("text", "both"):
+        completions = engine.generate(chats, judge.params)
+        texts = [c.text for c in completions]
+        tokens += sum(c.tokens for c in completions)
+    if judge.mode in ("logprob", "both"):
+        probs = list(engine.label_probs(chats, judge.template.labels))
+        tokens += len(chats)
+    return texts, probs, tokens
+
+
+def rate_stage(
+    pool: EnginePool,
+    judge: Judge,
+    items: Sequence[PromptItem],
+    answers: Answers,
+    ledger: Ledger[Judgment],
+    chunk: int,
+    advance: Advance,
+) -> tuple[list[Judgment], StageTiming]:
+    """Pointwise: each answer rated alone, one line per prompt; an answer both models gave is
+    rated once (the two ratings of identical answers are the same call)."""
+    template = judge.template
+    todo: list[tuple[str, PromptItem, dict[Side, list[Message]]]] = []
+    keys: list[str] = []
+    for item in items:
+        chats: dict[Side, list[Message]] = {
+            side: template.render(instruction=item.prompt, answer=answer, reference=item.reference)
+            for side, answer in zip(SIDES, answers[item.prompt_id], strict=True)
+        }
+        key = content_key(
+            "rating/1", judge.model.fingerprint, template.sha,
+            {side: [m.model_dump() for m in chat] for side, chat in chats.items()},
+            judge.mode, judge.params.model_dump(), item.prompt_id,
+        )
+        keys.append(key)
+        if key not in ledger:
+            todo.append((key, item, chats))
+
+    def ratings(engine: Engine, part: Sequence[tuple[str, PromptItem, dict[Side, list[Message]]]]):
+        unique = {as_key(chat): chat for _, _, chats in part for chat in chats.values()}
+        texts, probs, tokens = ask(engine, list(unique.values()), judge)
+        replies = dict(zip(unique, zip(texts, probs, strict=True), strict=True))
+        records = [
+            make_rating(key, item, answers, {
+                side: rate(template, *replies[as_key(chat)]) for side, chat in chats.items()
+            }, template)
+            for key, item, chats in part
+        ]
+        return Done(records, tokens, len(unique))
+
+    return fill(ledger, keys, todo, ratings, lambda: pool.get(judge.model), chunk, advance,
+                per_item=2)  # two ratings per prompt, as compare's total counts
+
+
+def as_key(chat: Sequence[Message]) -> tuple[tuple[str, str], ...]:
+    return tuple((m.role, m.content) for m in chat)

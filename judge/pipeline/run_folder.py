@@ -1,0 +1,128 @@
+"""One run folder: every path in it, and what run.json records about the run.
+
+    results/<run>/
+      run.json                    RunRecord: config, models, template, sampling per side, timing
+      generations/<model>.jsonl   answers, one line per prompt
+      judgments/<judge>__<template>.jsonl   verdicts, one line per prompt and order
+      bench/<model>.json          lm-eval results
+      summary.json report.md winrate.png
+
+Compare writes it, the card and the report read it, and nothing else builds these paths.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from judge.errors import InputError
+from judge.files import write_atomic
+from judge.models.refs import model_slug
+from judge.records import ModelInfo, Record, SamplingParams, Side
+from judge.stats.summary import StageTime, Summary, read_summary
+
+
+def side_sampling(max_new_tokens: int, temperature: float, seed: int) -> dict[Side, SamplingParams]:
+    """Answer sampling per side; with the same model on both sides (an A/A test) the tuned side
+    is a second, independent draw (seed + 1). Greedy answers do not depend on the seed."""
+    offsets: tuple[tuple[Side, int], ...] = (("base", 0), ("tuned", 1))
+    return {side: SamplingParams(max_new_tokens=max_new_tokens, temperature=temperature,
+                                 seed=seed + offset)
+            for side, offset in offsets}
+
+
+class RunRecord(Record):
+    """run.json. Compare writes every field; a reader needs only config, models and n_prompts
+    (the rest defaults, so a hand-made or older folder still gives its card)."""
+
+    config: dict[str, Any]
+    engine: str = ""
+    models: dict[str, ModelInfo]
+    sampling: dict[Side, SamplingParams] | None = None  # absent in folders written before it
+    template: dict[str, str] = {}
+    n_prompts: int
+    models_loaded: list[str] = []
+    versions: dict[str, str] = {}
+    timing: dict[str, StageTime] = {}
+    timing_this_run: dict[str, StageTime] = {}
+
+    def side_sampling(self) -> dict[Side, SamplingParams]:
+        """How each side's answers were sampled: as recorded, or for an older run.json, by the
+        rule that run used (its config's budget, temperature and seed)."""
+        if self.sampling is not None:
+            return dict(self.sampling)
+        config = self.config
+        return side_sampling(config["max_new_tokens"], config["temperature"], config["seed"])
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise InputError(f"{path} is missing: is {path.parent} a judge run folder?")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        raise InputError(f"{path} is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path} is not a JSON object")
+    return data
+
+
+class RunFolder:
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    @property
+    def run_file(self) -> Path:
+        return self.root / "run.json"
+
+    @property
+    def summary_file(self) -> Path:
+        return self.root / "summary.json"
+
+    @property
+    def report_file(self) -> Path:
+        return self.root / "report.md"
+
+    @property
+    def plot_file(self) -> Path:
+        return self.root / "winrate.png"
+
+    def generations(self, model: ModelInfo) -> Path:
+        return self.root / "generations" / f"{model_slug(model)}.jsonl"
+
+    def judgments(self, judge: ModelInfo, template: str) -> Path:
+        return self.root / "judgments" / f"{model_slug(judge)}__{template}.jsonl"
+
+    def bench(self, model: ModelInfo) -> Path:
+        return self.root / "bench" / f"{model_slug(model)}.json"
+
+    def read_run(self) -> RunRecord:
+        data = read_json(self.run_file)
+        try:
+            return RunRecord.model_validate(data)
+        except ValidationError as err:
+            first = err.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or "record"
+            raise InputError(f"{self.run_file} does not fit run.json ({field}: "
+                             f"{first['msg']})") from None
+
+    def read_summary(self) -> Summary:
+        return read_summary(read_json(self.summary_file), str(self.summary_file))
+
+    def previous_timing(self) -> dict[str, StageTime]:
+        """The cumulative timing an earlier run left in run.json (none when absent or unreadable:
+        a damaged record must not stop a run whose results are all in the ledgers)."""
+        try:
+            timing = json.loads(self.run_file.read_text()).get("timing")
+            return {stage: StageTime.model_validate(t) for stage, t in timing.items()}
+        except (OSError, ValueError, AttributeError, TypeError):
+            return {}
+
+    def write_run(self, run: RunRecord) -> None:
+        write_atomic(self.run_file, json.dumps(run.model_dump(), indent=2, default=str) + "\n")
+
+    def write_summary(self, summary: Summary) -> None:
+        write_atomic(self.summary_file, json.dumps(summary.as_json(), indent=2) + "\n")

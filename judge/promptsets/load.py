@@ -1,0 +1,117 @@
+"""Prompt sets: the built-in set, local files (JSONL, JSON, CSV, Parquet) or a `datasets` hub id.
+
+Columns follow AlpacaEval's and MT-Bench's habits: `prompt` or `instruction` (or any column named
+with --prompt-column), optional `prompt_id` (or MT-Bench's `question_id`; else the row number),
+`category`, `reference`, and `turns` (a list of user messages: a multi-turn conversation).
+A hub id may carry a config and a split: `tatsu-lab/alpaca_eval:alpaca_eval@eval`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from judge.errors import InputError, first_line, hub_failure
+from judge.records import PromptItem
+from judge.resources import resource
+
+BUILTIN = resource("judge.promptsets", "builtin.jsonl")
+HUB_SET = re.compile(
+    r"^(?P<repo>[\w.-]+/[\w.-]+)(?::(?P<config>[\w.-]+))?(?:@(?P<split>[\w.-]+))?$"
+)
+SUFFIXES = {".jsonl", ".json", ".csv", ".parquet"}
+
+
+def read_rows(path: Path) -> list[dict]:
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".jsonl":
+            lines = path.read_text(encoding="utf-8").splitlines()
+            return [json.loads(line) for line in lines if line.strip()]
+        if suffix == ".json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return data if isinstance(data, list) else data.get("data", data.get("rows", []))
+        import pyarrow.csv
+        import pyarrow.parquet
+
+        table = pyarrow.csv.read_csv(path) if suffix == ".csv" else pyarrow.parquet.read_table(path)
+        return table.to_pylist()
+    except (ValueError, OSError, UnicodeDecodeError) as err:
+        reason = first_line(err)
+        raise InputError(f"prompt file {path}: cannot read it ({reason})") from None
+
+
+def read_hub(spec: str) -> list[dict]:
+    match = HUB_SET.match(spec)
+    assert match is not None
+    import datasets
+
+    try:
+        ds = datasets.load_dataset(
+            match["repo"], match["config"], split=match["split"] or "train"
+        )
+    except Exception as err:  # datasets raises many types; offline is the common one
+        raise hub_failure(err, f"prompt set '{spec}' could not be loaded from the hub") from None
+    return list(ds)
+
+
+def to_items(rows: list[dict], column: str | None, origin: str) -> list[PromptItem]:
+    if not rows:
+        raise InputError(f"prompt set {origin} is empty")
+    if not all(isinstance(row, dict) for row in rows):
+        raise InputError(f"prompt set {origin}: every row must be an object with named columns")
+    names = [column] if column else ["prompt", "instruction", "turns"]
+    found = next((name for name in names if name in rows[0]), None)
+    if found is None:
+        raise InputError(
+            f"prompt set {origin} has no column {' or '.join(repr(n) for n in names)} "
+            f"(columns: {', '.join(map(str, rows[0]))}); pick one with --prompt-column"
+        )
+    items, seen = [], set()
+    for number, row in enumerate(rows):
+        text, turns = row.get(found), row.get("turns")
+        if found == "turns":
+            turns = text
+            if not isinstance(turns, list) or not all(isinstance(t, str) and t for t in turns):
+                raise InputError(f"prompt set {origin}: row {number + 1}: 'turns' must be a "
+                                 "non-empty list of texts")
+            text = turns[0] if turns else None
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"prompt set {origin}: row {number + 1} has no text in '{found}'")
+        prompt_id = str(row.get("prompt_id", row.get("question_id", number)))
+        if prompt_id in seen:
+            raise InputError(f"prompt set {origin}: duplicate prompt_id '{prompt_id}'")
+        seen.add(prompt_id)
+        category, reference = row.get("category"), row.get("reference")
+        items.append(
+            PromptItem(
+                prompt_id=prompt_id,
+                prompt=text,
+                category=str(category) if category is not None else None,
+                reference=str(reference) if reference is not None else None,
+                turns=list(turns) if isinstance(turns, list) and len(turns) > 1 else None,
+            )
+        )
+    return items
+
+
+def load_prompts(
+    source: str, column: str | None = None, limit: int | None = None
+) -> list[PromptItem]:
+    """Load, validate and cut a prompt set. `source` is 'builtin', a file path or a hub id."""
+    if limit is not None and limit < 1:
+        raise InputError(f"--limit must be a positive number of prompts, not {limit}")
+    path = Path(source)
+    if source == "builtin":
+        rows, origin = read_rows(BUILTIN), "builtin"
+    elif path.exists():
+        if path.suffix.lower() not in SUFFIXES:
+            raise InputError(f"prompt file {path}: use .jsonl, .json, .csv or .parquet")
+        rows, origin = read_rows(path), str(path)
+    elif HUB_SET.match(source):
+        rows, origin = read_hub(source), source
+    else:
+        raise InputError(f"prompt set '{source}' is neither 'builtin', a file, nor a hub id")
+    items = to_items(rows, column, origin)
+    return items[:limit] if limit else items

@@ -1,0 +1,52 @@
+"""report.md: the run's numbers, benchmarks, timing and a few examples, for people."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from judge.records import Judgment, PromptItem
+from judge.report.format import bench_rows, headline, one_line
+from judge.stats.summary import Summary
+
+
+def report_markdown(
+    summary: Summary,
+    items: Sequence[PromptItem],
+    answers: dict[str, tuple[str, str]],
+    judgments: Sequence[Judgment],
+) -> str:
+    lines = [
+        f"# {summary.tuned} vs {summary.base}",
+        "",
+        f"Judge `{summary.judge}` with template `{summary.template}`, every pair in both "
+        "orders. Score per prompt = tuned model's share of the two verdicts (tie = 0.5).",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        *[f"| {name} | {value} |" for name, value in headline(summary.pairwise)],
+        "",
+        *(["## Benchmarks", "", "| task (metric) | base → tuned |", "|---|---|",
+           *[f"| {n} | {v} |" for n, v in bench_rows(summary.benchmarks)], ""]
+          if summary.benchmarks else []),
+        "## Timing",
+        "",
+        "| stage | seconds | tokens | tokens/s |",
+        "|---|---|---|---|",
+    ]
+    for stage, t in summary.timing.items():
+        rate = t.tokens_per_second
+        lines.append(f"| {stage} | {t.seconds:.1f} | {t.tokens} | "
+                     f"{'' if rate is None else f'{rate:.1f}'} |")
+    by_prompt: dict[str, list[Judgment]] = {}
+    for j in judgments:
+        by_prompt.setdefault(j.prompt_id, []).append(j)
+    lines += ["", "## Examples", ""]
+    for item in items[:3]:
+        base, tuned = answers[item.prompt_id]
+        verdicts = ", ".join(
+            f"{j.order or 'rated'}: {j.winner} ({j.source})" for j in by_prompt[item.prompt_id]
+        )
+        lines += [f"**Prompt {item.prompt_id}:** {item.prompt}", "",
+                  f"- base: {one_line(base)}", f"- tuned: {one_line(tuned)}",
+                  f"- verdicts: {verdicts}", ""]
+    return "\n".join(lines)

@@ -1,0 +1,171 @@
+"""summary.json as a record: every writer builds a `Summary`, every reader (report, card, stats
+CLI) reads one. Schema "judge.summary/1"; the field order here is the key order in the file.
+
+Adding a statistic: compute it where its family lives (judge/stats/), add its field here, and show
+it in judge/report/format.py's `headline`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
+
+from judge.errors import InputError
+from judge.records import Judgment, Record
+
+SCHEMA = "judge.summary/1"
+
+
+class Interval(Record):
+    method: str
+    level: float
+    low: float
+    high: float
+
+
+class BootstrapInterval(Interval):
+    resamples: int
+    seed: int
+
+
+class LengthModel(Record):
+    """The fitted length model behind lc_win_rate (judge/stats/lc.py)."""
+
+    identity: float | None
+    length: float | None
+    length_sd: float | None
+
+
+class PairwiseStats(Record):
+    """The `pairwise` block: one item per prompt, its orders averaged (judge/stats/pairwise.py)."""
+
+    n: int
+    n_invalid: int
+    wins: int
+    losses: int
+    ties: int
+    win_rate: float
+    standard_error: float | None
+    discrete_win_rate: float
+    ci: Interval
+    ci_bootstrap: BootstrapInterval
+    soft_win_rate: float | None
+    p_value: float
+    position_consistency: float | None
+    first_position_rate: float | None
+    lc_win_rate: float | None
+    lc_model: LengthModel | None
+    warnings: list[str]
+
+
+class RatingsStats(Record):
+    """The `ratings` block of pointwise templates (judge/stats/ratings.py)."""
+
+    n: int
+    n_invalid: int
+    mean_base: float
+    mean_tuned: float
+    mean_difference: float
+    standard_error: float | None
+    ci: BootstrapInterval
+    higher: int
+    lower: int
+    equal: int
+    p_value: float
+
+
+class GradedStats(Record):
+    """The `graded` block: strong verdicts weighted as arena-hard does (judge/stats/graded.py)."""
+
+    weighted_win_rate: float
+    n: int
+    strong_lines: int
+    ci: BootstrapInterval
+
+
+class BenchDelta(Record):
+    """One lm-eval task for both models (judge/benchmarks/paired.py)."""
+
+    metric: str
+    base: float
+    tuned: float
+    delta: float
+    stderr: float | None
+    p_value: float | None = None
+    test: str | None = None
+    discordant: dict[str, int] | None = None
+    n: int | None = None
+
+
+class StageTime(Record):
+    seconds: float
+    tokens: int
+    tokens_per_second: float | None
+
+
+# Blocks only some templates produce; left out of the file when absent, as before the record.
+OPTIONAL_BLOCKS = ("ratings", "graded")
+
+
+class Summary(Record):
+    schema_: Literal["judge.summary/1"] = Field(default="judge.summary/1", alias="schema")
+    base: str
+    tuned: str
+    judge: str
+    template: str
+    pairwise: PairwiseStats
+    ratings: RatingsStats | None = None
+    graded: GradedStats | None = None
+    verdict_sources: dict[str, int]
+    benchmarks: dict[str, BenchDelta]
+    timing: dict[str, StageTime]
+
+    @model_serializer(mode="wrap")
+    def _drop_absent_blocks(self, handler: SerializerFunctionWrapHandler) -> dict:
+        data = handler(self)
+        for name in OPTIONAL_BLOCKS:
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
+
+    def as_json(self) -> dict[str, Any]:
+        """The dict written to summary.json (and printed by `--json`)."""
+        return self.model_dump(by_alias=True)
+
+
+def read_summary(data: dict[str, Any], where: str) -> Summary:
+    """A summary.json's content as a Summary; anything else is one InputError line."""
+    from pydantic import ValidationError
+
+    if data.get("schema") != SCHEMA:
+        raise InputError(f"{where} is not a {SCHEMA} file")
+    try:
+        return Summary.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"{where} lacks a field the card needs or has a bad one: {field} "
+                         f"({first['msg']})") from None
+
+
+def verdict_blocks(
+    judgments: Sequence[Judgment], confidence: float = 0.95, resamples: int = 2000, seed: int = 0
+) -> dict[str, Any]:
+    """summary.json's verdict blocks: `pairwise` always (pointwise lines count by their outcome),
+    `ratings` when the lines carry ratings, `graded` when they carry weights."""
+    from judge.stats.graded import weighted_win_rate
+    from judge.stats.pairwise import summarize
+    from judge.stats.ratings import summarize_ratings
+
+    rows = [j.model_dump(exclude={"rating_base", "rating_tuned", "sides"}) for j in judgments]
+    blocks: dict[str, Any] = {"pairwise": summarize(rows, confidence, resamples, seed)}
+    rated = [{"prompt_id": j.prompt_id, "rating_base": j.rating_base,
+              "rating_tuned": j.rating_tuned} for j in judgments if j.sides is not None]
+    if rated:
+        blocks["ratings"] = summarize_ratings(rated, confidence, resamples, seed)
+    graded = weighted_win_rate(rows, confidence, resamples, seed)
+    if graded is not None:
+        blocks["graded"] = graded
+    return blocks

@@ -1,0 +1,256 @@
+"""Judge templates: Jinja2 files that declare, in a header comment, how to read their verdicts.
+
+    {#- judge-template
+    kind: pairwise                      # pairwise | pointwise | flow
+    labels: {A: first, B: second, tie: tie}
+    parser: '^\\W*(A|B|tie)\\b'
+    -#}
+    ...the user message, with {{ instruction }}, {{ answer_a }}, {{ answer_b }}...
+
+Pairwise labels mean first/second/tie (optionally `weights`: a strong verdict counts as several);
+pointwise and flow labels are ratings (label -> number) of one `answer`. `logprob: false` marks
+templates whose labels cannot be read from the reply's first token. Rendering is sandboxed (no
+attribute tricks) and strict (a missing variable is an error, never ""); a template receives only
+the variables it declares.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+import yaml
+from jinja2 import meta
+from jinja2.sandbox import SandboxedEnvironment
+from pydantic import ValidationError, field_validator, model_validator
+
+from judge.errors import InputError
+from judge.records import Message, Record
+from judge.resources import shipped_files
+
+HEADER = re.compile(r"\A\{#-?\s*judge-template\s*\n(.*?)\n\s*-?#\}\n?", re.DOTALL)
+Kind = Literal["pairwise", "pointwise", "flow"]
+Meaning = Literal["first", "second", "tie"]
+MEANINGS = ("first", "second", "tie")
+# What a run hands each kind of template; flow's criteria and rubric come from a metric preset.
+PROVIDED: dict[str, tuple[str, ...]] = {
+    "pairwise": ("instruction", "answer_a", "answer_b", "reference"),
+    "pointwise": ("instruction", "answer", "reference"),
+    "flow": ("instruction", "answer", "reference", "criteria", "rubric"),
+}
+DEFAULT_VARIABLES = {
+    "pairwise": ["instruction", "answer_a", "answer_b"],
+    "pointwise": ["instruction", "answer"],
+    "flow": ["instruction", "answer", "criteria", "rubric"],
+}
+SAMPLE = {
+    "instruction": "Name a primary colour.",
+    "answer_a": "Red is a primary colour.",
+    "answer_b": "Blue is one of them.",
+    "answer": "Red is a primary colour.",
+    "reference": "Red, yellow or blue.",
+    "criteria": "Does the response answer the query correctly?",
+    "rubric": "- Score 1: The response is wrong.\n- Score 2: The response is right.",
+}
+
+
+class Example(Record):
+    output: str
+    verdict: str | None
+
+
+def _regex(value: str | None, what: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        pattern = re.compile(value)
+    except re.error as err:
+        raise ValueError(f"{what} is not a valid regex: {err}") from None
+    if pattern.groups < 1:
+        raise ValueError(f"{what} needs one capture group around what it reads")
+    return value
+
+
+class TemplateSpec(Record):
+    kind: Kind
+    labels: dict[str, str | float]
+    parser: str
+    description: str = ""
+    system: str | None = None
+    variables: list[str]
+    optional: list[str] = []  # used only when present, e.g. `{% if reference is defined %}`
+    examples: list[Example] = []
+    weights: dict[str, float] = {}  # pairwise: a label's verdict counts as this many (default 1)
+    logprob: bool = True  # False: labels cannot be told apart by the reply's first token
+    feedback: str | None = None  # pointwise/flow: regex whose group is the written feedback
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            if isinstance(data.get("labels"), dict):  # YAML reads `{1: 1}` with int keys
+                data["labels"] = {str(k): v for k, v in data["labels"].items()}
+            if data.get("kind") in DEFAULT_VARIABLES and "variables" not in data:
+                data["variables"] = DEFAULT_VARIABLES[data["kind"]]
+        return data
+
+    @field_validator("parser")
+    @classmethod
+    def _parser(cls, value: str) -> str:
+        return _regex(value, "parser") or value
+
+    @field_validator("feedback")
+    @classmethod
+    def _feedback(cls, value: str | None) -> str | None:
+        return _regex(value, "feedback")
+
+    @model_validator(mode="after")
+    def _labels_fit_kind(self) -> TemplateSpec:
+        if not self.labels:
+            raise ValueError("labels must name at least one verdict")
+        values = list(self.labels.values())
+        if self.kind == "pairwise" and not all(v in MEANINGS for v in values):
+            raise ValueError("pairwise labels map to first, second or tie")
+        if self.kind != "pairwise" and not all(isinstance(v, (int, float)) for v in values):
+            raise ValueError(f"{self.kind} labels map to numbers (the rating each label means)")
+        if self.weights and self.kind != "pairwise":
+            raise ValueError("weights apply to pairwise labels only")
+        unknown = sorted(set(self.weights) - set(self.labels))
+        if unknown or any(w <= 0 for w in self.weights.values()):
+            raise ValueError(f"weights must be positive and name declared labels (not {unknown})")
+        return self
+
+
+class JudgeTemplate:
+    """A parsed template file: render a pair (or one answer) into chat messages, parse a reply."""
+
+    def __init__(self, name: str, source: str, origin: str) -> None:
+        match = HEADER.match(source)
+        if not match:
+            raise InputError(
+                f"template {origin} declares no verdict format: it must open with a "
+                "'{#- judge-template ... -#}' header (kind, labels, parser)"
+            )
+        try:
+            self.spec = TemplateSpec.model_validate(yaml.safe_load(match.group(1)) or {})
+        except (yaml.YAMLError, ValidationError) as err:
+            first = str(err).splitlines()
+            raise InputError(f"template {origin}: bad header: {' '.join(first[:3])}") from None
+        self.name = name
+        self.source = source
+        self.sha = hashlib.sha256(source.encode()).hexdigest()[:16]
+        self.fixed: dict[str, str] = {}
+        self._pattern = re.compile(self.spec.parser)
+        self._env = SandboxedEnvironment(undefined=jinja2.StrictUndefined)
+        try:
+            self._ast = self._env.parse(source[match.end() :])
+            self._body = self._env.from_string(self._ast)
+            self._system = self._env.from_string(self.spec.system) if self.spec.system else None
+        except jinja2.TemplateSyntaxError as err:
+            raise InputError(f"template {origin}: line {err.lineno}: {err.message}") from None
+        self.origin = origin
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.spec.labels)
+
+    def meaning(self, label: str) -> Meaning:
+        return self.spec.labels[label]  # type: ignore[return-value]  # pairwise: checked on load
+
+    def rating(self, label: str) -> float:
+        return float(self.spec.labels[label])
+
+    def weight(self, label: str) -> float:
+        return self.spec.weights.get(label, 1.0)
+
+    def used_variables(self) -> set[str]:
+        used = set(meta.find_undeclared_variables(self._ast))
+        if self.spec.system:
+            used |= meta.find_undeclared_variables(self._env.parse(self.spec.system))
+        return used
+
+    def bind(self, suffix: str, values: dict[str, str], spec: dict[str, Any]) -> JudgeTemplate:
+        """A copy with some variables fixed (e.g. a metric's criteria) and header fields replaced;
+        its name and hash say what was bound, so its ledger and cache keys are its own."""
+        bound = copy.copy(self)
+        bound.fixed = {**self.fixed, **values}
+        bound.spec = TemplateSpec.model_validate(self.spec.model_dump() | spec)
+        bound.name = f"{self.name}-{suffix}"
+        blob = json.dumps([self.sha, bound.fixed, spec], sort_keys=True)
+        bound.sha = hashlib.sha256(blob.encode()).hexdigest()[:16]
+        return bound
+
+    def render(self, **variables: str | None) -> list[Message]:
+        wanted = set(self.spec.variables) | set(self.spec.optional)
+        values = {k: v for k, v in {**variables, **self.fixed}.items()
+                  if v is not None and k in wanted}
+        try:
+            messages = []
+            if self._system is not None:
+                messages.append(Message(role="system", content=self._system.render(**values)))
+            messages.append(Message(role="user", content=self._body.render(**values).strip()))
+        except jinja2.UndefinedError as err:
+            raise InputError(
+                f"template {self.name}: {err.message} (variables: {sorted(values)})"
+            ) from None
+        except jinja2.exceptions.SecurityError as err:
+            raise InputError(f"template {self.name}: refused by the sandbox: {err}") from None
+        except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError) as err:
+            raise InputError(f"template {self.name}: rendering failed: {err}") from None
+        return messages
+
+    def parse(self, text: str) -> str | None:
+        """The declared label the reply commits to, or None when the parser finds none."""
+        match = self._pattern.search(text)
+        if not match:
+            return None
+        found = match.group(1).strip().lower()
+        return next((label for label in self.labels if label.lower() == found), None)
+
+    def feedback(self, text: str) -> str | None:
+        match = re.search(self.spec.feedback, text, re.DOTALL) if self.spec.feedback else None
+        return match.group(1).strip() if match else None
+
+    def check(self) -> None:
+        """Render a sample, so a missing variable fails before any model is loaded."""
+        self.render(**SAMPLE)
+
+
+def read_template(ref: str) -> JudgeTemplate:
+    """A shipped template by name (prompts/NAME.j2) or a path to the user's own file, unchecked."""
+    path = Path(ref)
+    if not path.suffix and ref in shipped():
+        path = shipped()[ref]
+    if not path.is_file():
+        raise InputError(f"template '{ref}' not found (shipped: {', '.join(shipped_names())}; "
+                         "or give a file path)")
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"template {path}: cannot read it ({err})") from None
+    return JudgeTemplate(path.stem, source, str(path))
+
+
+def load_template(ref: str) -> JudgeTemplate:
+    template = read_template(ref)
+    template.check()
+    return template
+
+
+def shipped() -> dict[str, Path]:
+    """Shipped templates by name: pair ones in prompts/, one-answer ones in prompts/pointwise/."""
+    return shipped_files("judge.templates.shipped", ".j2")
+
+
+def shipped_names() -> list[str]:
+    return sorted(shipped())
