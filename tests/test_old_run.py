@@ -1,0 +1,60 @@
+"""A run folder written by judge 0.1.0 before the packages moved (tests/data/run-0.1.0, made by the
+scripted engine with that release) is read and resumed by today's code: its card renders, a rerun
+of the same command makes no model call, and every number in summary.json stays as it was."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from conftest import ScriptedEngine
+
+from judge.card.write import write_card
+from judge.engines import EngineOptions
+from judge.pipeline.compare import CompareConfig, run_compare
+
+OLD = Path(__file__).parent / "data" / "run-0.1.0"
+
+
+def old_folder(tmp_path: Path, monkeypatch) -> Path:
+    """A copy of the old run, with the model folders its references name (relative paths: the
+    ledgers' file names carry the reference, their keys the folders' content fingerprints)."""
+    work = tmp_path / "work"
+    shutil.copytree(OLD, work)
+    monkeypatch.chdir(work)
+    return work
+
+
+def test_the_old_folder_gives_its_card(tmp_path, monkeypatch):
+    work = old_folder(tmp_path, monkeypatch)
+    write_card(Path("run"), Path("card/README.md"))
+    text = (work / "card" / "README.md").read_text()
+    # run.json of 0.1.0 recorded no per-side sampling: the tuned side's seed + 1 is derived, and
+    # the examples still find both answers
+    assert "base says: Name a colour." in text and "tuned says: Name a colour." in text
+    pairwise = json.loads((work / "run" / "summary.json").read_text())["pairwise"]
+    low, high = pairwise["ci"]["low"], pairwise["ci"]["high"]
+    assert f"| {100 * low:.1f}% – {100 * high:.1f}% |" in text  # the Wilson row of the headline
+
+
+def test_the_old_folder_resumes_without_a_model_call_and_keeps_its_numbers(tmp_path, monkeypatch):
+    old_folder(tmp_path, monkeypatch)
+    before = json.loads(Path("run/summary.json").read_text())
+    loaded: list[str] = []
+
+    def load(model, options):
+        loaded.append(model.ref)
+        return ScriptedEngine(model)
+
+    config = CompareConfig(base="base", tuned="tuned", judge="judge", prompts="p.jsonl",
+                           out="run", cache_dir="cache", engine=EngineOptions(kind="hf"),
+                           bootstrap=200, temperature=0.7, seed=3, max_new_tokens=32)
+    after = run_compare(config, lambda name, total: lambda done, tokens: None, load).as_json()
+    assert loaded == []  # every answer and verdict came from the 0.1.0 ledgers
+    assert {k: v for k, v in after.items() if k != "timing"} == \
+        {k: v for k, v in before.items() if k != "timing"}
+    assert list(after) == list(before)  # same keys, same order
+    run = json.loads(Path("run/run.json").read_text())
+    assert run["models_loaded"] == []
+    assert run["sampling"]["tuned"]["seed"] == 4  # recorded from now on
