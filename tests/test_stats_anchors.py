@@ -88,6 +88,17 @@ def test_arena_hard_v01_judgments_give_arena_hards_score():
     assert "by_category" not in r  # v0.1 judgments carry no category
 
 
+def test_arena_hard_v01_counts_an_unknown_label_as_no_verdict(tmp_path):
+    # v0.1's show_result.py gives a score outside its five labels weight 0; v2's would fail
+    rows = [json.loads(x) for x in (DATA / "arena_hard_judgments.jsonl").read_text().splitlines()]
+    rows[0]["games"][0]["score"] = "B<A"  # q1 game 1 no longer counts: 6.5 − 1 over 15 − 1
+    path = tmp_path / "judgments.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    r = stats_json(path)
+    assert r["graded"]["pooled_win_rate"] == pytest.approx(5.5 / 14)
+    assert r["n_invalid"] == 2
+
+
 def test_arena_hard_v2_drops_a_battle_with_a_missing_game():
     r = stats_json(DATA / "arena_hard_v2_judgments.jsonl")
     assert r["format"] == "arena-hard-v2"
@@ -142,6 +153,7 @@ def write(path: Path, rows) -> Path:
 def bad_anchor_files(tmp: Path) -> dict[str, tuple[Path, str]]:
     annotations = json.loads((DATA / "alpaca_eval_annotations.json").read_text())
     arena = [json.loads(x) for x in (DATA / "arena_hard_judgments.jsonl").read_text().splitlines()]
+    v2 = [json.loads(x) for x in (DATA / "arena_hard_v2_judgments.jsonl").read_text().splitlines()]
     both = {**annotations[0], "model_a": "x", "model_b": "y"}
     return {
         "alpaca_eval and battles": (write(tmp / "both.jsonl", [both]),
@@ -160,7 +172,7 @@ def bad_anchor_files(tmp: Path) -> dict[str, tuple[Path, str]]:
                                   "2 models"),
         "one game": (write(tmp / "one.jsonl", [{**arena[0], "games": arena[0]["games"][:1]}]),
                      "two games"),
-        "unknown label": (write(tmp / "label.jsonl", [{**arena[0], "games": [
+        "unknown v2 label": (write(tmp / "label.jsonl", [{**v2[0], "games": [
             {"score": "A>>>B"}, {"score": "A>B"}]}]), "not an arena-hard verdict"),
         "agreement file": (write(tmp / "agree.jsonl", [{"id": 1, "label": "A", "verdict": "A",
                                                         "verdict_swapped": "B"}]),

@@ -71,16 +71,17 @@ def diagnostics(
         rows.append(("weighted win rate, arena-hard pooled (strong verdicts ×3)",
                      f"{pct(graded.pooled_win_rate)}, {pooled}"))
     if bias is not None:
-        rates: list[tuple[str, float | None, int]] = [
-            ("longer answer wins (length differs > 30 chars)", bias.prefer_longer,
-             bias.n_prefer_longer),
-            ("answer with a list wins (only one has a list)", bias.prefer_lists,
-             bias.n_prefer_lists),
-            ("answer with more list items wins", bias.more_list_items, bias.n_more_list_items),
+        rates: list[tuple[str, str, float | None, int]] = [
+            ("longer answer wins (length differs > 30 chars)", "prefer_longer",
+             bias.prefer_longer, bias.n_prefer_longer),
+            ("answer with a list wins (only one has a list)", "prefer_lists",
+             bias.prefer_lists, bias.n_prefer_lists),
+            ("answer with more list items wins", "more_list_items", bias.more_list_items,
+             bias.n_more_list_items),
         ]
-        for label, rate, n in rates:
+        for label, key, rate, n in rates:
             rows.append((label, f"{pct(rate)} of {n} decisive verdicts" if rate is not None
-                         else "n/a"))
+                         else f"n/a ({bias.reasons.get(key, 'not computed')})"))
         rows += [("warning", w) for w in bias.warnings]
     return rows
 

@@ -2,8 +2,8 @@
 
 arena-hard: one record per question and model, `games` holding two judgments of it: game 1 shows
 the baseline as assistant A and the model as B, game 2 the other way round. Each game's `score` is
-the verdict label without brackets ("A>>B", "A>B", "A=B", "B>A", "B>>A", and the reversed spellings
-"B<A" ...). Both games are mapped back to the model: game 1 becomes a base_first line, game 2 a
+the verdict label without brackets ("A>>B", "A>B", "A=B", "B>A", "B>>A"; v2 also reads the
+reversed spellings "B<A" ..., which v0.1 counts as no verdict, like any other text). Both games are mapped back to the model: game 1 becomes a base_first line, game 2 a
 tuned_first line, scoring 1 when the model's answer won. A strong verdict (>> or <<) carries
 weight 3, so it counts three times in `graded.pooled_win_rate`, which is arena-hard's score: the
 mean over all verdicts, a strong one repeated three times. A game without a score is an invalid
@@ -30,8 +30,12 @@ A_SCORE = {"A>B": 1.0, "A>>B": 1.0, "A=B": 0.5, "B=A": 0.5, "A<B": 0.0, "A<<B": 
 WINNER = {1.0: "tuned", 0.5: "tie", 0.0: "base"}
 
 
-def game_label(game: Any, record: int, index: int) -> str | None:
-    """A game's verdict label, or None when the judge gave none."""
+# v0.1's show_result.py knows these five and gives any other score weight 0 (no battle)
+V01_LABELS = ("A>B", "A>>B", "A=B", "B>A", "B>>A")
+
+
+def game_label(game: Any, record: int, index: int, version: str) -> str | None:
+    """A game's verdict label, or None when it counts as no verdict."""
     if game is None:
         return None
     if not isinstance(game, Mapping):
@@ -39,6 +43,8 @@ def game_label(game: Any, record: int, index: int) -> str | None:
     label = game.get("score")
     if label is None:
         return None
+    if version == "arena-hard":
+        return str(label) if label in V01_LABELS else None
     if label not in A_SCORE:
         raise InputError(f"record {record}: game {index} score {label!r} is not an arena-hard "
                          f"verdict ({', '.join(A_SCORE)})")
@@ -71,7 +77,8 @@ def read_judgments(rows: Sequence[Mapping[str, Any]], origin: str, version: str)
             found = len(games) if isinstance(games, list) else "no list of"
             raise InputError(f"{origin}: record {number}: needs the two games (baseline shown "
                              f"first, then the model), found {found} games")
-        labels = [game_label(game, number, i) for i, game in enumerate(games, start=1)]
+        labels = [game_label(game, number, i, version)
+                  for i, game in enumerate(games, start=1)]
         if version == "arena-hard-v2" and None in labels:
             labels = [None, None]
         pid, category = str(row[key]), row.get("category")
