@@ -111,7 +111,7 @@ def agreement_rows(r: AgreementStats) -> list[tuple[str, str]]:
         return shown + f"; valid pairs only {pct(valid)}"
 
     return [
-        ("pairs (invalid in an order)", f"{r.n} ({r.n_invalid})"),
+        ("pairs (with an invalid verdict)", f"{r.n} ({r.n_invalid})"),
         ("accuracy, original order", rate("accuracy_original")),
         ("accuracy, swapped order", rate("accuracy_swapped")),
         ("accuracy (mean of both orders)", rate("accuracy")),

@@ -193,8 +193,9 @@ def line_blocks(
     seed: int = 0,
 ) -> dict[str, Any]:
     """The blocks of base-vs-tuned lines: `pairwise`, and `graded`, `by_category`, `bias`,
-    `style_control` where the lines allow them. `texts` (prompt_id -> (base, tuned) answers)
-    feed the bias and style numbers that read the answers; without them only lengths are used."""
+    `style_control` where the lines allow them (an absent block is left out). `texts`
+    (prompt_id -> (base, tuned) answers) feed the bias and style numbers that read the answers;
+    without them only lengths are used."""
     from judge.stats.bias import bias_diagnostics
     from judge.stats.graded import weighted_win_rate
     from judge.stats.lines import lengths
@@ -204,13 +205,14 @@ def line_blocks(
     pairwise = summarize(rows, confidence, resamples, seed)
     known = lengths(rows)
     ids, scores = item_means(rows)
-    return {
+    blocks = {
         "pairwise": pairwise,
         "graded": weighted_win_rate(rows, confidence, resamples, seed),
         "by_category": by_category(rows, confidence, resamples, seed),
         "bias": bias_diagnostics(rows, texts, known, pairwise.position_consistency),
         "style_control": style_control(ids, scores, texts, known, confidence, resamples, seed),
     }
+    return {name: block for name, block in blocks.items() if block not in (None, {})}
 
 
 def blocks_json(blocks: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,8 +3,9 @@
 arena-hard: one record per question and model, `games` holding two judgments of it: game 1 shows
 the baseline as assistant A and the model as B, game 2 the other way round. Each game's `score` is
 the verdict label without brackets ("A>>B", "A>B", "A=B", "B>A", "B>>A"; v2 also reads the
-reversed spellings "B<A" ..., which v0.1 counts as no verdict, like any other text). Both games are mapped back to the model: game 1 becomes a base_first line, game 2 a
-tuned_first line, scoring 1 when the model's answer won. A strong verdict (>> or <<) carries
+reversed spellings "B<A" ..., which v0.1 counts as no verdict, like any other text). Both games
+are mapped back to the model: game 1 becomes a base_first line, game 2 a tuned_first line,
+scoring 1 when the model's answer won. A strong verdict (>> or <<) carries
 weight 3, so it counts three times in `graded.pooled_win_rate`, which is arena-hard's score: the
 mean over all verdicts, a strong one repeated three times. A game without a score is an invalid
 line; the v2 format (`uid` instead of `question_id`) drops the whole record when either game has
