@@ -282,3 +282,32 @@ def test_style_control_without_style_differences_is_the_plain_logistic_rate(data
     assert result.win_rate == pytest.approx(plain, abs=1e-12)
     assert result.win_rate == pytest.approx(scores.mean(), abs=1e-5)  # the tiny ridge only
     assert result.ci.low - 1e-12 <= result.win_rate <= result.ci.high + 1e-12
+
+
+@st.composite
+def styled_items(draw) -> tuple[list[str], np.ndarray, dict[str, tuple[str, str]]]:
+    """Ten or more items whose answers differ in length and markdown."""
+    n = draw(st.integers(10, 25))
+    ids = [f"s{i:02d}" for i in range(n)]
+    pieces = ["word ", "- item\n", "# Head\n", "**bold** ", "1. step\n", "```\n# code\n```\n"]
+    texts = {pid: tuple("".join(draw(st.lists(st.sampled_from(pieces), min_size=1, max_size=8)))
+                        for _ in range(2)) for pid in ids}
+    scores = np.array(draw(st.lists(st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0]), min_size=n,
+                                    max_size=n)))
+    return ids, scores, texts  # type: ignore[return-value]
+
+
+@settings(max_examples=30, deadline=None, database=None)
+@given(styled_items())
+def test_swapping_base_and_tuned_mirrors_the_style_controlled_rate(data):
+    ids, scores, texts = data
+    one = style_control(ids, scores, texts, None, resamples=100)
+    two = style_control(ids, 1 - scores, {p: (t, b) for p, (b, t) in texts.items()}, None,
+                        resamples=100)
+    assert (one.reason is None) == (two.reason is None)
+    if one.win_rate is None:
+        return
+    assert two.win_rate == pytest.approx(1 - one.win_rate, abs=1e-6)
+    assert (two.ci.low, two.ci.high) == pytest.approx((1 - one.ci.high, 1 - one.ci.low), abs=1e-5)
+    for name, coefficient in one.coefficients.items():
+        assert two.coefficients[name] == pytest.approx(coefficient, abs=1e-5)  # both signs flip
