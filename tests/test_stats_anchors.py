@@ -192,3 +192,11 @@ def test_bad_anchor_files_exit_2_with_one_line(tmp_path):
         assert len(lines) == 1 and lines[0].startswith("judge: error:"), (name, done.stderr)
         assert words in lines[0], (name, lines[0])
         assert path.read_text() == before, name
+
+
+def test_category_names_are_shown_as_text(tmp_path):
+    path = write(tmp_path / "cats.jsonl", [
+        {"prompt_id": "a", "winner": "tuned", "category": "[bold]x[/bold]"},
+        {"prompt_id": "b", "winner": "base", "category": "plain"}])
+    done = CliRunner().invoke(cli, ["stats", str(path), "--bootstrap", "100"], terminal_width=200)
+    assert done.exit_code == 0 and "category [bold]x[/bold]" in done.output

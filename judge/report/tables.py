@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from judge.report.format import bench_rows, category_rows, diagnostics, headline, interval, pct
@@ -29,7 +30,7 @@ def summary_table(summary: Summary) -> Table:
                         f"template: {summary.template})")
     add_rows(table, headline(summary.pairwise))
     add_rows(table, diagnostics(summary.bias, summary.style_control, summary.graded))
-    add_rows(table, [(f"category {name}", value)
+    add_rows(table, [(f"category {escape(name)}", value)
                      for name, value in category_rows(summary.by_category)])
     add_rows(table, bench_rows(summary.benchmarks))
     sources = summary.verdict_sources
@@ -63,7 +64,7 @@ def lines_table(blocks: Mapping[str, Any], title: str) -> Table:
     add_rows(table, [row for row in headline(pairwise) if row[0] != "warning"])
     add_rows(table, [row for row in diagnostics(blocks.get("bias"), blocks.get("style_control"),
                                                  blocks.get("graded")) if row[0] != "warning"])
-    add_rows(table, [(f"category {name}", value)
+    add_rows(table, [(f"category {escape(name)}", value)
                      for name, value in category_rows(blocks.get("by_category") or {})])
     return table
 
@@ -130,7 +131,7 @@ def agreement_table(result: AgreementStats, title: str) -> Table:
     table = two_columns(title)
     add_rows(table, agreement_rows(result))
     for name, stats in result.by_category.items():
-        table.add_row(f"category {name}", f"accuracy {pct(stats.accuracy)}, vote accuracy "
+        table.add_row(f"category {escape(name)}", f"accuracy {pct(stats.accuracy)}, vote accuracy "
                       f"{pct(stats.vote_accuracy)}, position consistency "
                       f"{pct(stats.position_consistency)}; n {stats.n}")
     return table
