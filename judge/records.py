@@ -77,7 +77,7 @@ class SideRating(Record):
 
 # Optional fields of a Judgment that only some templates fill; left off the line when unset, so a
 # plain pairwise line stays as it was (and `judge stats` does not mistake it for a ratings line).
-JUDGMENT_EXTRAS = ("weight", "rating_base", "rating_tuned", "sides")
+JUDGMENT_EXTRAS = ("weight", "rating_base", "rating_tuned", "sides", "category")
 
 
 class Judgment(Record):
@@ -102,6 +102,8 @@ class Judgment(Record):
     rating_base: float | None = None
     rating_tuned: float | None = None
     sides: dict[Side, SideRating] | None = None
+    # the prompt's category, so `judge stats` can split the file by it; never part of the key
+    category: str | None = None
 
     @model_serializer(mode="wrap")
     def _drop_unset_extras(self, handler: SerializerFunctionWrapHandler) -> dict:

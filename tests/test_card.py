@@ -238,3 +238,24 @@ def test_a_folder_that_is_no_run_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="summary.json"):
         write_card(tmp_path, tmp_path / "README.md")
     assert not (tmp_path / "README.md").exists()
+
+
+def test_card_shows_categories_bias_and_style(run_dir, tmp_path):
+    from judge.stats.summary import blocks_json, line_blocks
+
+    # p0-p2 in a category whose name would break a table cell, p3-p5 in "code"
+    rows = [json.loads(x) for x in next((run_dir / "judgments").glob("*.jsonl")).read_text()
+            .splitlines()]
+    rows = [r | {"category": "a|b" if r["prompt_id"] in ("p0", "p1", "p2") else "code"}
+            for r in rows]
+    data = blocks_json(line_blocks(rows, resamples=200))
+    summary = json.loads((run_dir / "summary.json").read_text())
+    summary.update({k: data[k] for k in ("by_category", "bias", "style_control")})
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    card = tmp_path / "README.md"
+    write_card(run_dir, card)
+    text = card.read_text()
+    assert "### By category" in text
+    # a|b: p0 tie .5, p1 tuned 1, p2 split .5 -> 66.7%, W/T/L 1/2/0
+    assert "| a\\|b | 66.7% |" in text and "| 3 | 1 / 2 / 0 |" in text
+    assert "longer answer wins" in text and "style-controlled win rate" in text

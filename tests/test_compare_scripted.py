@@ -178,3 +178,45 @@ def test_multi_turn_prompts_are_answered_turn_by_turn_and_judged_whole(tmp_path)
     assert base_engine.calls == [("generate", 1), ("generate", 1)]  # one call per turn
     rows = s.judgments()
     assert {r["prompt_id"] for r in rows} == {"81"} and len(rows) == 2
+
+
+def test_categories_bias_and_style_control_reach_the_summary_and_report(tmp_path):
+    s = Setup(tmp_path)
+    s.prompts.write_text("".join(
+        json.dumps({"prompt_id": f"q{i}", "prompt": p, "category": c}) + "\n"
+        for i, (p, c) in enumerate(zip(PROMPTS, ["art", "math", "math"], strict=True))))
+    s.replies = {"Answer A:": "A"}  # whatever is shown first wins: every prompt a tie
+    summary = s.run()
+    by_category = summary["by_category"]
+    assert list(by_category) == ["art", "math"]
+    assert (by_category["art"]["n"], by_category["math"]["n"]) == (1, 2)
+    assert by_category["math"]["ties"] == 2 and by_category["math"]["win_rate"] == 0.5
+    bias = summary["bias"]
+    assert (bias["first_position_rate"], bias["n_first_position"]) == (1.0, 6)
+    assert bias["position_consistency"] == 0.0 and len(bias["warnings"]) == 2
+    style = summary["style_control"]
+    assert style["win_rate"] is None and "at least 10" in style["reason"]
+    rows = s.judgments()
+    assert sorted({(r["prompt_id"], r["category"]) for r in rows}) == [
+        ("q0", "art"), ("q1", "math"), ("q2", "math")]
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "## By category" in report and "| art | 50.0%" in report
+    assert "badly position-biased" in report and "every prompt is a tie" in report
+    # the category is no part of any cache key: without it every call is a ledger hit
+    s.prompts.write_text("".join(json.dumps({"prompt_id": f"q{i}", "prompt": p}) + "\n"
+                                 for i, p in enumerate(PROMPTS)))
+    s.loaded.clear()
+    again = s.run()
+    assert s.loaded == [] and "by_category" not in again
+    assert again["pairwise"] == summary["pairwise"]
+
+
+def test_one_category_gives_no_per_category_block(tmp_path):
+    s = Setup(tmp_path)
+    s.prompts.write_text("".join(
+        json.dumps({"prompt_id": f"q{i}", "prompt": p, "category": "chat"}) + "\n"
+        for i, p in enumerate(PROMPTS)))
+    s.replies = {"Answer A:\nbase says": "A", "Answer A:\ntuned says": "B"}
+    summary = s.run()
+    assert "by_category" not in summary  # it would only repeat the headline
+    assert summary["bias"]["warnings"] == []  # consistent, and first-shown wins half

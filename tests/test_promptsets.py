@@ -88,3 +88,47 @@ def test_unknown_source_and_suffix(tmp_path):
 def test_hub_id_offline_fails_with_one_clear_error():
     with pytest.raises(ServiceError, match="could not be loaded from the hub"):
         load_prompts("judge-tests/does-not-exist@eval")
+
+
+def test_anchor_prompt_sets_load_as_their_authors_wrote_them(tmp_path):
+    # MT-Bench question.jsonl: two turns, one reference answer per turn
+    mt_bench = write(tmp_path, ".jsonl", [
+        {"question_id": 111, "category": "math", "turns": ["What is 3 + 4?", "And times 2?"],
+         "reference": ["7", "14"]},
+        {"question_id": 81, "category": "writing", "turns": ["Write a haiku.", "Shorter."]},
+    ])
+    math_item, writing = load_prompts(str(mt_bench))
+    assert (math_item.prompt_id, math_item.category, math_item.turns) == (
+        "111", "math", ["What is 3 + 4?", "And times 2?"])
+    assert math_item.reference == "[Turn 1] 7\n\n[Turn 2] 14"
+    assert writing.reference is None
+
+
+def test_arena_hard_and_alpaca_eval_prompt_sets(tmp_path):
+    # arena-hard v0.1 question.jsonl: turns as {"content": ...} objects
+    arena = tmp_path / "arena.jsonl"
+    arena.write_text(json.dumps({"question_id": "328c", "category": "arena-hard-v0.1",
+                                 "cluster": "poems", "turns": [{"content": "Write a poem."}]})
+                     + "\n")
+    (item,) = load_prompts(str(arena))
+    assert (item.prompt_id, item.prompt, item.turns) == ("328c", "Write a poem.", None)
+    v2 = write(tmp_path, ".json", [{"uid": "x9", "category": "hard_prompt", "prompt": "Sort."}])
+    assert [(i.prompt_id, i.category) for i in load_prompts(str(v2))] == [("x9", "hard_prompt")]
+    alpaca = write(tmp_path, ".jsonl", [
+        {"instruction": "Name a fruit.", "dataset": "helpful_base", "output": "Apple.",
+         "generator": "gpt4"},
+        {"instruction": "Say hi.", "dataset": "koala", "output": "Hi.", "generator": "gpt4"},
+    ])
+    assert [(i.prompt, i.category) for i in load_prompts(str(alpaca))] == [
+        ("Name a fruit.", "helpful_base"), ("Say hi.", "koala")]
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    ([{"prompt": "a", "category": "math"}, {"prompt": "b", "category": 2}], "mixes types"),
+    ([{"prompt": "a", "category": ["x"]}], "category"),
+    ([{"turns": [{"text": "no content key"}]}], "'content'"),
+    ([{"prompt": "a", "reference": {"answer": 1}}], "'reference'"),
+])
+def test_bad_anchor_style_columns_are_input_errors(tmp_path, rows, message):
+    with pytest.raises(InputError, match=message):
+        load_prompts(str(write(tmp_path, ".jsonl", rows)))

@@ -49,7 +49,8 @@ def scripted_loader(model, options):
 @pytest.fixture
 def compare_run(tmp_path):
     prompts = tmp_path / "prompts.jsonl"
-    prompts.write_text("".join(json.dumps({"prompt_id": f"q{i}", "prompt": p}) + "\n"
+    prompts.write_text("".join(json.dumps({"prompt_id": f"q{i}", "prompt": p,
+                                           "category": "math" if i < 3 else "chat"}) + "\n"
                                for i, p in enumerate(PROMPTS)))
 
     def run(**options) -> tuple[dict, Path]:
@@ -74,7 +75,21 @@ def test_stats_reproduces_compare_summary(compare_run, options, flags):
     summary, judgments = compare_run(**options)
     result = CliRunner().invoke(cli, ["stats", str(judgments), "--json", *flags])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == summary["pairwise"]
+    out = json.loads(result.output)
+    assert out["format"] == "judge"
+    assert {k: out[k] for k in summary["pairwise"]} == summary["pairwise"]
+    # the lines carry their prompt's category, so the per-category block comes back too
+    assert out["by_category"] == summary["by_category"] and list(out["by_category"]) == [
+        "chat", "math"]
+    # q0-q2 math: tie, tuned, tie -> .5, 1, .5; q3 invalid, q4 tie, q5 base -> chat .5, 0
+    assert summary["by_category"]["math"]["win_rate"] == pytest.approx(2 / 3)
+    assert summary["by_category"]["chat"]["n"] == 2
+    # lengths are in the file, the answers themselves are not: the length bias comes back, the
+    # list bias only in compare's summary (it read the answers), with the reason here
+    for key in ("first_position_rate", "position_consistency", "prefer_longer", "n_prefer_longer"):
+        assert out["bias"][key] == summary["bias"][key]
+    assert out["bias"]["prefer_lists"] is None and "texts" in out["bias"]["reasons"]["prefer_lists"]
+    assert summary["bias"]["reasons"].get("prefer_lists", "").startswith("no decisive")
     pw = summary["pairwise"]
     # the script: q0 tie (position bias), q1 tuned, q2 tie by log-probs, q3 invalid, q4 tie,
     # q5 base; so 5 items, 2 invalid lines, and the log-prob lines of q2 give p_tuned .75 and .25
@@ -105,11 +120,12 @@ def test_stats_shows_a_table_for_each_format(tmp_path):
     assert shown.exit_code == 0 and "baseline x" in shown.output and "z" in shown.output
     as_json = runner.invoke(cli, ["stats", str(battles), "--baseline", "x", "--bootstrap", "200",
                                   "--json"])
-    assert json.loads(as_json.output) == bradley_terry(rows, "x", resamples=200)
+    assert json.loads(as_json.output) == {"format": "battles",
+                                          **bradley_terry(rows, "x", resamples=200)}
     shown = runner.invoke(cli, ["stats", str(ratings)])
     assert shown.exit_code == 0 and "Wilcoxon" in shown.output and "+2.000" in shown.output
     as_json = runner.invoke(cli, ["stats", str(ratings), "--json"])
-    assert json.loads(as_json.output) == summarize_ratings(rated)
+    assert json.loads(as_json.output) == {"format": "ratings", **summarize_ratings(rated)}
 
 
 def test_a_torn_last_line_is_dropped_not_fatal(tmp_path):

@@ -5,14 +5,19 @@ from __future__ import annotations
 import math
 import tempfile
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
+from scipy.special import expit
 
 from judge.stats import pairwise
 from judge.stats.agreement import AgreementLine, agreement
 from judge.stats.bradley_terry import bradley_terry
+from judge.stats.logistic import fit_logistic
+from judge.stats.pairwise import by_category
+from judge.stats.style import style_control
 
 
 def summarize(*args, **options) -> dict:
@@ -189,17 +194,120 @@ VERDICTS = st.sampled_from(["A", "B", "tie", "invalid"])
 @FAST
 @given(st.lists(st.tuples(LABELS, VERDICTS, VERDICTS), min_size=1, max_size=30))
 def test_agreement_does_not_depend_on_letter_names(items):
-    if all("invalid" in (v, w) for _, v, w in items):
-        items = [*items, ("A", "A", "B")]
     flip = {"A": "B", "B": "A", "tie": "tie", "invalid": "invalid"}
     lines = [AgreementLine(id=str(i), label=a, verdict=v, verdict_swapped=w)
              for i, (a, v, w) in enumerate(items)]
     mirrored = [AgreementLine(id=x.id, label=flip[x.label], verdict=flip[x.verdict],
                               verdict_swapped=flip[x.verdict_swapped]) for x in lines]
-    one, two = agreement(lines), agreement(mirrored)
-    assert one == pytest.approx(two)
-    assert one["n"] + one["n_invalid"] == len(items)
+    one, two = agreement(lines).model_dump(), agreement(mirrored).model_dump()
+    assert close(one, two)
+    assert one["n"] == len(items) and one["n_valid"] + one["n_invalid"] == len(items)
     for key in ("cohen_kappa_original", "cohen_kappa_swapped"):
         assert one[key] is None or -1.0 - 1e-12 <= one[key] <= 1.0 + 1e-12
     assert one["both_correct"] <= min(one["accuracy_original"], one["accuracy_swapped"])
     assert math.isclose(one["accuracy"], (one["accuracy_original"] + one["accuracy_swapped"]) / 2)
+    # the valid pairs' successes are part of the all-pairs count; correct in both orders needs
+    # both orders valid, so there the two counts are equal
+    if one["n_valid"]:
+        valid_share = one["n_valid"] / one["n"]
+        assert one["accuracy"] >= one["accuracy_valid"] * valid_share - 1e-12
+        assert one["both_correct"] == pytest.approx(one["both_correct_valid"] * valid_share)
+    for name, ci in one["intervals"].items():
+        assert ci["low"] - 1e-12 <= one[name] <= ci["high"] + 1e-12, name
+
+
+def close(a, b) -> bool:
+    """Nested records equal, floats up to rounding (pytest.approx does not nest)."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(close(a[k], b[k]) for k in a)
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, abs_tol=1e-12)
+    return a == b
+
+
+@st.composite
+def categorised(draw) -> list[dict]:
+    """Compare-style lines with a category per prompt (some prompts without one)."""
+    rows = draw(judgments(max_items=16))
+    names = draw(st.lists(st.sampled_from(["math", "code", "chat", None]), min_size=16,
+                          max_size=16))
+    return [r | {"category": names[int(r["prompt_id"][1:])]} for r in rows]
+
+
+@FAST
+@given(categorised())
+def test_swapping_base_and_tuned_mirrors_every_category(rows):
+    one = by_category(rows, resamples=RESAMPLES)
+    two = by_category([swapped(r) for r in rows], resamples=RESAMPLES)
+    assert list(one) == list(two)
+    for name, pw in one.items():
+        other = two[name]
+        if pw is None:
+            assert other is None
+            continue
+        assert other is not None
+        assert other.win_rate == pytest.approx(1 - pw.win_rate, abs=1e-12)
+        assert other.discrete_win_rate == pytest.approx(1 - pw.discrete_win_rate, abs=1e-12)
+        assert (other.wins, other.losses, other.n) == (pw.losses, pw.wins, pw.n)
+    # the categories' items add up to the whole
+    whole = pairwise.summarize(rows, resamples=RESAMPLES)
+    if one:
+        assert sum(pw.n for pw in one.values() if pw is not None) == whole.n
+
+
+@st.composite
+def plain_items(draw) -> tuple[list[str], np.ndarray, dict[str, tuple[str, str]]]:
+    """Ten or more items whose two answers share their style exactly (same text length and
+    markdown), while the answers and outcomes vary."""
+    n = draw(st.integers(10, 30))
+    ids = [f"q{i:02d}" for i in range(n)]
+    texts = {}
+    for pid in ids:
+        body = draw(st.sampled_from(["plain words", "- a list\n- item", "# Head\ntext **b**"]))
+        texts[pid] = (body + " base.", body + " tune.")
+    scores = np.array(draw(st.lists(st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0]), min_size=n,
+                                    max_size=n)))
+    return ids, scores, texts
+
+
+@FAST
+@given(plain_items())
+def test_style_control_without_style_differences_is_the_plain_logistic_rate(data):
+    ids, scores, texts = data
+    result = style_control(ids, scores, texts, None, resamples=RESAMPLES)
+    assert result.reason is None and result.coefficients == {}
+    assert set(result.left_out) == {"length", "header", "list", "bold"}
+    plain = float(scores[0]) if np.all(scores == scores[0]) else float(
+        expit(fit_logistic(np.ones((len(ids), 1)), scores)[0]))
+    assert result.win_rate == pytest.approx(plain, abs=1e-12)
+    assert result.win_rate == pytest.approx(scores.mean(), abs=1e-5)  # the tiny ridge only
+    assert result.ci.low - 1e-12 <= result.win_rate <= result.ci.high + 1e-12
+
+
+@st.composite
+def styled_items(draw) -> tuple[list[str], np.ndarray, dict[str, tuple[str, str]]]:
+    """Ten or more items whose answers differ in length and markdown."""
+    n = draw(st.integers(10, 25))
+    ids = [f"s{i:02d}" for i in range(n)]
+    pieces = ["word ", "- item\n", "# Head\n", "**bold** ", "1. step\n", "```\n# code\n```\n"]
+    texts = {pid: tuple("".join(draw(st.lists(st.sampled_from(pieces), min_size=1, max_size=8)))
+                        for _ in range(2)) for pid in ids}
+    scores = np.array(draw(st.lists(st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0]), min_size=n,
+                                    max_size=n)))
+    return ids, scores, texts  # type: ignore[return-value]
+
+
+@settings(max_examples=30, deadline=None, database=None)
+@given(styled_items())
+def test_swapping_base_and_tuned_mirrors_the_style_controlled_rate(data):
+    ids, scores, texts = data
+    one = style_control(ids, scores, texts, None, resamples=100)
+    two = style_control(ids, 1 - scores, {p: (t, b) for p, (b, t) in texts.items()}, None,
+                        resamples=100)
+    assert (one.reason is None) == (two.reason is None)
+    if one.win_rate is None:
+        return
+    assert two.win_rate == pytest.approx(1 - one.win_rate, abs=1e-6)
+    assert (two.ci.low, two.ci.high) == pytest.approx((1 - one.ci.high, 1 - one.ci.low), abs=1e-5)
+    for name, coefficient in one.coefficients.items():
+        assert two.coefficients[name] == pytest.approx(coefficient, abs=1e-5)  # both signs flip

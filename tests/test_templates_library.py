@@ -196,6 +196,8 @@ def test_graded_verdicts_keep_plain_scores_and_carry_weights(fake_model, tmp_pat
     # per prompt Σ w·score / Σ w: q0 = 1, q1 = (0.5·1 + 0·3)/4, q2 = (0·3 + 1·1)/4
     assert graded["weighted_win_rate"] == pytest.approx((1.0 + 0.125 + 0.25) / 3)
     assert (graded["n"], graded["strong_lines"]) == (3, 3)
+    # arena-hard's pooled score, all lines at once: (3·1 + 1 + .5 + 0 + 0 + 1) / (4 + 4 + 4)
+    assert graded["pooled_win_rate"] == pytest.approx(5.5 / 12)
     assert "ratings" not in blocks
 
 

@@ -7,7 +7,13 @@ template of your own gets the same names):
     base_hub_id           the base model's hub id, when it has one
     prompts, n_prompts    the prompt set and how many prompts were judged
     pairwise              summary.json's pairwise block (a mapping)
-    headline              [(measure, value)] rows, as the terminal shows them
+    headline              [(measure, value)] rows, as the terminal shows them, followed by the
+                          style-controlled rate and the bias diagnostics where the run has them
+    bias, style_control   summary.json's blocks of those names (mappings), or None
+    categories            [{category, win_rate, low, high, n, wins, ties, losses}] per category
+                          (the bootstrap interval of the mean score; every number None for a
+                          category whose verdicts were all invalid), [] without categories;
+                          category names come escaped for a Markdown table cell
     verdict_sources       {text|logprob|skipped|none: count}
     benchmarks            [{task, metric, base, tuned, delta, stderr, p_value, n}]
     examples              [{prompt_id, prompt, base, tuned, verdicts: [{order, winner, source}]}],
@@ -32,7 +38,9 @@ from judge.models.refs import HUB_ID
 from judge.pipeline.generate import generation_key
 from judge.pipeline.run_folder import RunFolder, RunRecord
 from judge.records import Generation, Judgment, PromptItem, SamplingParams
-from judge.report.format import headline
+from judge.report.format import diagnostics, headline
+from judge.report.markdown import escape_cell
+from judge.stats.summary import PairwiseStats
 
 
 def display_name(ref: str) -> str:
@@ -60,13 +68,30 @@ def card_context(run_dir: Path, plot_name: str | None, n_examples: int = 3) -> d
         "prompts": display_name(prompts) if prompts != "builtin" else "builtin",
         "n_prompts": run.n_prompts,
         "pairwise": summary.pairwise.model_dump(),
-        "headline": headline(summary.pairwise),
+        "headline": headline(summary.pairwise)
+        + diagnostics(summary.bias, summary.style_control, summary.graded),
+        "bias": summary.bias.model_dump() if summary.bias else None,
+        "style_control": summary.style_control.model_dump() if summary.style_control else None,
+        "categories": categories(summary.by_category),
         "verdict_sources": summary.verdict_sources,
         "benchmarks": benchmarks,
         "examples": examples(folder, run, summary.template, n_examples),
         "plot": plot_name,
         "judge_version": run.versions.get("judge"),
     }
+
+
+def categories(by_category: dict[str, PairwiseStats | None]) -> list[dict[str, Any]]:
+    rows = []
+    for name, pw in by_category.items():
+        numbers: dict[str, Any] = dict.fromkeys(
+            ("win_rate", "low", "high", "n", "wins", "ties", "losses"))
+        if pw is not None:
+            numbers = {"win_rate": pw.win_rate, "low": pw.ci_bootstrap.low,
+                       "high": pw.ci_bootstrap.high, "n": pw.n, "wins": pw.wins,
+                       "ties": pw.ties, "losses": pw.losses}
+        rows.append({"category": escape_cell(name), **numbers})
+    return rows
 
 
 def load_records(path: Path, record_type):

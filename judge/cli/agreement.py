@@ -40,8 +40,10 @@ FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 def agreement(file: Path | None, judge_ref: str | None, pairs: Path | None, template: str,
               verdict: str, judge_max_new_tokens: int, out: str | None, cache_dir: str,
               as_json: bool, **engine: Any) -> None:
-    """Score a judge against human labels: FILE has id, label, verdict, verdict_swapped; or give
-    --judge MODEL --pairs LABELED.jsonl to judge the pairs in both orders first."""
+    """Score a judge against human labels: FILE has id, label, verdict, verdict_swapped (or is an
+    LLMBar result.json or JudgeBench outputs file); or give --judge MODEL --pairs LABELED.jsonl to
+    judge the pairs in both orders first. Every rate counts all pairs, an invalid verdict as
+    wrong; the `_valid` numbers count only pairs valid in both orders."""
     from judge.stats.agreement import agreement as score
     from judge.stats.agreement import read_agreement
 
@@ -50,12 +52,14 @@ def agreement(file: Path | None, judge_ref: str | None, pairs: Path | None, temp
     if (file is None) == (judge_ref is None):
         raise InputError("give either a verdicts FILE or --judge MODEL --pairs LABELED.jsonl")
     if file is not None:
-        result, title = score(read_agreement(file)), str(file)
+        lines, fmt = read_agreement(file)
+        result, title = score(lines), f"{file}  (format: {fmt})"
     else:
+        fmt = "agreement"
         result, title = run_judge(judge_ref, pairs, template, verdict, judge_max_new_tokens, out,
                                   cache_dir, engine)
     if as_json:
-        click.echo(json.dumps(result, indent=2))
+        click.echo(json.dumps({"format": fmt, **result.model_dump()}, indent=2))
     else:
         Console().print(agreement_table(result, title))
 

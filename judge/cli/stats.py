@@ -1,6 +1,8 @@
-"""`judge stats FILE`: the numbers of a judgments file you already have.
+"""`judge stats FILE`: the numbers of a judgments file you already have, in any format it reads.
 
     judge stats results/RUN/judgments/JUDGE__pairwise.jsonl          # same numbers as compare
+    judge stats annotations.json                                     # alpaca_eval's annotations
+    judge stats model_judgment/gpt-4-1106-preview/my-model.jsonl     # arena-hard judgments
     judge stats battles.jsonl --baseline smollm2 --json              # model_a/model_b lines
 """
 
@@ -16,27 +18,29 @@ from rich.console import Console
 
 from judge.cli.common import err_console
 from judge.errors import InputError
-from judge.report.tables import models_table, pairwise_table, ratings_table
+from judge.report.tables import lines_table, models_table, ratings_table
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-def aggregate(rows: list[dict], fmt: str, options: dict[str, Any]) -> tuple[Any, Callable]:
-    """The statistics for one file format, and the table that shows them."""
+def aggregate(parsed: Any, options: dict[str, Any]) -> tuple[dict[str, Any], Any, Callable]:
+    """(the numbers as JSON, what the table shows, the table) for one translated file."""
     from judge.stats.bradley_terry import bradley_terry
-    from judge.stats.pairwise import summarize
     from judge.stats.ratings import summarize_ratings
+    from judge.stats.summary import blocks_json, line_blocks
 
     common = (options["confidence"], options["bootstrap"], options["seed"])
     baseline = options["baseline"]
-    if baseline is not None and fmt != "models":
+    if baseline is not None and parsed.kind != "models":
         raise InputError("--baseline applies to files whose lines name model_a and model_b")
-    by_format: dict[str, Callable[[], tuple[Any, Callable]]] = {
-        "pairwise": lambda: (summarize(rows, *common), pairwise_table),
-        "models": lambda: (bradley_terry(rows, baseline, *common), models_table),
-        "ratings": lambda: (summarize_ratings(rows, *common), ratings_table),
-    }
-    return by_format[fmt]()
+    if parsed.kind == "models":
+        result = bradley_terry(parsed.rows, baseline, *common)
+        return result, result, models_table
+    if parsed.kind == "ratings":
+        ratings = summarize_ratings(parsed.rows, *common)
+        return ratings.model_dump(), ratings, ratings_table
+    blocks = line_blocks(parsed.rows, parsed.texts, *common)
+    return blocks_json(blocks), blocks, lines_table
 
 
 @click.command()
@@ -51,17 +55,18 @@ def aggregate(rows: list[dict], fmt: str, options: dict[str, Any]) -> tuple[Any,
               help="Model the others are compared with (model_a/model_b files; default: the "
               "model in most battles).")
 def stats(file: Path, as_json: bool, **options: Any) -> None:
-    """Aggregate a judgments FILE (JSON Lines): base-vs-tuned verdicts, named model battles
-    (Bradley–Terry) or pointwise ratings. With compare's --confidence/--bootstrap/--seed it
-    reproduces that run's summary.json pairwise block exactly."""
-    from judge.stats.lines import detect_format, read_lines
+    """Aggregate a judgments FILE (JSON Lines or a JSON array): judge's base-vs-tuned lines,
+    alpaca_eval annotations, arena-hard judgments, named-model battles (Bradley–Terry, Chatbot
+    Arena logs too) or pointwise ratings; the format is read from the content and named. With
+    compare's --confidence/--bootstrap/--seed it reproduces that run's summary.json blocks."""
+    from judge.stats.anchors import read_stats_file
 
-    rows = read_lines(file)
-    result, table = aggregate(rows, detect_format(rows), options)
-    data = result if isinstance(result, dict) else result.model_dump()
+    parsed = read_stats_file(file)
+    data, shown, table = aggregate(parsed, options)
     if as_json:
-        click.echo(json.dumps(data, indent=2))
+        click.echo(json.dumps({"format": parsed.format, **data}, indent=2))
         return
-    Console().print(table(result, str(file)))
-    for warning in data.get("warnings", []):
+    Console().print(table(shown, f"{file}  (format: {parsed.format})"))
+    warnings = list(data.get("warnings", [])) + list((data.get("bias") or {}).get("warnings", []))
+    for warning in warnings:
         err_console.print(f"warning: {warning}", markup=False, highlight=False)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from judge.engines import EngineOptions, load_engine
 from judge.engines.pool import EnginePool, Loader
@@ -22,7 +21,15 @@ from judge.pipeline.judging import Judge, VerdictMode, judge_stage
 from judge.pipeline.ledger import Ledger
 from judge.pipeline.run_folder import RunFolder
 from judge.records import Judgment, PromptItem, Record, SamplingParams, Winner
-from judge.stats.agreement import AgreementLine, IdLine, Label, Verdict, agreement, parse_lines
+from judge.stats.agreement import (
+    AgreementLine,
+    AgreementStats,
+    IdLine,
+    Label,
+    Verdict,
+    agreement,
+    parse_lines,
+)
 from judge.stats.lines import read_lines
 from judge.templates.template import load_template
 
@@ -34,6 +41,7 @@ class LabeledPair(IdLine):
     output_a: str
     output_b: str
     label: Label
+    category: str | None = None
 
 
 class AgreementConfig(Record):
@@ -53,14 +61,14 @@ def verdict_lines(pairs: list[LabeledPair], judgments: list[Judgment]) -> list[A
     found = {(j.prompt_id, j.order): AS_LABEL[j.winner] for j in judgments}
     return [
         AgreementLine(id=p.id, label=p.label, verdict=found[(p.id, "base_first")],
-                      verdict_swapped=found[(p.id, "tuned_first")])
+                      verdict_swapped=found[(p.id, "tuned_first")], category=p.category)
         for p in pairs
     ]
 
 
 def run_agreement(
     config: AgreementConfig, progress: Progress, loader: Loader = load_engine
-) -> dict[str, Any]:
+) -> AgreementStats:
     """Judge every pair in both orders (cached under --out), write verdicts.jsonl and
     agreement.json there, and return the agreement metrics."""
     pairs = parse_lines(read_lines(Path(config.pairs)), config.pairs, LabeledPair)
@@ -90,7 +98,7 @@ def run_agreement(
     write_atomic(out / "verdicts.jsonl", "".join(line.model_dump_json() + "\n" for line in lines))
     report = {"schema": "judge.agreement/1", "judge": judge.model_dump(), "template":
               {"name": template.name, "sha": template.sha}, "verdict": config.verdict,
-              "agreement": metrics, "timing": {"judge": timing.as_time().model_dump(),
+              "agreement": metrics.model_dump(), "timing": {"judge": timing.as_time().model_dump(),
                                                 "load_models": round(pool.load_seconds, 3)}}
     write_atomic(out / "agreement.json", json.dumps(report, indent=2) + "\n")
     return metrics

@@ -171,7 +171,8 @@ def run_compare(
     summary = Summary(
         base=models["base"].ref, tuned=models["tuned"].ref, judge=models["judge"].ref,
         template=template.name,
-        **verdict_blocks(judgments, config.confidence, config.bootstrap, config.seed),
+        **verdict_blocks(judgments, config.confidence, config.bootstrap, config.seed, answers,
+                         {item.prompt_id: item.category for item in plan.items}),
         verdict_sources=count_sources(judgments), benchmarks=benchmarks, timing=timing,
     )
     folder.write_run(RunRecord(

@@ -100,6 +100,7 @@ def make_judgment(
         len_base=len(base),
         len_tuned=len(tuned),
         weight=(template.weight(label) if label else 1.0) if weighted else None,
+        category=item.category,
     )
 
 
@@ -165,4 +166,5 @@ def make_rating(
         rating_base=rb,
         rating_tuned=rt,
         sides=sides,
+        category=item.category,
     )

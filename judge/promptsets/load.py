@@ -1,8 +1,10 @@
 """Prompt sets: the built-in set, local files (JSONL, JSON, CSV, Parquet) or a `datasets` hub id.
 
-Columns follow AlpacaEval's and MT-Bench's habits: `prompt` or `instruction` (or any column named
-with --prompt-column), optional `prompt_id` (or MT-Bench's `question_id`; else the row number),
-`category`, `reference`, and `turns` (a list of user messages: a multi-turn conversation).
+Columns follow AlpacaEval's, MT-Bench's and arena-hard's habits: `prompt` or `instruction` (or any
+column named with --prompt-column), optional `prompt_id` (or `question_id`, or arena-hard v2's
+`uid`; else the row number), `category` (or AlpacaEval's `dataset`), `reference` (text, or
+MT-Bench's list of one reference answer per turn), and `turns` (a list of user messages, as texts
+or as arena-hard's {"content": ...} objects: a multi-turn conversation).
 A hub id may carry a config and a split: `tatsu-lab/alpaca_eval:alpaca_eval@eval`.
 """
 
@@ -15,6 +17,7 @@ from pathlib import Path
 from judge.errors import InputError, first_line, hub_failure
 from judge.records import PromptItem
 from judge.resources import resource
+from judge.stats.categories import check_categories
 
 BUILTIN = resource("judge.promptsets", "builtin.jsonl")
 HUB_SET = re.compile(
@@ -68,32 +71,55 @@ def to_items(rows: list[dict], column: str | None, origin: str) -> list[PromptIt
             f"prompt set {origin} has no column {' or '.join(repr(n) for n in names)} "
             f"(columns: {', '.join(map(str, rows[0]))}); pick one with --prompt-column"
         )
+    categories = [row.get("category", row.get("dataset")) for row in rows]
+    check_categories(categories, f"prompt set {origin}")
     items, seen = [], set()
-    for number, row in enumerate(rows):
+    for number, (row, category) in enumerate(zip(rows, categories, strict=True)):
+        where = f"prompt set {origin}: row {number + 1}"
         text, turns = row.get(found), row.get("turns")
         if found == "turns":
-            turns = text
-            if not isinstance(turns, list) or not all(isinstance(t, str) and t for t in turns):
-                raise InputError(f"prompt set {origin}: row {number + 1}: 'turns' must be a "
-                                 "non-empty list of texts")
-            text = turns[0] if turns else None
+            turns = turn_texts(text, where)
+            text = turns[0]
         if not isinstance(text, str) or not text.strip():
-            raise InputError(f"prompt set {origin}: row {number + 1} has no text in '{found}'")
-        prompt_id = str(row.get("prompt_id", row.get("question_id", number)))
+            raise InputError(f"{where} has no text in '{found}'")
+        prompt_id = str(row.get("prompt_id", row.get("question_id", row.get("uid", number))))
         if prompt_id in seen:
             raise InputError(f"prompt set {origin}: duplicate prompt_id '{prompt_id}'")
         seen.add(prompt_id)
-        category, reference = row.get("category"), row.get("reference")
         items.append(
             PromptItem(
                 prompt_id=prompt_id,
                 prompt=text,
                 category=str(category) if category is not None else None,
-                reference=str(reference) if reference is not None else None,
+                reference=reference_text(row.get("reference"), where),
                 turns=list(turns) if isinstance(turns, list) and len(turns) > 1 else None,
             )
         )
     return items
+
+
+def turn_texts(turns: object, where: str) -> list[str]:
+    """User turns as texts: MT-Bench writes them as strings, arena-hard as {"content": text}."""
+    if isinstance(turns, list):
+        texts = [t.get("content") if isinstance(t, dict) else t for t in turns]
+        if texts and all(isinstance(t, str) and t for t in texts):
+            return texts  # type: ignore[return-value]
+    raise InputError(f"{where}: 'turns' must be a non-empty list of texts (or of objects with a "
+                     "'content' text)")
+
+
+def reference_text(reference: object, where: str) -> str | None:
+    """One reference text. MT-Bench gives one reference answer per turn; a multi-turn answer is
+    judged as a whole, so they are joined turn by turn, the way the answers are shown."""
+    if reference is None or isinstance(reference, str):
+        return reference
+    if isinstance(reference, list) and all(isinstance(r, str) for r in reference):
+        if len(reference) == 1:
+            return reference[0]
+        return "\n\n".join(f"[Turn {n}] {text}" for n, text in enumerate(reference, start=1))
+    if isinstance(reference, (int, float)) and not isinstance(reference, bool):
+        return str(reference)
+    raise InputError(f"{where}: 'reference' must be a text or a list of texts (one per turn)")
 
 
 def load_prompts(

@@ -4,20 +4,48 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from judge.stats.summary import BenchDelta, PairwiseStats
+from judge.stats.summary import (
+    BenchDelta,
+    BiasStats,
+    GradedStats,
+    Interval,
+    PairwiseStats,
+    StyleControl,
+)
 
 
 def pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
+def interval(ci: Interval | None, method: str) -> str:
+    if ci is None:
+        return "no interval"
+    return f"{ci.level:.0%} interval {pct(ci.low)} – {pct(ci.high)} ({method})"
+
+
+def mean_score(pw: PairwiseStats) -> str:
+    """The mean score with its own interval (the bootstrap), its s.e., and why a spread of zero
+    is not certainty when every item scored the same."""
+    text = f"{pct(pw.win_rate)}, {interval(pw.ci_bootstrap, 'paired bootstrap')}"
+    if pw.standard_error is None:
+        return text + "; one prompt, no standard error"
+    text += f", ± {pct(pw.standard_error)} s.e."
+    if pw.standard_error == 0:
+        kind = "is a tie" if pw.ties == pw.n else "has the same score"
+        text += (f" (every prompt {kind}, so the scores do not vary; that is no certainty: "
+                 "see the Wilson interval of the discrete rate)")
+    return text
+
+
 def headline(pw: PairwiseStats) -> list[tuple[str, str]]:
-    """The rows every summary shows, in one place for the table, the report and the card."""
-    ci, boot = pw.ci, pw.ci_bootstrap
+    """The rows every summary shows, in one place for the table, the report and the card. Each
+    interval sits beside the rate it belongs to: the bootstrap beside the mean score, Wilson
+    beside the discrete rate."""
     return [
-        ("win rate (tuned vs base)", f"{pct(pw.win_rate)} ± {pct(pw.standard_error)} s.e."),
-        (f"{ci.level:.0%} interval (Wilson)", f"{pct(ci.low)} – {pct(ci.high)}"),
-        (f"{boot.level:.0%} interval (paired bootstrap)", f"{pct(boot.low)} – {pct(boot.high)}"),
+        ("win rate (tuned vs base, mean score)", mean_score(pw)),
+        ("discrete win rate (ties count half)",
+         f"{pct(pw.discrete_win_rate)}, {interval(pw.ci, 'Wilson')}"),
         ("soft win rate (label probabilities)", pct(pw.soft_win_rate)),
         ("length-controlled win rate", pct(pw.lc_win_rate)),
         ("wins / ties / losses", f"{pw.wins} / {pw.ties} / {pw.losses}"),
@@ -27,6 +55,47 @@ def headline(pw: PairwiseStats) -> list[tuple[str, str]]:
         ("first-shown answer wins", pct(pw.first_position_rate)),
         *[("warning", w) for w in pw.warnings],
     ]
+
+
+def diagnostics(
+    bias: BiasStats | None, style: StyleControl | None, graded: GradedStats | None = None
+) -> list[tuple[str, str]]:
+    """Rows for the style-controlled rate, arena-hard's pooled rate and the bias diagnostics."""
+    rows = []
+    if style is not None:
+        value = (f"{pct(style.win_rate)}, {interval(style.ci, 'item bootstrap')}"
+                 if style.win_rate is not None else f"n/a ({style.reason})")
+        rows.append(("style-controlled win rate", value))
+    if graded is not None and graded.pooled_win_rate is not None:
+        pooled = interval(graded.pooled_ci, "prompt bootstrap")
+        rows.append(("weighted win rate, arena-hard pooled (strong verdicts ×3)",
+                     f"{pct(graded.pooled_win_rate)}, {pooled}"))
+    if bias is not None:
+        rates: list[tuple[str, str, float | None, int]] = [
+            ("longer answer wins (length differs > 30 chars)", "prefer_longer",
+             bias.prefer_longer, bias.n_prefer_longer),
+            ("answer with a list wins (only one has a list)", "prefer_lists",
+             bias.prefer_lists, bias.n_prefer_lists),
+            ("answer with more list items wins", "more_list_items", bias.more_list_items,
+             bias.n_more_list_items),
+        ]
+        for label, key, rate, n in rates:
+            rows.append((label, f"{pct(rate)} of {n} decisive verdicts" if rate is not None
+                         else f"n/a ({bias.reasons.get(key, 'not computed')})"))
+        rows += [("warning", w) for w in bias.warnings]
+    return rows
+
+
+def category_rows(by_category: Mapping[str, PairwiseStats | None]) -> list[tuple[str, str]]:
+    """One row per category: the mean score with its bootstrap interval, n and W/T/L."""
+    rows = []
+    for name, pw in by_category.items():
+        if pw is None:
+            rows.append((name, "every verdict invalid"))
+            continue
+        rows.append((name, f"{pct(pw.win_rate)}, {interval(pw.ci_bootstrap, 'paired bootstrap')}"
+                           f"; n {pw.n}, W/T/L {pw.wins}/{pw.ties}/{pw.losses}"))
+    return rows
 
 
 def bench_rows(benchmarks: Mapping[str, BenchDelta]) -> list[tuple[str, str]]:

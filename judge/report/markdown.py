@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from judge.records import Judgment, PromptItem
-from judge.report.format import bench_rows, headline, one_line
+from judge.report.format import bench_rows, category_rows, diagnostics, headline, one_line
 from judge.stats.summary import Summary
 
 
@@ -24,7 +24,12 @@ def report_markdown(
         "| measure | value |",
         "|---|---|",
         *[f"| {name} | {value} |" for name, value in headline(summary.pairwise)],
+        *[f"| {name} | {value} |" for name, value in
+          diagnostics(summary.bias, summary.style_control, summary.graded)],
         "",
+        *(["## By category", "", "| category | win rate (mean score) |", "|---|---|",
+           *[f"| {escape_cell(n)} | {v} |" for n, v in category_rows(summary.by_category)], ""]
+          if summary.by_category else []),
         *(["## Benchmarks", "", "| task (metric) | base → tuned |", "|---|---|",
            *[f"| {n} | {v} |" for n, v in bench_rows(summary.benchmarks)], ""]
           if summary.benchmarks else []),
@@ -50,3 +55,8 @@ def report_markdown(
                   f"- base: {one_line(base)}", f"- tuned: {one_line(tuned)}",
                   f"- verdicts: {verdicts}", ""]
     return "\n".join(lines)
+
+
+def escape_cell(text: str) -> str:
+    """A category name is data from the prompt set: keep it from breaking the table."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")

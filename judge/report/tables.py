@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
-from judge.report.format import bench_rows, headline, pct
+from judge.report.format import bench_rows, category_rows, diagnostics, headline, interval, pct
+from judge.stats.agreement import AgreementStats
 from judge.stats.summary import PairwiseStats, RatingsStats, Summary
 
 
@@ -17,13 +20,19 @@ def two_columns(title: str) -> Table:
     return table
 
 
+def add_rows(table: Table, rows: list[tuple[str, str]]) -> None:
+    for name, value in rows:
+        table.add_row(name, value)
+
+
 def summary_table(summary: Summary) -> Table:
     table = two_columns(f"{summary.tuned} vs {summary.base}  (judge: {summary.judge}, "
                         f"template: {summary.template})")
-    for name, value in headline(summary.pairwise):
-        table.add_row(name, value)
-    for name, value in bench_rows(summary.benchmarks):
-        table.add_row(name, value)
+    add_rows(table, headline(summary.pairwise))
+    add_rows(table, diagnostics(summary.bias, summary.style_control, summary.graded))
+    add_rows(table, [(f"category {escape(name)}", value)
+                     for name, value in category_rows(summary.by_category)])
+    add_rows(table, bench_rows(summary.benchmarks))
     sources = summary.verdict_sources
     table.add_row("verdicts from", ", ".join(f"{k} {v}" for k, v in sorted(sources.items())))
     for stage, t in summary.timing.items():
@@ -35,27 +44,28 @@ def summary_table(summary: Summary) -> Table:
 
 def demo_table(summary: Summary, card: str) -> Table:
     """The ten-second reading of a demo: the verdict, its doubt, the benchmarks, where it went."""
-    pw, ci = summary.pairwise, summary.pairwise.ci
+    pw = summary.pairwise
     table = two_columns("judge demo: ORPO-tuned smollm2 vs smollm2")
-    table.add_row("win rate", f"{pct(pw.win_rate)}  ({ci.level:.0%} interval "
-                  f"{pct(ci.low)} – {pct(ci.high)})")
+    table.add_row("win rate", f"{pct(pw.win_rate)}  ({interval(pw.ci_bootstrap, 'bootstrap')})")
     table.add_row("wins / ties / losses", f"{pw.wins} / {pw.ties} / {pw.losses}")
     table.add_row("invalid verdicts", f"{pw.n_invalid} of {2 * pw.n + pw.n_invalid}")
     table.add_row("position consistency", pct(pw.position_consistency))
-    for name, value in bench_rows(summary.benchmarks):
-        table.add_row(name, value)
+    add_rows(table, bench_rows(summary.benchmarks))
     table.add_row("card", card)
     stages = summary.timing
     table.add_row("time", ", ".join(f"{k} {v.seconds:.0f} s" for k, v in stages.items()))
     return table
 
 
-def pairwise_table(result: PairwiseStats, title: str) -> Table:
+def lines_table(blocks: Mapping[str, Any], title: str) -> Table:
+    """`judge stats` on base-vs-tuned lines: the headline, diagnostics and categories."""
     table = two_columns(title)
-    for name, value in headline(result):
-        table.add_row(name, value)
-    table.add_row("discrete win rate (ties half)", pct(result.discrete_win_rate))
-    table.add_row("length-controlled win rate", pct(result.lc_win_rate))
+    pairwise: PairwiseStats = blocks["pairwise"]
+    add_rows(table, [row for row in headline(pairwise) if row[0] != "warning"])
+    add_rows(table, [row for row in diagnostics(blocks.get("bias"), blocks.get("style_control"),
+                                                 blocks.get("graded")) if row[0] != "warning"])
+    add_rows(table, [(f"category {escape(name)}", value)
+                     for name, value in category_rows(blocks.get("by_category") or {})])
     return table
 
 
@@ -76,7 +86,7 @@ def models_table(result: dict[str, Any], title: str) -> Table:
 def ratings_table(result: RatingsStats, title: str) -> Table:
     table = two_columns(title)
     ci, se = result.ci, result.standard_error
-    rows = [
+    add_rows(table, [
         ("mean rating base / tuned", f"{result.mean_base:.3f} / {result.mean_tuned:.3f}"),
         ("mean difference (tuned − base)",
          f"{result.mean_difference:+.3f}" + ("" if se is None else f" ± {se:.3f} s.e.")),
@@ -84,28 +94,44 @@ def ratings_table(result: RatingsStats, title: str) -> Table:
         ("tuned higher / equal / lower", f"{result.higher} / {result.equal} / {result.lower}"),
         ("prompts rated (invalid lines)", f"{result.n} ({result.n_invalid})"),
         ("Wilcoxon signed-rank p-value", f"{result.p_value:.3g}"),
-    ]
-    for name, value in rows:
-        table.add_row(name, value)
+    ])
     return table
 
 
-def agreement_table(result: dict[str, Any], title: str) -> Table:
-    table = two_columns(title)
+def kappa(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
-    def kappa(value: float | None) -> str:
-        return "n/a" if value is None else f"{value:.3f}"
 
-    rows = [
-        ("items (invalid)", f"{result['n']} ({result['n_invalid']})"),
-        ("accuracy, original / swapped order",
-         f"{pct(result['accuracy_original'])} / {pct(result['accuracy_swapped'])}"),
-        ("accuracy (mean of both orders)", pct(result["accuracy"])),
-        ("position consistency", pct(result["position_consistency"])),
-        ("correct in both orders", pct(result["both_correct"])),
+def agreement_rows(r: AgreementStats) -> list[tuple[str, str]]:
+    """Each rate over all pairs (invalid = wrong) with its Wilson interval, then over the pairs
+    valid in both orders."""
+
+    def rate(name: str) -> str:
+        shown = f"{pct(getattr(r, name))} [{interval(r.intervals.get(name), 'Wilson')}]"
+        valid = getattr(r, f"{name}_valid")
+        return shown + f"; valid pairs only {pct(valid)}"
+
+    return [
+        ("pairs (with an invalid verdict)", f"{r.n} ({r.n_invalid})"),
+        ("accuracy, original order", rate("accuracy_original")),
+        ("accuracy, swapped order", rate("accuracy_swapped")),
+        ("accuracy (mean of both orders)", rate("accuracy")),
+        ("position consistency", rate("position_consistency")),
+        ("correct in both orders", rate("both_correct")),
+        ("vote accuracy (JudgeBench)", rate("vote_accuracy")),
+        ("MT-Bench agreement, ties included", rate("mt_bench_agreement")),
+        (f"MT-Bench agreement, no ties ({r.n_no_ties} pairs)", rate("mt_bench_agreement_no_ties")),
         ("Cohen's kappa, original / swapped",
-         f"{kappa(result['cohen_kappa_original'])} / {kappa(result['cohen_kappa_swapped'])}"),
+         f"{kappa(r.cohen_kappa_original)} / {kappa(r.cohen_kappa_swapped)}; valid pairs only "
+         f"{kappa(r.cohen_kappa_original_valid)} / {kappa(r.cohen_kappa_swapped_valid)}"),
     ]
-    for name, value in rows:
-        table.add_row(name, value)
+
+
+def agreement_table(result: AgreementStats, title: str) -> Table:
+    table = two_columns(title)
+    add_rows(table, agreement_rows(result))
+    for name, stats in result.by_category.items():
+        table.add_row(f"category {escape(name)}", f"accuracy {pct(stats.accuracy)}, vote accuracy "
+                      f"{pct(stats.vote_accuracy)}, position consistency "
+                      f"{pct(stats.position_consistency)}; n {stats.n}")
     return table

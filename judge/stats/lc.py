@@ -34,6 +34,8 @@ from scipy.special import expit
 
 from judge.stats.logistic import fit_logistic
 
+CONSTANT_TOLERANCE = 1e-9  # as pairwise.TIE_TOLERANCE: rounding error decides nothing
+
 
 def implausible(win_rate: float, lc: float) -> bool:
     """AlpacaEval's rule: LC left [w − max(w/4, .1), w + max((1 − w)/4, .1)]."""
@@ -68,8 +70,9 @@ def length_controlled(
             return result
         result["lc_win_rate"] = float(y.mean())  # equal lengths everywhere: nothing to adjust
         return result
-    if np.all(y == y[0]):
-        # the likelihood's supremum lies at infinity; its limit is the constant itself
+    if np.ptp(y) <= CONSTANT_TOLERANCE:
+        # the likelihood's supremum lies at infinity; its limit is the constant itself (scores
+        # equal up to float rounding count as equal, or a 1e-195 would decide the fit)
         result.update(lc_win_rate=float(y[0]), identity=None, length=0.0)
     else:
         x = np.column_stack([np.ones_like(delta), np.tanh(delta / sd)])

@@ -11,12 +11,13 @@ that mean different things would silently give a wrong answer.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from judge.errors import InputError
+from judge.errors import InputError, first_line
 from judge.files import read_jsonl
 
 Format = Literal["pairwise", "models", "ratings"]
@@ -25,13 +26,28 @@ ORDERS = ("base_first", "tuned_first")
 
 
 def read_lines(path: Path) -> list[dict]:
-    """The records of a JSONL file; an empty file is an input error."""
+    """The records of a JSONL file or of a JSON array of objects (AlpacaEval's annotations.json,
+    Chatbot Arena's battle logs, LLMBar's result.json); an empty file is an input error."""
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    rows, _ = read_jsonl(path)
+    if path.read_bytes().lstrip()[:1] == b"[":
+        rows = read_array(path)
+    else:
+        rows, _ = read_jsonl(path)
     if not rows:
         raise InputError(f"{path}: the file holds no lines")
     return rows
+
+
+def read_array(path: Path) -> list[dict]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise InputError(f"{path}: not a JSON array ({first_line(err)})") from None
+    for number, row in enumerate(data, start=1):
+        if not isinstance(row, dict):
+            raise InputError(f"{path}: element {number} of the array is not a JSON object")
+    return data
 
 
 def line_format(row: Mapping[str, Any], number: int) -> Format:

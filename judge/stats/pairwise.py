@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from judge.errors import InputError
+from judge.stats.categories import group_rows
 from judge.stats.intervals import bootstrap_interval, sign_test, wilson
 from judge.stats.lc import length_controlled
 from judge.stats.lines import check_pairwise
@@ -76,6 +77,25 @@ def item_scores(rows: Iterable[Mapping[str, Any]]) -> tuple[dict[str, list[float
     return dict(grouped), invalid
 
 
+def item_means(rows: Iterable[Mapping[str, Any]]) -> tuple[list[str], np.ndarray]:
+    """The items: prompt ids in order and each prompt's mean line score."""
+    grouped, _ = item_scores(rows)
+    if not grouped:
+        raise InputError("no valid judgment to aggregate (every line is invalid or missing)")
+    ids = sorted(grouped)
+    return ids, np.array([float(np.mean(grouped[pid])) for pid in ids])
+
+
+def by_category(
+    rows: Sequence[Mapping[str, Any]], confidence: float = 0.95, resamples: int = 2000,
+    seed: int = 0,
+) -> dict[str, PairwiseStats | None]:
+    """The pairwise block of each category's lines (judge/stats/categories.py says when there
+    are any); None for a category whose every line is invalid."""
+    return {name: summarize(group, confidence, resamples, seed) if item_scores(group)[0] else None
+            for name, group in group_rows(rows).items()}
+
+
 def position_stats(rows: Iterable[Mapping[str, Any]]) -> tuple[float | None, float | None]:
     """(position_consistency, first_position_rate) over lines that carry an `order`.
 
@@ -107,11 +127,8 @@ def summarize(
 ) -> PairwiseStats:
     """The `pairwise` block of summary.json (README.md, "The numbers", defines each field)."""
     lengths = check_pairwise(rows)
-    grouped, invalid = item_scores(rows)
-    if not grouped:
-        raise InputError("no valid judgment to aggregate (every line is invalid or missing)")
-    ids = sorted(grouped)
-    scores = np.array([float(np.mean(grouped[pid])) for pid in ids])
+    ids, scores = item_means(rows)
+    invalid = item_scores(rows)[1]
     n = len(scores)
     won, lost = scores > 0.5 + TIE_TOLERANCE, scores < 0.5 - TIE_TOLERANCE
     wins, losses = int(won.sum()), int(lost.sum())

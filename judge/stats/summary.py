@@ -2,12 +2,13 @@
 CLI) reads one. Schema "judge.summary/1"; the field order here is the key order in the file.
 
 Adding a statistic: compute it where its family lives (judge/stats/), add its field here, and show
-it in judge/report/format.py's `headline`.
+it in judge/report/format.py's `headline`. New blocks are optional and left out of the file when
+absent, so older summary.json files still validate and keep their shape.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
@@ -83,6 +84,37 @@ class GradedStats(Record):
     n: int
     strong_lines: int
     ci: BootstrapInterval
+    pooled_win_rate: float | None = None  # arena-hard's score: the mean over weighted verdicts
+    pooled_ci: BootstrapInterval | None = None
+
+
+class BiasStats(Record):
+    """The `bias` block: what the judge favours besides quality (judge/stats/bias.py)."""
+
+    first_position_rate: float | None
+    n_first_position: int
+    position_consistency: float | None
+    prefer_longer: float | None
+    n_prefer_longer: int
+    prefer_lists: float | None
+    n_prefer_lists: int
+    more_list_items: float | None
+    n_more_list_items: int
+    reasons: dict[str, str]  # why a null statistic is null
+    warnings: list[str]
+
+
+class StyleControl(Record):
+    """The `style_control` block: the win rate at zero style difference (judge/stats/style.py)."""
+
+    win_rate: float | None
+    ci: BootstrapInterval | None
+    model_coefficient: float | None  # logit of win_rate
+    coefficients: dict[str, float]  # per z-scored feature
+    feature_means: dict[str, float]  # mean raw feature (tuned minus base, bounded in (−1, 1))
+    left_out: dict[str, str]  # features not in the fit, and why
+    n: int
+    reason: str | None  # why win_rate is null
 
 
 class BenchDelta(Record):
@@ -105,8 +137,8 @@ class StageTime(Record):
     tokens_per_second: float | None
 
 
-# Blocks only some templates produce; left out of the file when absent, as before the record.
-OPTIONAL_BLOCKS = ("ratings", "graded")
+# Blocks only some runs produce; left out of the file when absent, as before the record.
+OPTIONAL_BLOCKS = ("ratings", "graded", "by_category", "bias", "style_control")
 
 
 class Summary(Record):
@@ -118,6 +150,9 @@ class Summary(Record):
     pairwise: PairwiseStats
     ratings: RatingsStats | None = None
     graded: GradedStats | None = None
+    by_category: dict[str, PairwiseStats | None] = {}  # null: every line of it was invalid
+    bias: BiasStats | None = None
+    style_control: StyleControl | None = None
     verdict_sources: dict[str, int]
     benchmarks: dict[str, BenchDelta]
     timing: dict[str, StageTime]
@@ -126,7 +161,7 @@ class Summary(Record):
     def _drop_absent_blocks(self, handler: SerializerFunctionWrapHandler) -> dict:
         data = handler(self)
         for name in OPTIONAL_BLOCKS:
-            if data.get(name) is None:
+            if data.get(name) in (None, {}):
                 data.pop(name, None)
         return data
 
@@ -150,22 +185,67 @@ def read_summary(data: dict[str, Any], where: str) -> Summary:
                          f"({first['msg']})") from None
 
 
-def verdict_blocks(
-    judgments: Sequence[Judgment], confidence: float = 0.95, resamples: int = 2000, seed: int = 0
+def line_blocks(
+    rows: Sequence[Mapping[str, Any]],
+    texts: Mapping[str, tuple[str, str]] | None = None,
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
 ) -> dict[str, Any]:
-    """summary.json's verdict blocks: `pairwise` always (pointwise lines count by their outcome),
-    `ratings` when the lines carry ratings, `graded` when they carry weights."""
+    """The blocks of base-vs-tuned lines: `pairwise`, and `graded`, `by_category`, `bias`,
+    `style_control` where the lines allow them (an absent block is left out). `texts`
+    (prompt_id -> (base, tuned) answers) feed the bias and style numbers that read the answers;
+    without them only lengths are used."""
+    from judge.stats.bias import bias_diagnostics
     from judge.stats.graded import weighted_win_rate
-    from judge.stats.pairwise import summarize
+    from judge.stats.lines import lengths
+    from judge.stats.pairwise import by_category, item_means, summarize
+    from judge.stats.style import style_control
+
+    pairwise = summarize(rows, confidence, resamples, seed)
+    known = lengths(rows)
+    ids, scores = item_means(rows)
+    blocks = {
+        "pairwise": pairwise,
+        "graded": weighted_win_rate(rows, confidence, resamples, seed),
+        "by_category": by_category(rows, confidence, resamples, seed),
+        "bias": bias_diagnostics(rows, texts, known, pairwise.position_consistency),
+        "style_control": style_control(ids, scores, texts, known, confidence, resamples, seed),
+    }
+    return {name: block for name, block in blocks.items() if block not in (None, {})}
+
+
+def blocks_json(blocks: Mapping[str, Any]) -> dict[str, Any]:
+    """line_blocks as `judge stats --json` prints them: the pairwise keys at the top, exactly as
+    summary.json's `pairwise` block, then each further block under its summary.json name."""
+    from pydantic import TypeAdapter
+
+    data = blocks["pairwise"].model_dump()
+    for name in ("graded", "by_category", "bias", "style_control"):
+        if blocks.get(name) not in (None, {}):
+            data[name] = TypeAdapter(Any).dump_python(blocks[name], mode="json")
+    return data
+
+
+def verdict_blocks(
+    judgments: Sequence[Judgment],
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+    answers: Mapping[str, tuple[str, str]] | None = None,
+    categories: Mapping[str, str | None] | None = None,
+) -> dict[str, Any]:
+    """summary.json's verdict blocks: those of line_blocks (pointwise lines count by their
+    outcome), and `ratings` when the lines carry ratings. `categories` (prompt_id -> category,
+    from the prompt set) take precedence over the lines' own, which older ledgers lack."""
     from judge.stats.ratings import summarize_ratings
 
     rows = [j.model_dump(exclude={"rating_base", "rating_tuned", "sides"}) for j in judgments]
-    blocks: dict[str, Any] = {"pairwise": summarize(rows, confidence, resamples, seed)}
+    if categories is not None:
+        rows = [row | {"category": categories.get(row["prompt_id"])} for row in rows]
+    blocks = line_blocks(rows, answers, confidence, resamples, seed)
     rated = [{"prompt_id": j.prompt_id, "rating_base": j.rating_base,
               "rating_tuned": j.rating_tuned} for j in judgments if j.sides is not None]
     if rated:
         blocks["ratings"] = summarize_ratings(rated, confidence, resamples, seed)
-    graded = weighted_win_rate(rows, confidence, resamples, seed)
-    if graded is not None:
-        blocks["graded"] = graded
     return blocks
