@@ -78,6 +78,7 @@ def make_judgment(
     text: str | None,
     probs: dict[str, float] | None,
     template: JudgeTemplate,
+    names: tuple[str, str] | None = None,
 ) -> Judgment:
     base, tuned = answers[item.prompt_id]
     skipped = base == tuned and text is None and probs is None
@@ -100,6 +101,8 @@ def make_judgment(
         len_base=len(base),
         len_tuned=len(tuned),
         weight=(template.weight(label) if label else 1.0) if weighted else None,
+        base_model=names[0] if names else None,
+        tuned_model=names[1] if names else None,
     )
 
 
@@ -137,6 +140,7 @@ def make_rating(
     answers: dict[str, tuple[str, str]],
     sides: dict[Side, SideRating],
     template: JudgeTemplate,
+    names: tuple[str, str] | None = None,
 ) -> Judgment:
     """The pointwise line of one prompt: both ratings, and the outcome their comparison gives."""
     base, tuned = answers[item.prompt_id]
@@ -165,4 +169,6 @@ def make_rating(
         rating_base=rb,
         rating_tuned=rt,
         sides=sides,
+        base_model=names[0] if names else None,
+        tuned_model=names[1] if names else None,
     )

@@ -1,8 +1,9 @@
 """Prompt sets: the built-in set, local files (JSONL, JSON, CSV, Parquet) or a `datasets` hub id.
 
 Columns follow AlpacaEval's and MT-Bench's habits: `prompt` or `instruction` (or any column named
-with --prompt-column), optional `prompt_id` (or MT-Bench's `question_id`; else the row number),
-`category`, `reference`, and `turns` (a list of user messages: a multi-turn conversation).
+with --prompt-column), optional `prompt_id` (or MT-Bench's and arena-hard's `question_id` or `uid`;
+else the row number), `category`, `reference`, and `turns` (a list of user messages, as texts or
+as arena-hard's {content}: a multi-turn conversation).
 A hub id may carry a config and a split: `tatsu-lab/alpaca_eval:alpaca_eval@eval`.
 """
 
@@ -56,6 +57,13 @@ def read_hub(spec: str) -> list[dict]:
     return list(ds)
 
 
+def contents(turns: object) -> object:
+    """arena-hard writes each turn as {content: text}; MT-Bench and judge as the text itself."""
+    if isinstance(turns, list):
+        return [t.get("content") if isinstance(t, dict) else t for t in turns]
+    return turns
+
+
 def to_items(rows: list[dict], column: str | None, origin: str) -> list[PromptItem]:
     if not rows:
         raise InputError(f"prompt set {origin} is empty")
@@ -70,16 +78,16 @@ def to_items(rows: list[dict], column: str | None, origin: str) -> list[PromptIt
         )
     items, seen = [], set()
     for number, row in enumerate(rows):
-        text, turns = row.get(found), row.get("turns")
+        text, turns = row.get(found), contents(row.get("turns"))
         if found == "turns":
-            turns = text
+            turns = contents(text)
             if not isinstance(turns, list) or not all(isinstance(t, str) and t for t in turns):
                 raise InputError(f"prompt set {origin}: row {number + 1}: 'turns' must be a "
                                  "non-empty list of texts")
             text = turns[0] if turns else None
         if not isinstance(text, str) or not text.strip():
             raise InputError(f"prompt set {origin}: row {number + 1} has no text in '{found}'")
-        prompt_id = str(row.get("prompt_id", row.get("question_id", number)))
+        prompt_id = str(row.get("prompt_id", row.get("question_id", row.get("uid", number))))
         if prompt_id in seen:
             raise InputError(f"prompt set {origin}: duplicate prompt_id '{prompt_id}'")
         seen.add(prompt_id)
