@@ -2,6 +2,7 @@
 
     judge stats results/RUN/judgments/JUDGE__pairwise.jsonl          # same numbers as compare
     judge stats battles.jsonl --baseline smollm2 --json              # model_a/model_b lines
+    judge stats results/LEADERBOARD --json                           # its Bradley–Terry table
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from judge.cli.common import err_console
 from judge.errors import InputError
 from judge.report.tables import models_table, pairwise_table, ratings_table
 
-FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+FILE = click.Path(exists=True, path_type=Path)
 
 
 def aggregate(rows: list[dict], fmt: str, options: dict[str, Any]) -> tuple[Any, Callable]:
@@ -53,11 +54,20 @@ def aggregate(rows: list[dict], fmt: str, options: dict[str, Any]) -> tuple[Any,
 def stats(file: Path, as_json: bool, **options: Any) -> None:
     """Aggregate a judgments FILE (JSON Lines): base-vs-tuned verdicts, named model battles
     (Bradley–Terry) or pointwise ratings. With compare's --confidence/--bootstrap/--seed it
-    reproduces that run's summary.json pairwise block exactly."""
+    reproduces that run's summary.json pairwise block exactly. A leaderboard folder gives the
+    Bradley–Terry table of the judgment lines in its run folders (its leaderboard.json's)."""
     from judge.stats.lines import detect_format, read_lines
 
-    rows = read_lines(file)
-    result, table = aggregate(rows, detect_format(rows), options)
+    if file.is_dir():
+        from judge.pipeline.leaderboard import folder_battles
+
+        rows, reference = folder_battles(file)
+        options["baseline"] = options["baseline"] or reference
+        fmt = "models"
+    else:
+        rows = read_lines(file)
+        fmt = detect_format(rows)
+    result, table = aggregate(rows, fmt, options)
     data = result if isinstance(result, dict) else result.model_dump()
     if as_json:
         click.echo(json.dumps(data, indent=2))

@@ -49,7 +49,7 @@ class CompareConfig(Record):
     base: str
     tuned: str
     judge: str = "smollm2"
-    prompts: str | None = "builtin"  # None: the prompts the answers files answer (else builtin)
+    prompts: str | None = None  # None: the prompts the answers files answer, else builtin
     prompt_column: str | None = None
     limit: int | None = None
     template: str = "pairwise"
