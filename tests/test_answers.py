@@ -190,6 +190,21 @@ def test_two_answers_files_are_judged_with_no_model_but_the_judge(tmp_path):
     assert loaded == []  # the rerun is all cache
 
 
+def test_a_changed_file_is_judged_again_only_where_its_answers_changed(tmp_path):
+    base = alpaca_eval(tmp_path / "base.json", answers_of("base"), "base")
+    tuned = alpaca_eval(tmp_path / "tuned.json", answers_of("tuned"), "tuned")
+    loaded: list[str] = []
+    assert compare(tmp_path, base, tuned, loaded)["pairwise"]["win_rate"] == 1.0
+    alpaca_eval(tmp_path / "tuned.json", {**answers_of("tuned"), "q2": "base but worse"}, "tuned")
+    loaded.clear()
+    pw = compare(tmp_path, base, tuned, loaded, prefer="base answer")["pairwise"]
+    # the judge now prefers the base answer: only the changed counting pair is asked again, and
+    # base wins it; the two cached pairs keep their tuned wins
+    assert (pw["wins"], pw["losses"]) == (2, 1)
+    (judgments,) = (tmp_path / "run" / "judgments").glob("*.jsonl")
+    assert len(judgments.read_text().splitlines()) == 8  # 6 + the changed prompt's two orders
+
+
 def test_a_model_answers_the_prompts_of_the_file(tmp_path):
     file = alpaca_eval(tmp_path / "ref.json", answers_of("ref"), "ref")
     loaded: list[str] = []
