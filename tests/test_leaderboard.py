@@ -168,8 +168,10 @@ def test_adding_a_model_judges_only_it_and_the_reference_answers_once(tmp_path):
     b = Board(tmp_path)
     reference, m1 = make_folder(tmp_path, "ref"), make_folder(tmp_path, "m1")
     m2 = alpaca_eval(tmp_path / "m2.json", answers_of("m2"), "m2")
-    b.run(reference, m1, m2)
+    first = b.run(reference, m1, m2)
     assert b.loaded == ["ref", "m1", "judge"]  # each once; the reference answers for both pairs
+    assert set(first["timing"]) == {"generate_reference", "generate_m1", "judge_m1", "judge_m2",
+                                    "load_models", "total"}
     assert b.engines["ref"].calls == [("generate", 3)]
     lb = tmp_path / "lb"
     (shared,) = (lb / "generations").iterdir()
@@ -233,8 +235,8 @@ def test_the_command_prints_the_ranked_table(tmp_path):
             make_folder(tmp_path, "judge"), "--out", str(out), "--bootstrap", "200"]
     shown = CliRunner().invoke(cli, args, env={"COLUMNS": "200"})
     assert shown.exit_code == 0, shown.output
-    assert "leaderboard vs ref" in shown.output and "ref (reference)" in shown.output
-    assert "50.0% [50.0% – 50.0%]" in shown.output and "0 / 3 / 0" in shown.output
+    assert "leaderboard vs ref" in shown.output and "copy " in shown.output
+    assert "50.0 [50.0–50.0]" in shown.output and "0/3/0" in shown.output
     assert "all models" in shown.output and "copy " in shown.output  # the bars, on stderr
     as_json = CliRunner().invoke(cli, [*args, "--json"])
     assert json.loads(as_json.stdout) == json.loads((out / "leaderboard.json").read_text())

@@ -15,6 +15,7 @@ into each folder, and every pair is judged by one judge loaded once. Everything 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -30,6 +31,7 @@ from judge.pipeline.fill import Advance
 from judge.pipeline.generate import generate_stage
 from judge.pipeline.ledger import Ledger
 from judge.pipeline.run_folder import RunFolder, read_json
+from judge.pipeline.timing import stage_time
 from judge.promptsets.align import align
 from judge.promptsets.load import load_prompts
 from judge.records import Generation, Judgment, ModelInfo, PromptItem, Record, SamplingParams
@@ -43,6 +45,7 @@ from judge.stats.leaderboard import (
     rank,
     read_leaderboard,
 )
+from judge.stats.summary import StageTime
 
 
 class LeaderboardConfig(Record):
@@ -191,9 +194,9 @@ class Bars:
 
 
 def answer_first(folder: LeaderboardFolder, plans: dict[str, Plan], pool: EnginePool,
-                 bars: Bars, chunk: int) -> None:
+                 bars: Bars, chunk: int) -> dict[str, StageTime]:
     """Every answer a model has to give, each model loaded once, the judge's model last; then the
-    reference's answers copied into every pair's folder."""
+    reference's answers copied into every pair's folder. Returns each model's answering time."""
     first = next(iter(plans.values()))
     reference, judge = first.models["base"], first.models["judge"]
     jobs: list[tuple[ModelInfo, SamplingParams, Path, str | None]] = []
@@ -207,20 +210,24 @@ def answer_first(folder: LeaderboardFolder, plans: dict[str, Plan], pool: Engine
                          pair))
     jobs.sort(key=lambda job: job[0].fingerprint == judge.fingerprint)  # stable: else in order
     made: dict[str, Generation] = {}
+    timing: dict[str, StageTime] = {}
     for model, params, path, bar in jobs:
-        found, _ = generate_stage(pool, model, first.items, params, Ledger(path, Generation),
-                                  chunk, bars.advance(bar))
+        found, stage = generate_stage(pool, model, first.items, params, Ledger(path, Generation),
+                                      chunk, bars.advance(bar))
+        timing[f"generate_{bar or 'reference'}"] = stage.as_time()
         if bar is None:
             made = found
     for plan in plans.values():
         if made:
             Ledger(RunFolder(plan.out).generations(reference), Generation).append(made.values())
+    return timing
 
 
 def run_leaderboard(
     config: LeaderboardConfig, progress: Progress, loader: Loader = load_engine
 ) -> Leaderboard:
     """Run (or extend, or resume) a leaderboard; return what leaderboard.json holds."""
+    started = time.perf_counter()
     plan = plan_leaderboard(config)
     folder = plan.folder
     write_prompts(folder, plan.items)
@@ -228,13 +235,18 @@ def run_leaderboard(
     plans = {name: plan_run(pair)[0] for name, pair in pairs.items()}
     bars = Bars(progress, plans, plans[plan.models[0].name].models["base"].kind == "model")
     pool = EnginePool(config.settings.engine, loader)
+    outcomes: dict[str, Outcome] = {}
     try:
-        answer_first(folder, plans, pool, bars, config.settings.chunk)
-        outcomes = {name: compare_outcome(pair, bars.judging(name), loader, pool)
-                    for name, pair in pairs.items()}
+        timing = answer_first(folder, plans, pool, bars, config.settings.chunk)
+        for name, pair in pairs.items():
+            start = time.perf_counter()
+            outcomes[name] = compare_outcome(pair, bars.judging(name), loader, pool)
+            timing[f"judge_{name}"] = stage_time(time.perf_counter() - start, 0)
     finally:
         pool.close()
-    board = tabulate(config, plan, outcomes)
+    timing["load_models"] = stage_time(pool.load_seconds, 0)
+    timing["total"] = stage_time(time.perf_counter() - started, 0)
+    board = tabulate(config, plan, outcomes).model_copy(update={"timing": timing})
     write_leaderboard(folder, board)
     if plan.cards:
         from judge.card.write import write_card

@@ -10,6 +10,7 @@ import html
 import re
 from pathlib import Path
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -91,13 +92,29 @@ def leaderboard_markdown(board: Leaderboard) -> str:
 
 
 def leaderboard_table(board: Leaderboard) -> Table:
+    """The terminal's ranked table, in percent, narrow enough for 80 columns (leaderboard.md
+    has every column)."""
+    level = board.bradley_terry["ci"]["level"]
     table = Table(title=Text(f"leaderboard vs {board.reference}  (judge: {board.judge}, "
-                             f"template: {board.template}, {board.n_prompts} prompts)"))
-    for name in columns(board):
-        table.add_column(Text(name))
-    for row in [*(cells(s) for s in board.standings), reference_cells(board)]:
-        table.add_row(*(Text(c) for c in row))
+                             f"template: {board.template}, {board.n_prompts} prompts)"),
+                  caption=Text(f"win rates vs {board.reference} in % [{level:.0%} interval]; "
+                               "inv. invalid lines; cons. position consistency"),
+                  box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True)
+    for name in ("#", "model", "win rate", "Bradley–Terry", "W/T/L", "inv.", "cons."):
+        table.add_column(Text(name), no_wrap=True)
+    for s in board.standings:
+        bt = s.bradley_terry
+        table.add_row(*(Text(c) for c in (
+            str(s.rank), s.name, short(s.win_rate, s.ci.low, s.ci.high),
+            short(bt.win_rate, bt.low, bt.high) if bt else "n/a",
+            f"{s.wins}/{s.ties}/{s.losses}", str(s.n_invalid), pct(s.position_consistency))))
+    table.add_row(*(Text(c) for c in ("ref", board.reference, "50.0", "50.0", "", "", "")))
     return table
+
+
+def short(rate: float, low: float, high: float) -> str:
+    return f"{100 * rate:.1f} [{100 * low:.1f}–{100 * high:.1f}]"
 
 
 def plot_leaderboard(board: Leaderboard, path: Path) -> None:

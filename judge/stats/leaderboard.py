@@ -18,7 +18,7 @@ from pydantic import Field
 
 from judge.errors import InputError
 from judge.records import Judgment, PromptItem, Record
-from judge.stats.summary import BootstrapInterval, PairwiseStats
+from judge.stats.summary import BootstrapInterval, PairwiseStats, StageTime
 
 SCHEMA = "judge.leaderboard/1"
 NO_CATEGORY = "(none)"
@@ -71,6 +71,8 @@ class Leaderboard(Record):
     n_prompts: int
     standings: list[Standing]
     bradley_terry: dict[str, Any]  # bradley_terry()'s table; `judge stats FOLDER --json` prints it
+    # this run's cost: each model's answers, each pair's judging (wall seconds), loads, total
+    timing: dict[str, StageTime] = {}
 
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True)
