@@ -172,6 +172,7 @@ def test_adding_a_model_judges_only_it_and_the_reference_answers_once(tmp_path):
     assert b.loaded == ["ref", "m1", "judge"]  # each once; the reference answers for both pairs
     assert set(first["timing"]) == {"generate_reference", "generate_m1", "judge_m1", "judge_m2",
                                     "load_models", "total"}
+    assert first["models_loaded"] == [reference, m1, b.judge]
     assert b.engines["ref"].calls == [("generate", 3)]
     lb = tmp_path / "lb"
     (shared,) = (lb / "generations").iterdir()

@@ -194,7 +194,12 @@ def progress_callback(bars: Progress):
 
 
 def slug(ref: str) -> str:
-    name = Path(ref.rstrip("/")).name or ref
+    """A folder-name-safe name for a reference; an answers file by its folder and name
+    (alpaca_eval calls every file model_outputs.json and tells them apart by their folder)."""
+    path = Path(ref.rstrip("/"))
+    name = path.name or ref
+    if path.suffix.lower() in (".json", ".jsonl"):
+        name = f"{path.parent.name}-{path.stem}" if path.parent.name else path.stem
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in name).removesuffix(".gguf")
 
 

@@ -246,7 +246,8 @@ def run_leaderboard(
         pool.close()
     timing["load_models"] = stage_time(pool.load_seconds, 0)
     timing["total"] = stage_time(time.perf_counter() - started, 0)
-    board = tabulate(config, plan, outcomes).model_copy(update={"timing": timing})
+    board = tabulate(config, plan, outcomes).model_copy(
+        update={"timing": timing, "models_loaded": list(pool.loads)})
     write_leaderboard(folder, board)
     if plan.cards:
         from judge.card.write import write_card

@@ -73,6 +73,7 @@ class Leaderboard(Record):
     bradley_terry: dict[str, Any]  # bradley_terry()'s table; `judge stats FOLDER --json` prints it
     # this run's cost: each model's answers, each pair's judging (wall seconds), loads, total
     timing: dict[str, StageTime] = {}
+    models_loaded: list[str] = []
 
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True)
