@@ -33,13 +33,27 @@ class PromptItem(Record):
 
 
 class ModelInfo(Record):
-    """A resolved model reference: what a run actually loaded."""
+    """A resolved model reference: what a run actually loaded. An answers file (kind "answers",
+    judge/models/answers.py) loads nothing: its answers are read from the file, its fingerprint is
+    the file's content hash and `name` the model the file says it holds."""
 
     ref: str
     path: str
     fingerprint: str
     dtype: str
     gguf_file: str | None = None
+    kind: Literal["model", "answers"] = "model"
+    name: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _drop_defaults(self, handler: SerializerFunctionWrapHandler) -> dict:
+        """A model's run.json entry stays as it was before answers files existed."""
+        data = handler(self)
+        if data.get("kind") == "model":
+            data.pop("kind")
+        if data.get("name") is None:
+            data.pop("name", None)
+        return data
 
 
 class SamplingParams(Record):
@@ -77,7 +91,8 @@ class SideRating(Record):
 
 # Optional fields of a Judgment that only some templates fill; left off the line when unset, so a
 # plain pairwise line stays as it was (and `judge stats` does not mistake it for a ratings line).
-JUDGMENT_EXTRAS = ("weight", "rating_base", "rating_tuned", "sides", "category")
+JUDGMENT_EXTRAS = ("weight", "rating_base", "rating_tuned", "sides", "category", "base_model",
+                   "tuned_model")
 
 
 class Judgment(Record):
@@ -104,6 +119,10 @@ class Judgment(Record):
     sides: dict[Side, SideRating] | None = None
     # the prompt's category, so `judge stats` can split the file by it; never part of the key
     category: str | None = None
+    # who answered: the names a leaderboard ranks by (not model_a/model_b, which would make
+    # `judge stats` read a compare file as named battles); never part of the cache key
+    base_model: str | None = None
+    tuned_model: str | None = None
 
     @model_serializer(mode="wrap")
     def _drop_unset_extras(self, handler: SerializerFunctionWrapHandler) -> dict:

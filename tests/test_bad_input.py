@@ -6,6 +6,7 @@ test_compare_scripted.py::test_logprob_fallback_and_invalid_lines_are_counted.)
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -105,7 +106,37 @@ def case_args(case: str, tmp: Path, smollm2) -> tuple[list[str], str]:
     if case == "card path under a file (card)":
         card = write(tmp / "plain-file", "x") + "/README.md"
         return [*scripted_run(tmp), "--card", card], "is a file, not a folder"
+    if case in ANSWERS_CASES:
+        return answers_case(case, tmp)
     raise AssertionError(case)
+
+
+def outputs_file(path: Path, prompts: list[str]) -> str:
+    """alpaca_eval's model_outputs.json for these instructions."""
+    return write(path, json.dumps([{"instruction": p, "output": f"about {p}", "generator": "m"}
+                                   for p in prompts]))
+
+
+ANSWERS_CASES = ["answers files answering different prompts", "answers file in no known format",
+                 "empty answers file", "leaderboard models with one name",
+                 "stats of a folder that is no leaderboard"]
+
+
+def answers_case(case: str, tmp: Path) -> tuple[list[str], str]:
+    both = outputs_file(tmp / "a.json", ["One?", "Two?", "Three?"])
+    if case == "answers files answering different prompts":
+        other = outputs_file(tmp / "b.json", ["One?", "Two?"])
+        return ["compare", both, other], "do not cover the same prompts: 1 differ, e.g. 'Three?'"
+    if case == "answers file in no known format":
+        return ["compare", both, write(tmp / "c.jsonl", '{"question": "x", "reply": "y"}\n')], \
+            "is in no format judge knows"
+    if case == "empty answers file":
+        return ["compare", write(tmp / "e.json", ""), both], "holds no answers"
+    if case == "leaderboard models with one name":
+        other = outputs_file(tmp / "b.json", ["One?", "Two?", "Three?"])
+        return ["leaderboard", "--reference", "smollm2", both, other], "would both be called 'm'"
+    (tmp / "run").mkdir()
+    return ["stats", str(tmp / "run")], "not a leaderboard folder"
 
 
 CASES = ["unknown model", "model folder without tokenizer",
@@ -117,7 +148,8 @@ CASES = ["unknown model", "model folder without tokenizer",
          "malformed card front matter (card)", "malformed card front matter (compare)",
          "recipe with unknown field", "preference set missing rejected",
          "stats file with no valid line", "unknown option", "card path under a file",
-         "unwritable card path", "unwritable card path (card)", "card path under a file (card)"]
+         "unwritable card path", "unwritable card path (card)", "card path under a file (card)",
+         *ANSWERS_CASES]
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -43,7 +43,7 @@ def test_the_old_folder_gives_its_card(tmp_path, monkeypatch):
     assert "base says: Name a colour." in text and "tuned says: Name a colour." in text
     pairwise = json.loads((work / "run" / "summary.json").read_text())["pairwise"]
     low, high = pairwise["ci"]["low"], pairwise["ci"]["high"]
-    assert f"{100 * low:.1f}% – {100 * high:.1f}% (Wilson)" in text  # the headline's Wilson interval
+    assert f"{100 * low:.1f}% – {100 * high:.1f}% (Wilson)" in text  # the headline's Wilson row
 
 
 def test_the_old_folder_resumes_without_a_model_call_and_keeps_its_numbers(tmp_path, monkeypatch):

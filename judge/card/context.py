@@ -3,7 +3,8 @@
 The result is the namespace of the card template (judge/card/templates/eval_section.md.j2; a
 template of your own gets the same names):
 
-    model_name, base, tuned, judge, template   display names (a local path by its last part)
+    model_name, base, tuned, judge, template   display names (a local path by its last part; an
+                          answers file by the model it names)
     base_hub_id           the base model's hub id, when it has one
     prompts, n_prompts    the prompt set and how many prompts were judged
     pairwise              summary.json's pairwise block (a mapping)
@@ -34,7 +35,7 @@ from pydantic import ValidationError
 
 from judge.errors import InputError
 from judge.files import read_jsonl
-from judge.models.refs import HUB_ID
+from judge.models.refs import display_name, model_label
 from judge.pipeline.generate import generation_key
 from judge.pipeline.run_folder import RunFolder, RunRecord
 from judge.records import Generation, Judgment, PromptItem, SamplingParams
@@ -43,21 +44,13 @@ from judge.report.markdown import escape_cell
 from judge.stats.summary import PairwiseStats
 
 
-def display_name(ref: str) -> str:
-    """A hub id as is; a local file or folder by its name only."""
-    looks_local = ref.startswith(("/", ".", "~")) or Path(ref).exists()
-    if HUB_ID.match(ref) and not looks_local:
-        return ref
-    return Path(ref.rstrip("/")).name.removesuffix(".gguf") or ref
-
-
 def card_context(run_dir: Path, plot_name: str | None, n_examples: int = 3) -> dict[str, Any]:
     folder = RunFolder(run_dir)
     summary = folder.read_summary()
     run = folder.read_run()
     benchmarks = [{"task": task, **row.model_dump()} for task, row in summary.benchmarks.items()]
-    base, tuned = display_name(summary.base), display_name(summary.tuned)
-    prompts = str(run.config.get("prompts", "builtin"))
+    base, tuned = (model_label(run.models[side]) for side in ("base", "tuned"))
+    prompts = prompt_source(run)
     return {
         "model_name": tuned,
         "base": base,
@@ -65,7 +58,7 @@ def card_context(run_dir: Path, plot_name: str | None, n_examples: int = 3) -> d
         "judge": display_name(summary.judge),
         "template": summary.template,
         "base_hub_id": base if "/" in base else None,
-        "prompts": display_name(prompts) if prompts != "builtin" else "builtin",
+        "prompts": prompts,
         "n_prompts": run.n_prompts,
         "pairwise": summary.pairwise.model_dump(),
         "headline": headline(summary.pairwise)
@@ -92,6 +85,16 @@ def categories(by_category: dict[str, PairwiseStats | None]) -> list[dict[str, A
                        "ties": pw.ties, "losses": pw.losses}
         rows.append({"category": escape_cell(name), **numbers})
     return rows
+
+
+def prompt_source(run: RunRecord) -> str:
+    """The prompt set's name: builtin, a file by its name, a hub id; for a run whose prompts came
+    from answers files (no --prompts), the first such file."""
+    prompts = run.config.get("prompts", "builtin")
+    if prompts is None:
+        files = [m.ref for m in run.models.values() if m.kind == "answers"]
+        return f"prompts of {display_name(files[0])}" if files else "builtin"
+    return "builtin" if prompts == "builtin" else display_name(str(prompts))
 
 
 def load_records(path: Path, record_type):

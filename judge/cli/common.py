@@ -22,6 +22,7 @@ from rich.progress import (
     Progress,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 
 from judge.engines import EngineOptions
@@ -122,6 +123,53 @@ def engine_options(f):
     return f
 
 
+def judging_options(f):
+    """How answers are made and judged: the options compare and leaderboard share."""
+    options = [
+        click.option("--judge", "judge_ref", default="smollm2", show_default=True,
+                     help="Judge model: smollm2, a model folder, a .gguf file or a hub id; 'flow' "
+                     "is Flow-Judge-v0.1 with its own format (template 'flow'), 'flow:PATH' a "
+                     "local copy."),
+        click.option("--flow-metric", default=None, help="Flow judge: the rubric (a flow-judge "
+                     "preset or helpfulness-5, correctness-5, correctness-binary); default picked "
+                     "from the prompts."),
+        click.option("--prompts", default=None,
+                     help="Prompt set: 'builtin' (48 instructions; the default when no model is "
+                     "an answers file), a .jsonl/.json/.csv/.parquet file, or a datasets hub id "
+                     "ORG/NAME[:CONFIG][@SPLIT]. With answers files: only these prompts (default: "
+                     "the prompts the files answer)."),
+        click.option("--prompt-column", default=None,
+                     help="Column with the prompt text (default: 'prompt', else 'instruction')."),
+        click.option("--limit", type=int, default=None, help="Use only the first N prompts."),
+        click.option("--template", default="pairwise", show_default=True,
+                     help="Judge template: a name from prompts/ or a path to your own .j2 file."),
+        click.option("--verdict", type=click.Choice(["text", "logprob", "both"]), default="both",
+                     show_default=True, help="Read the verdict from the judge's text, from label "
+                     "probabilities of its first token, or both (text where it parses, else "
+                     "log-prob)."),
+        click.option("--max-new-tokens", type=click.IntRange(1), default=256, show_default=True,
+                     help="Answer length budget for the models that answer."),
+        click.option("--judge-max-new-tokens", type=click.IntRange(1), default=48,
+                     show_default=True, help="Reply length budget for the judge (text verdicts)."),
+        click.option("--temperature", type=click.FloatRange(0.0), default=0.0, show_default=True,
+                     help="Sampling temperature for answers (0 = greedy)."),
+        click.option("--seed", type=int, default=0, show_default=True,
+                     help="Seed for sampling and the bootstrap."),
+        click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95,
+                     show_default=True, help="Interval level."),
+        click.option("--bootstrap", type=click.IntRange(100), default=2000, show_default=True,
+                     help="Bootstrap resamples for the paired interval."),
+        click.option("--chunk", type=click.IntRange(1), default=16, show_default=True,
+                     help="Prompts per engine call; each chunk is saved as soon as it is done, so "
+                     "a crash loses at most one chunk."),
+        click.option("--cache-dir", default=default_cache, show_default="$JUDGE_CACHE_DIR or "
+                     "~/.cache/judge", help="Where converted GGUF models are kept."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
 def engine_config(engine: dict, seed: int) -> EngineOptions:
     """EngineOptions from the shared engine flags; the API key is read here, and only here."""
     key_env = engine.pop("api_key_env")
@@ -146,16 +194,22 @@ def progress_callback(bars: Progress):
 
 
 def slug(ref: str) -> str:
-    name = Path(ref.rstrip("/")).name or ref
+    """A folder-name-safe name for a reference; an answers file by its folder and name
+    (alpaca_eval calls every file model_outputs.json and tells them apart by their folder)."""
+    path = Path(ref.rstrip("/"))
+    name = path.name or ref
+    if path.suffix.lower() in (".json", ".jsonl"):
+        name = f"{path.parent.name}-{path.stem}" if path.parent.name else path.stem
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in name).removesuffix(".gguf")
 
 
 @contextmanager
-def stage_progress():
-    """Rich bars on stderr, one per stage, with counts and tokens/s; yields the callback the
-    pipelines take as `progress`."""
+def stage_progress(eta: bool = False):
+    """Rich bars on stderr, one per stage, with counts and tokens/s (and with `eta`, the time
+    left at the pace so far); yields the callback the pipelines take as `progress`."""
+    left = [TimeRemainingColumn()] if eta else []
     with Progress(
         TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=err_console,
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), *left, console=err_console,
     ) as bars:
         yield progress_callback(bars)

@@ -12,47 +12,15 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from judge.cli.common import default_cache, engine_config, engine_options, slug, stage_progress
+from judge.cli.common import engine_config, engine_options, judging_options, slug, stage_progress
 
 
 @click.command()
 @click.argument("base")
 @click.argument("tuned")
-@click.option("--judge", "judge_ref", default="smollm2", show_default=True,
-              help="Judge model: smollm2, a model folder, a .gguf file or a hub id; 'flow' is "
-              "Flow-Judge-v0.1 with its own format (template 'flow'), 'flow:PATH' a local copy.")
-@click.option("--flow-metric", default=None, help="Flow judge: the rubric (a flow-judge preset or "
-              "helpfulness-5, correctness-5, correctness-binary); default picked from the prompts.")
-@click.option("--prompts", default="builtin", show_default=True,
-              help="Prompt set: 'builtin' (48 instructions), a .jsonl/.json/.csv/.parquet file, "
-              "or a datasets hub id ORG/NAME[:CONFIG][@SPLIT].")
-@click.option("--prompt-column", default=None,
-              help="Column with the prompt text (default: 'prompt', else 'instruction').")
-@click.option("--limit", type=int, default=None, help="Use only the first N prompts.")
-@click.option("--template", default="pairwise", show_default=True,
-              help="Judge template: a name from prompts/ or a path to your own .j2 file.")
-@click.option("--verdict", type=click.Choice(["text", "logprob", "both"]), default="both",
-              show_default=True, help="Read the verdict from the judge's text, from label "
-              "probabilities of its first token, or both (text where it parses, else log-prob).")
-@click.option("--max-new-tokens", type=click.IntRange(1), default=256, show_default=True,
-              help="Answer length budget for BASE and TUNED.")
-@click.option("--judge-max-new-tokens", type=click.IntRange(1), default=48, show_default=True,
-              help="Reply length budget for the judge (text verdicts).")
-@click.option("--temperature", type=click.FloatRange(0.0), default=0.0, show_default=True,
-              help="Sampling temperature for answers (0 = greedy).")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed for sampling and the bootstrap.")
-@click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True,
-              help="Interval level.")
-@click.option("--bootstrap", type=click.IntRange(100), default=2000, show_default=True,
-              help="Bootstrap resamples for the paired interval.")
-@click.option("--chunk", type=click.IntRange(1), default=16, show_default=True,
-              help="Prompts per engine call; each chunk is saved as soon as it is done, so a "
-              "crash loses at most one chunk.")
+@judging_options
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run folder (default results/BASE-vs-TUNED). Rerunning resumes from its cache.")
-@click.option("--cache-dir", default=default_cache, show_default="$JUDGE_CACHE_DIR or "
-              "~/.cache/judge", help="Where converted GGUF models are kept.")
 @click.option("--bench", default="", help="lm-eval tasks to run on both models, comma-separated "
               "(judge_mcq ships offline; hub tasks such as arc_easy need the hub).")
 @click.option("--bench-limit", type=click.IntRange(1), default=None,
@@ -71,7 +39,10 @@ def compare(base, tuned, judge_ref, flow_metric, prompts, prompt_column, limit, 
     """Judge TUNED against BASE on a prompt set, in both answer orders.
 
     BASE and TUNED are model references: smollm2 (the bundled SmolLM2-135M-Instruct), a Hugging
-    Face model folder, a .gguf file, or a hub id. Results, cache and report land in --out.
+    Face model folder, a .gguf file, or a hub id; or a .json/.jsonl file of the answers a model
+    already gave (alpaca_eval model_outputs, arena-hard model_answer lines, a run folder's
+    generations file), which loads no model: the prompts are then the ones the files answer
+    (--prompts restricts them). Results, cache and report land in --out.
     """
     from judge.pipeline.compare import CompareConfig, run_compare
     from judge.report.tables import summary_table

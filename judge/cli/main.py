@@ -1,6 +1,7 @@
 """The `judge` command line, as a table of contents: each command lives in its own module.
 
     judge compare BASE TUNED            judge/cli/compare.py
+    judge leaderboard --reference R M.. judge/cli/leaderboard.py
     judge demo                          judge/cli/demo.py
     judge train orpo                    judge/cli/train.py
     judge bench MODEL / judge card RUN  judge/cli/bench.py, judge/cli/card.py
@@ -23,6 +24,7 @@ from judge.cli.card import card
 from judge.cli.common import err_console, quiet_backends
 from judge.cli.compare import compare
 from judge.cli.demo import demo
+from judge.cli.leaderboard import leaderboard
 from judge.cli.stats import stats
 from judge.cli.templates import templates
 from judge.cli.train import train
@@ -42,7 +44,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     quiet_backends(verbose)
 
 
-for command in (compare, demo, train, bench, card, stats, agreement, templates):
+for command in (compare, leaderboard, demo, train, bench, card, stats, agreement, templates):
     cli.add_command(command)
 
 

@@ -4,6 +4,7 @@
     judge stats annotations.json                                     # alpaca_eval's annotations
     judge stats model_judgment/gpt-4-1106-preview/my-model.jsonl     # arena-hard judgments
     judge stats battles.jsonl --baseline smollm2 --json              # model_a/model_b lines
+    judge stats results/LEADERBOARD --json                           # its Bradley–Terry table
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from judge.cli.common import err_console
 from judge.errors import InputError
 from judge.report.tables import lines_table, models_table, ratings_table
 
-FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+FILE = click.Path(exists=True, path_type=Path)
 
 
 def aggregate(parsed: Any, options: dict[str, Any]) -> tuple[dict[str, Any], Any, Callable]:
@@ -58,10 +59,19 @@ def stats(file: Path, as_json: bool, **options: Any) -> None:
     """Aggregate a judgments FILE (JSON Lines or a JSON array): judge's base-vs-tuned lines,
     alpaca_eval annotations, arena-hard judgments, named-model battles (Bradley–Terry, Chatbot
     Arena logs too) or pointwise ratings; the format is read from the content and named. With
-    compare's --confidence/--bootstrap/--seed it reproduces that run's summary.json blocks."""
-    from judge.stats.anchors import read_stats_file
+    compare's --confidence/--bootstrap/--seed it reproduces that run's summary.json blocks. A
+    leaderboard folder gives the Bradley–Terry table of the judgment lines in its run folders
+    (its leaderboard.json's)."""
+    from judge.stats.anchors import StatsFile, read_stats_file
 
-    parsed = read_stats_file(file)
+    if file.is_dir():
+        from judge.pipeline.leaderboard import folder_battles
+
+        rows, reference = folder_battles(file)
+        options["baseline"] = options["baseline"] or reference
+        parsed = StatsFile(format="leaderboard folder", kind="models", rows=rows)
+    else:
+        parsed = read_stats_file(file)
     data, shown, table = aggregate(parsed, options)
     if as_json:
         click.echo(json.dumps({"format": parsed.format, **data}, indent=2))

@@ -146,6 +146,21 @@ def resolve_hub(ref: str, dtype: str) -> ModelInfo:
     return ModelInfo(ref=ref, path=str(folder), fingerprint=folder.name[:16], dtype=dtype)
 
 
+def display_name(ref: str) -> str:
+    """A hub id as is; a local file or folder by its name only (a home directory is not meant
+    to be published)."""
+    looks_local = ref.startswith(("/", ".", "~")) or Path(ref).exists()
+    if HUB_ID.match(ref) and not looks_local:
+        return ref
+    return Path(ref.rstrip("/")).name.removesuffix(".gguf") or ref
+
+
+def model_label(info: ModelInfo) -> str:
+    """The name a model goes by in judgment lines and leaderboards: the name an answers file
+    gives its model, else the reference's display name."""
+    return info.name or display_name(info.ref)
+
+
 def model_slug(info: ModelInfo) -> str:
     """A file-name-safe key: readable name plus fingerprint."""
     name = Path(info.ref).stem if info.ref.endswith(".gguf") else info.ref

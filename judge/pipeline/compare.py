@@ -10,19 +10,22 @@ import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from judge import __version__, package_versions
 from judge.engines import EngineOptions, load_engine, pick_kind
 from judge.engines.pool import EnginePool, Loader
+from judge.errors import InputError
 from judge.files import check_writable, write_atomic
-from judge.models.refs import resolve_model
+from judge.models.answers import AnswerSet, is_answers_ref, resolve_answers
+from judge.models.refs import model_label, resolve_model
+from judge.pipeline.answers import AnswersFirst, check_judge, read_sides, side_prompts
 from judge.pipeline.fill import Advance
 from judge.pipeline.generate import generate_stage
 from judge.pipeline.judging import Answers, Judge, VerdictMode, judge_stage
 from judge.pipeline.ledger import Ledger
 from judge.pipeline.run_folder import RunFolder, RunRecord, side_sampling
 from judge.pipeline.timing import accumulate, stage_time
-from judge.promptsets.load import load_prompts
 from judge.records import (
     Generation,
     Judgment,
@@ -46,7 +49,7 @@ class CompareConfig(Record):
     base: str
     tuned: str
     judge: str = "smollm2"
-    prompts: str = "builtin"
+    prompts: str | None = None  # None: the prompts the answers files answer, else builtin
     prompt_column: str | None = None
     limit: int | None = None
     template: str = "pairwise"
@@ -70,8 +73,13 @@ class CompareConfig(Record):
     engine: EngineOptions = EngineOptions()
 
 
-def resolve_role(ref: str, cache: Path, engine: EngineOptions) -> ModelInfo:
-    """Local references for in-process engines; served model names for the openai engine."""
+def resolve_role(
+    ref: str, cache: Path, engine: EngineOptions, answers: AnswerSet | None = None
+) -> ModelInfo:
+    """Local references for in-process engines; served model names for the openai engine; an
+    answers file (already read) for any engine."""
+    if answers is not None:
+        return resolve_answers(ref, answers)
     if engine.kind == "openai":
         from judge.engines.openai_engine import resolve_served
 
@@ -92,11 +100,14 @@ class Plan(Record):
     models: dict[str, ModelInfo]
     sampling: dict[Side, SamplingParams]
     out: str
+    given: dict[str, dict[str, list[str]]] = {}  # answers-file sides: prompt_id -> answers
 
 
 def plan_run(config: CompareConfig) -> tuple[Plan, JudgeTemplate]:
     """Read and check every input; fail here, before any model is loaded or file written."""
-    items = load_prompts(config.prompts, config.prompt_column, config.limit)
+    check_judge(config.judge)
+    files = read_sides({"base": config.base, "tuned": config.tuned})
+    items, given = side_prompts(files, config.prompts, config.prompt_column, config.limit)
     flow_ref = flow_judge_ref(config.judge)  # `--judge flow[:REF]`: Flow-Judge's format and model
     template_ref = "flow" if flow_ref and config.template == "pairwise" else config.template
     template = prepare_template(load_template(template_ref), items, config.flow_metric)
@@ -105,10 +116,11 @@ def plan_run(config: CompareConfig) -> tuple[Plan, JudgeTemplate]:
     check_extras(config)
     cache = Path(config.cache_dir)
     roles = (("base", config.base), ("tuned", config.tuned), ("judge", flow_ref or config.judge))
-    models = {role: resolve_role(ref, cache, config.engine) for role, ref in roles}
+    models = {role: resolve_role(ref, cache, config.engine, files.get(role))
+              for role, ref in roles}
     sampling = side_sampling(config.max_new_tokens, config.temperature, config.seed)
     plan = Plan(items=items, template_ref=template_ref, models=models, sampling=sampling,
-                out=str(out))
+                out=str(out), given=given)
     return plan, template
 
 
@@ -120,10 +132,11 @@ def model_stages(
     folder, items, models = RunFolder(plan.out), plan.items, plan.models
     timing: dict[str, StageTime] = {}
     outputs: dict[str, dict[str, Generation]] = {}
+    engines = AnswersFirst(pool, models, items, plan.given)  # answers-file sides load nothing
     for side, params in plan.sampling.items():
         ledger = Ledger(folder.generations(models[side]), Generation)
         outputs[side], stage = generate_stage(
-            pool, models[side], items, params, ledger, config.chunk,
+            engines, models[side], items, params, ledger, config.chunk,
             progress(f"generate {side}", len(items)),
         )
         timing[f"generate_{side}"] = stage.as_time()
@@ -137,24 +150,47 @@ def model_stages(
     judgments, stage = judge_stage(
         pool, judge, [shown_request(i) for i in items], answers,
         Ledger(folder.judgments(models["judge"], template.name), Judgment), config.chunk,
-        progress("judge", 2 * len(items)),
+        progress("judge", 2 * len(items)), (model_label(models["base"]),
+                                            model_label(models["tuned"])),
     )
     timing["judge"] = stage.as_time()
     return answers, judgments, timing
 
 
+class Outcome(NamedTuple):
+    """What one comparison leaves in memory: summary.json, its prompts and its judgment lines."""
+
+    summary: Summary
+    items: list[PromptItem]
+    judgments: list[Judgment]
+
+
 def run_compare(
-    config: CompareConfig, progress: Progress, loader: Loader = load_engine
+    config: CompareConfig, progress: Progress, loader: Loader = load_engine,
+    pool: EnginePool | None = None,
 ) -> Summary:
     """Run (or resume) one comparison; return what summary.json holds."""
+    return compare_outcome(config, progress, loader, pool).summary
+
+
+def compare_outcome(
+    config: CompareConfig, progress: Progress, loader: Loader = load_engine,
+    pool: EnginePool | None = None,
+) -> Outcome:
+    """run_compare, keeping the prompts and lines. A `pool` passed in stays open (a leaderboard
+    keeps its judge loaded from one comparison to the next); its loads before this run are not
+    counted in this run's timing."""
     started = time.perf_counter()
     plan, template = plan_run(config)
     folder, models = RunFolder(plan.out), plan.models
-    pool = EnginePool(config.engine, loader)
+    own = pool is None
+    pool = pool or EnginePool(config.engine, loader)
+    loads_before, load_seconds_before = len(pool.loads), pool.load_seconds
     try:
         answers, judgments, timing = model_stages(config, plan, template, pool, progress)
     finally:
-        pool.close()
+        if own:
+            pool.close()
     benchmarks = {}
     if config.bench:
         from judge.benchmarks.paired import bench_pair
@@ -164,7 +200,7 @@ def run_compare(
                                 config.bench_limit, config.num_fewshot,
                                 [Path(p) for p in config.include_path])
         timing["bench"] = stage_time(time.perf_counter() - start, 0)
-    timing["load_models"] = stage_time(pool.load_seconds, 0)
+    timing["load_models"] = stage_time(pool.load_seconds - load_seconds_before, 0)
     timing["total"] = stage_time(time.perf_counter() - started,
                                  sum(t.tokens for t in timing.values()))
     this_run, timing = timing, accumulate(folder.previous_timing(), timing)
@@ -179,7 +215,7 @@ def run_compare(
         config=config.model_dump(), engine=pick_kind(config.engine.kind),
         models=models, sampling=plan.sampling,
         template={"name": template.name, "sha": template.sha, "origin": template.origin},
-        n_prompts=len(plan.items), models_loaded=pool.loads, versions=versions(),
+        n_prompts=len(plan.items), models_loaded=pool.loads[loads_before:], versions=versions(),
         timing=timing, timing_this_run=this_run,
     ))
     write_outputs(folder, summary, plan.items, answers, judgments)
@@ -187,7 +223,7 @@ def run_compare(
         from judge.card.write import write_card
 
         write_card(folder.root, Path(config.card), config.card_template)
-    return summary
+    return Outcome(summary, plan.items, judgments)
 
 
 def write_outputs(
@@ -222,6 +258,10 @@ def check_extras(config: CompareConfig) -> None:
     """Benchmarks and the card fail now, not after an hour of generation."""
     if config.bench:
         from judge.benchmarks.lmeval import check_tasks
+
+        files = [ref for ref in (config.base, config.tuned) if is_answers_ref(ref)]
+        if files:
+            raise InputError(f"--bench runs lm-eval on both models; {files[0]} is an answers file")
 
         check_tasks(config.bench, [Path(p) for p in config.include_path])
     if config.card:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from judge.engines import Engine
-from judge.engines.pool import EnginePool
 from judge.pipeline.fill import Advance, Done, fill
 from judge.pipeline.ledger import Ledger, content_key
 from judge.pipeline.timing import StageTiming
 from judge.records import Generation, Message, ModelInfo, PromptItem, SamplingParams
+
+
+class Engines(Protocol):
+    """Where the stage gets a model's engine: the EnginePool, or AnswersFirst around it
+    (judge/pipeline/answers.py), which serves an answers file from the file."""
+
+    def get(self, model: ModelInfo) -> Engine: ...
 
 
 def generation_key(model: ModelInfo, item: PromptItem, params: SamplingParams) -> str:
@@ -40,7 +47,7 @@ def converse(
 
 
 def generate_stage(
-    pool: EnginePool,
+    pool: Engines,
     model: ModelInfo,
     items: Sequence[PromptItem],
     params: SamplingParams,

@@ -23,6 +23,7 @@ VerdictMode = Literal["text", "logprob", "both"]
 ORDERS: tuple[Order, Order] = ("base_first", "tuned_first")
 SIDES: tuple[Side, Side] = ("base", "tuned")
 Answers = dict[str, tuple[str, str]]  # prompt_id -> (base answer, tuned answer)
+Names = tuple[str, str]  # who gave the base and the tuned answers, as the lines name them
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,14 @@ def judge_stage(
     ledger: Ledger[Judgment],
     chunk: int,
     advance: Advance,
+    names: Names | None = None,
 ) -> tuple[list[Judgment], StageTiming]:
     """Both orders of every pair; identical answers are recorded as skipped ties, not judged.
-    Pointwise and flow templates rate each answer alone instead (`rate_stage`)."""
+    Pointwise and flow templates rate each answer alone instead (`rate_stage`). New lines carry
+    `names`; a cached line keeps what it was written with (names are not part of the key)."""
     judge = judge.reading()
     if judge.template.kind != "pairwise":
-        return rate_stage(pool, judge, items, answers, ledger, chunk, advance)
+        return rate_stage(pool, judge, items, answers, ledger, chunk, advance, names)
     template = judge.template
     todo: list[tuple[str, PromptItem, Order, list[Message]]] = []
     keys: list[str] = []
@@ -78,13 +81,14 @@ def judge_stage(
             if key in ledger:
                 continue
             if base == tuned:
-                ledger.append([make_judgment(key, item, order, answers, None, None, template)])
+                ledger.append([make_judgment(key, item, order, answers, None, None, template,
+                                             names)])
                 continue
             todo.append((key, item, order, chat))
 
     def verdicts(engine: Engine, part: Sequence[tuple[str, PromptItem, Order, list[Message]]]):
         texts, probs, tokens = ask(engine, [chat for *_, chat in part], judge)
-        records = [make_judgment(key, item, order, answers, text, prob, template)
+        records = [make_judgment(key, item, order, answers, text, prob, template, names)
                    for (key, item, order, _), text, prob in zip(part, texts, probs, strict=True)]
         return Done(records, tokens, len(part))
 
@@ -117,6 +121,7 @@ def rate_stage(
     ledger: Ledger[Judgment],
     chunk: int,
     advance: Advance,
+    names: Names | None = None,
 ) -> tuple[list[Judgment], StageTiming]:
     """Pointwise: each answer rated alone, one line per prompt; an answer both models gave is
     rated once (the two ratings of identical answers are the same call)."""
@@ -144,7 +149,7 @@ def rate_stage(
         records = [
             make_rating(key, item, answers, {
                 side: rate(template, *replies[as_key(chat)]) for side, chat in chats.items()
-            }, template)
+            }, template, names)
             for key, item, chats in part
         ]
         return Done(records, tokens, len(unique))

@@ -78,6 +78,7 @@ def make_judgment(
     text: str | None,
     probs: dict[str, float] | None,
     template: JudgeTemplate,
+    names: tuple[str, str] | None = None,
 ) -> Judgment:
     base, tuned = answers[item.prompt_id]
     skipped = base == tuned and text is None and probs is None
@@ -101,6 +102,8 @@ def make_judgment(
         len_tuned=len(tuned),
         weight=(template.weight(label) if label else 1.0) if weighted else None,
         category=item.category,
+        base_model=names[0] if names else None,
+        tuned_model=names[1] if names else None,
     )
 
 
@@ -138,6 +141,7 @@ def make_rating(
     answers: dict[str, tuple[str, str]],
     sides: dict[Side, SideRating],
     template: JudgeTemplate,
+    names: tuple[str, str] | None = None,
 ) -> Judgment:
     """The pointwise line of one prompt: both ratings, and the outcome their comparison gives."""
     base, tuned = answers[item.prompt_id]
@@ -167,4 +171,6 @@ def make_rating(
         rating_tuned=rt,
         sides=sides,
         category=item.category,
+        base_model=names[0] if names else None,
+        tuned_model=names[1] if names else None,
     )

@@ -76,9 +76,9 @@ def to_items(rows: list[dict], column: str | None, origin: str) -> list[PromptIt
     items, seen = [], set()
     for number, (row, category) in enumerate(zip(rows, categories, strict=True)):
         where = f"prompt set {origin}: row {number + 1}"
-        text, turns = row.get(found), row.get("turns")
-        if found == "turns":
-            turns = turn_texts(text, where)
+        text = row.get(found)
+        turns = turn_texts(row["turns"], where) if row.get("turns") is not None else None
+        if found == "turns" and turns:
             text = turns[0]
         if not isinstance(text, str) or not text.strip():
             raise InputError(f"{where} has no text in '{found}'")

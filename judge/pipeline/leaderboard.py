@@ -1,0 +1,317 @@
+"""`judge leaderboard --reference REF MODEL...`: every model judged against one reference, in both
+orders, on the same prompts; one compare run folder per model, ranked at the top.
+
+    results/<leaderboard>/
+      leaderboard.json .md .png      the ranked table (judge/stats/leaderboard.py)
+      prompts.jsonl                  the prompts every model answered, ids shared by every folder
+      generations/<reference>.jsonl  the reference's answers, generated once
+      <model>/                       a normal compare run folder: REF vs MODEL
+
+Everything is checked before any model loads. Then every model that has to answer does so, each
+loaded once (the judge's own model last, so it stays loaded), the reference's answers are copied
+into each folder, and every pair is judged by one judge loaded once. Everything is cached as in
+`judge compare`: listing one more model judges only that model.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from judge.card.context import load_records
+from judge.engines import load_engine
+from judge.engines.pool import EnginePool, Loader
+from judge.errors import InputError
+from judge.files import check_writable, read_jsonl, write_atomic
+from judge.models.answers import AnswerSet, is_answers_ref, read_answers
+from judge.models.refs import display_name
+from judge.pipeline.compare import CompareConfig, Outcome, Plan, Progress, compare_outcome, plan_run
+from judge.pipeline.fill import Advance
+from judge.pipeline.generate import generate_stage
+from judge.pipeline.ledger import Ledger
+from judge.pipeline.run_folder import RunFolder, read_json
+from judge.pipeline.timing import stage_time
+from judge.promptsets.align import align
+from judge.promptsets.load import load_prompts
+from judge.records import Generation, Judgment, ModelInfo, PromptItem, Record, SamplingParams
+from judge.report.leaderboard import leaderboard_markdown, plot_leaderboard
+from judge.stats.leaderboard import (
+    Entry,
+    Leaderboard,
+    battle_rows,
+    category_rates,
+    in_order,
+    rank,
+    read_leaderboard,
+)
+from judge.stats.summary import StageTime
+
+
+class LeaderboardConfig(Record):
+    reference: str  # "REF" or "NAME=REF"
+    models: list[str]  # likewise
+    out: str
+    settings: CompareConfig  # what every pair shares; base, tuned, out and card are set per pair
+    cards: dict[str, str] = {}  # a model (as given, or its name) -> the card to write its result in
+    card_folders: bool = False  # --card: every model that is a folder gets <folder>/README.md
+
+
+class Entrant(NamedTuple):
+    name: str
+    ref: str
+    answers: AnswerSet | None
+
+
+class LeaderboardFolder:
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self.json_file = self.root / "leaderboard.json"
+        self.md_file = self.root / "leaderboard.md"
+        self.plot_file = self.root / "leaderboard.png"
+        self.prompts_file = self.root / "prompts.jsonl"
+
+    def pair(self, entrant: Entrant) -> RunFolder:
+        return RunFolder(self.root / folder_name(entrant.name))
+
+
+def folder_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in name).strip(".") or "model"
+
+
+def entrant(given: str) -> Entrant:
+    """`NAME=REF` names a model; a bare REF goes by the name its answers file gives, else by its
+    display name (a folder by its last part, a hub id as is)."""
+    name, ref = None, given
+    if "=" in given and not Path(given).exists():
+        name, ref = given.split("=", 1)
+    answers = read_answers(ref) if is_answers_ref(ref) else None
+    if not name:
+        name = (answers.name or Path(ref).stem) if answers else display_name(ref)
+    return Entrant(name, ref, answers)
+
+
+class LeaderboardPlan(NamedTuple):
+    folder: LeaderboardFolder
+    reference: Entrant
+    models: list[Entrant]
+    items: list[PromptItem]
+    cards: dict[str, Path]  # model name -> card
+
+
+def plan_leaderboard(config: LeaderboardConfig) -> LeaderboardPlan:
+    """Read and check every input, each pair included, before anything is written."""
+    folder = LeaderboardFolder(config.out)
+    check_writable(folder.root, "--out")
+    reference, models = entrant(config.reference), [entrant(m) for m in config.models]
+    check_names(reference, models)
+    items = leaderboard_prompts(config.settings, [reference, *models])
+    cards = card_targets(config, models)
+    for model in models:  # every pair's own checks: template, judge, models, cards
+        plan_run(pair_config(config, folder, reference, model, checking=True))
+    return LeaderboardPlan(folder, reference, models, items, cards)
+
+
+def check_names(reference: Entrant, models: list[Entrant]) -> None:
+    seen: dict[str, str] = {}
+    for e in [reference, *models]:
+        key = folder_name(e.name).lower()
+        if key in seen:
+            raise InputError(f"{seen[key]} and {e.ref} would both be called '{e.name}': name them "
+                             f"NAME=REF (e.g. {e.name}-2={e.ref})")
+        seen[key] = e.ref
+
+
+def leaderboard_prompts(settings: CompareConfig, entrants: list[Entrant]) -> list[PromptItem]:
+    """The prompts of the answers files (reference first), or the prompt set when there are none."""
+    files = [e.answers for e in entrants if e.answers is not None]
+    if not files:
+        return load_prompts(settings.prompts or "builtin", settings.prompt_column, settings.limit)
+    given = (load_prompts(settings.prompts, settings.prompt_column) if settings.prompts
+             else None)
+    return align(files, given, settings.limit)[0]
+
+
+def card_targets(config: LeaderboardConfig, models: list[Entrant]) -> dict[str, Path]:
+    from judge.card.write import check_card
+
+    targets = {m.name: Path(m.ref) / "README.md" for m in models
+               if config.card_folders and Path(m.ref).is_dir()}
+    for given, card in config.cards.items():
+        match = [m for m in models if given in (m.name, m.ref)]
+        if not match:
+            raise InputError(f"--card-for {given}: no such model in this leaderboard "
+                             f"({', '.join(m.name for m in models)})")
+        targets[match[0].name] = Path(card)
+    for path in targets.values():
+        check_card(path)
+    return targets
+
+
+def pair_config(config: LeaderboardConfig, folder: LeaderboardFolder, reference: Entrant,
+                model: Entrant, checking: bool = False) -> CompareConfig:
+    """One pair's compare settings. Its prompts are the leaderboard's prompts.jsonl; while
+    checking (before that file exists) the user's own prompt options stand in."""
+    update: dict[str, Any] = {"base": reference.ref, "tuned": model.ref, "card": None,
+                              "out": str(folder.pair(model).root)}
+    if not checking:
+        update |= {"prompts": str(folder.prompts_file), "prompt_column": None, "limit": None}
+    return config.settings.model_copy(update=update)
+
+
+def write_prompts(folder: LeaderboardFolder, items: list[PromptItem]) -> None:
+    lines = [item.model_dump_json(exclude_none=True) for item in items]
+    write_atomic(folder.prompts_file, "".join(line + "\n" for line in lines))
+
+
+class Bars:
+    """One progress bar per model (its answers and its verdicts), one for the reference's answers
+    and one for everything, so that each shows its own estimate of the time left."""
+
+    def __init__(self, progress: Progress, plans: dict[str, Plan], reference_answers: bool) -> None:
+        n = len(next(iter(plans.values())).items)
+        totals = {name: 2 * n + (n if plan.models["tuned"].kind == "model" else 0)
+                  for name, plan in plans.items()}
+        everything = sum(totals.values()) + (n if reference_answers else 0)
+        self.total = progress("all models", everything)
+        self.bars = {name: progress(name, total) for name, total in totals.items()}
+        self.reference = progress("reference", n) if reference_answers else None
+
+    def advance(self, name: str | None) -> Advance:
+        bar = self.reference if name is None else self.bars[name]
+
+        def step(done: int, tokens: int) -> None:
+            assert bar is not None
+            bar(done, tokens)
+            self.total(done, 0)
+
+        return step
+
+    def judging(self, name: str) -> Progress:
+        """A pair's stage callback: its judging moves the model's bar; its answers are all cached
+        by then (the first phase made them), so they move nothing."""
+        return lambda stage, total: self.advance(name) if stage == "judge" else (lambda d, t: None)
+
+
+def answer_first(folder: LeaderboardFolder, plans: dict[str, Plan], pool: EnginePool,
+                 bars: Bars, chunk: int) -> dict[str, StageTime]:
+    """Every answer a model has to give, each model loaded once, the judge's model last; then the
+    reference's answers copied into every pair's folder. Returns each model's answering time."""
+    first = next(iter(plans.values()))
+    reference, judge = first.models["base"], first.models["judge"]
+    jobs: list[tuple[ModelInfo, SamplingParams, Path, str | None]] = []
+    if reference.kind == "model":
+        shared = RunFolder(folder.root).generations(reference)  # beside the pairs, not in one
+        jobs.append((reference, first.sampling["base"], shared, None))
+    for pair, plan in plans.items():
+        model = plan.models["tuned"]
+        if model.kind == "model":
+            jobs.append((model, plan.sampling["tuned"], RunFolder(plan.out).generations(model),
+                         pair))
+    jobs.sort(key=lambda job: job[0].fingerprint == judge.fingerprint)  # stable: else in order
+    made: dict[str, Generation] = {}
+    timing: dict[str, StageTime] = {}
+    for model, params, path, bar in jobs:
+        found, stage = generate_stage(pool, model, first.items, params, Ledger(path, Generation),
+                                      chunk, bars.advance(bar))
+        timing[f"generate_{bar or 'reference'}"] = stage.as_time()
+        if bar is None:
+            made = found
+    for plan in plans.values():
+        if made:
+            Ledger(RunFolder(plan.out).generations(reference), Generation).append(made.values())
+    return timing
+
+
+def run_leaderboard(
+    config: LeaderboardConfig, progress: Progress, loader: Loader = load_engine
+) -> Leaderboard:
+    """Run (or extend, or resume) a leaderboard; return what leaderboard.json holds."""
+    started = time.perf_counter()
+    plan = plan_leaderboard(config)
+    folder = plan.folder
+    write_prompts(folder, plan.items)
+    pairs = {m.name: pair_config(config, folder, plan.reference, m) for m in plan.models}
+    plans = {name: plan_run(pair)[0] for name, pair in pairs.items()}
+    bars = Bars(progress, plans, plans[plan.models[0].name].models["base"].kind == "model")
+    pool = EnginePool(config.settings.engine, loader)
+    outcomes: dict[str, Outcome] = {}
+    try:
+        timing = answer_first(folder, plans, pool, bars, config.settings.chunk)
+        for name, pair in pairs.items():
+            start = time.perf_counter()
+            outcomes[name] = compare_outcome(pair, bars.judging(name), loader, pool)
+            timing[f"judge_{name}"] = stage_time(time.perf_counter() - start, 0)
+    finally:
+        pool.close()
+    timing["load_models"] = stage_time(pool.load_seconds, 0)
+    timing["total"] = stage_time(time.perf_counter() - started, 0)
+    board = tabulate(config, plan, outcomes).model_copy(
+        update={"timing": timing, "models_loaded": list(pool.loads)})
+    write_leaderboard(folder, board)
+    if plan.cards:
+        from judge.card.write import write_card
+
+        for model in plan.models:
+            if model.name in plan.cards:
+                write_card(folder.pair(model).root, plan.cards[model.name],
+                           config.settings.card_template)
+    return board
+
+
+def tabulate(config: LeaderboardConfig, plan: LeaderboardPlan,
+             outcomes: dict[str, Outcome]) -> Leaderboard:
+    from judge.stats.bradley_terry import bradley_terry
+
+    s, ref = config.settings, plan.reference.name
+    common = (s.confidence, s.bootstrap, s.seed)
+    rows = [row for name, o in outcomes.items() for row in battle_rows(o.judgments, ref, name)]
+    table = bradley_terry(in_order(rows), ref, *common)
+    entries = [
+        Entry(m.name, m.ref, "answers" if m.answers else "model", folder_name(m.name),
+              outcomes[m.name].summary.pairwise,
+              category_rates(outcomes[m.name].items, outcomes[m.name].judgments, *common))
+        for m in plan.models
+    ]
+    any_summary = next(iter(outcomes.values())).summary
+    return Leaderboard(reference=ref, reference_ref=plan.reference.ref, judge=any_summary.judge,
+                       template=any_summary.template, n_prompts=len(plan.items),
+                       standings=rank(entries, table), bradley_terry=table)
+
+
+def write_leaderboard(folder: LeaderboardFolder, board: Leaderboard) -> None:
+    import json
+
+    write_atomic(folder.json_file, json.dumps(board.as_json(), indent=2) + "\n")
+    write_atomic(folder.md_file, leaderboard_markdown(board) + "\n")
+    plot_leaderboard(board, folder.plot_file)
+
+
+def read_board(root: Path) -> Leaderboard:
+    path = LeaderboardFolder(root).json_file
+    if not path.is_file():
+        raise InputError(f"{root} is not a leaderboard folder (it has no leaderboard.json); "
+                         "for one run, give its judgments file")
+    return read_leaderboard(read_json(path), str(path))
+
+
+def folder_battles(root: Path) -> tuple[list[dict[str, Any]], str]:
+    """The named battles of a leaderboard folder, read back from its judgment lines (the ones
+    naming the reference and the model, on the leaderboard's prompts; the latest line of a prompt
+    and order wins, as in the card), and the reference's name: what `judge stats FOLDER` fits."""
+    board, folder = read_board(root), LeaderboardFolder(root)
+    if not folder.prompts_file.is_file():
+        raise InputError(f"{folder.prompts_file} is missing: is {root} a leaderboard folder?")
+    prompts = {str(row.get("prompt_id")) for row in read_jsonl(folder.prompts_file)[0]}
+    rows: list[dict[str, Any]] = []
+    for standing in board.standings:
+        run_folder = RunFolder(folder.root / standing.folder)
+        run = run_folder.read_run()
+        path = run_folder.judgments(run.models["judge"], run.template.get("name", ""))
+        latest: dict[tuple[str, str | None], Judgment] = {}
+        for j in load_records(path, Judgment):
+            named = (j.base_model, j.tuned_model) == (board.reference, standing.name)
+            if named and j.prompt_id in prompts:
+                latest[(j.prompt_id, j.order)] = j
+        rows += battle_rows(list(latest.values()), board.reference, standing.name)
+    return in_order(rows), board.reference

@@ -1,0 +1,149 @@
+"""A leaderboard for people: leaderboard.md, leaderboard.png and the terminal table.
+
+Model names are data (an answers file names its own model): escaped in Markdown, shown as plain
+text in the terminal and in the plot.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from judge.models.refs import display_name
+from judge.report.format import pct
+from judge.stats.leaderboard import Leaderboard, Standing
+
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()|~])")
+
+
+def md_text(text: str) -> str:
+    """Text that Markdown shows as is: no markup, no HTML, no table cell break."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(" ".join(text.split()), quote=False))
+
+
+def interval(low: float, high: float) -> str:
+    return f"[{pct(low)} – {pct(high)}]"
+
+
+def columns(board: Leaderboard) -> list[str]:
+    level = board.bradley_terry["ci"]["level"]
+    return ["rank", "model", f"win rate vs {board.reference} [{level:.0%} interval]",
+            f"Bradley–Terry win rate [{level:.0%} interval]", "Elo-style", "W / T / L",
+            "prompts (invalid lines)", "position consistency"]
+
+
+def cells(s: Standing) -> list[str]:
+    bt = s.bradley_terry
+    return [str(s.rank), s.name, f"{pct(s.win_rate)} {interval(s.ci.low, s.ci.high)}",
+            f"{pct(bt.win_rate)} {interval(bt.low, bt.high)}" if bt else "n/a",
+            f"{bt.elo:.0f}" if bt else "n/a", f"{s.wins} / {s.ties} / {s.losses}",
+            f"{s.n} ({s.n_invalid})", pct(s.position_consistency)]
+
+
+def reference_cells(board: Leaderboard) -> list[str]:
+    return ["–", f"{board.reference} (reference)", "50.0%", "50.0%", "1000", "", "", ""]
+
+
+def convention(board: Leaderboard) -> str:
+    ci = board.bradley_terry["ci"]
+    return (f"Every model judged against {board.reference} on the same {board.n_prompts} prompts "
+            "in both answer orders. Win rate = mean over prompts of the model's share of its two "
+            f"verdicts (tie = 0.5), with a {ci['level']:.0%} paired bootstrap interval over "
+            "prompts. Ranked by Bradley–Terry strength s (log-odds of beating the reference), "
+            "fitted over every model's verdicts at once: its win rate σ(s), Elo-style "
+            f"1000 + 400·s/ln 10, interval from {ci['resamples']} prompt bootstrap resamples "
+            f"(seed {ci['seed']}).")
+
+
+def leaderboard_markdown(board: Leaderboard) -> str:
+    """leaderboard.md; names are escaped (they are data), the rest is our own text."""
+    names = columns(board)
+    names[2] = f"win rate vs {md_text(board.reference)} [{names[2].rsplit('[', 1)[1]}"
+    lines = [f"# Leaderboard vs {md_text(board.reference)}", "",
+             f"Judge {md_text(display_name(board.judge))}, template {md_text(board.template)}. "
+             + convention(board).replace(board.reference, md_text(board.reference)), "",
+             "| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+    for standing in board.standings:
+        row = cells(standing)
+        row[1] = md_text(standing.name)
+        lines.append("| " + " | ".join(row) + " |")
+    reference = reference_cells(board)
+    reference[1] = f"{md_text(board.reference)} (reference)"
+    lines.append("| " + " | ".join(reference) + " |")
+    categories = sorted({c for s in board.standings for c in s.categories})
+    if categories:
+        lines += ["", "## Win rate vs the reference per category", "",
+                  "| model | " + " | ".join(md_text(c) for c in categories) + " |",
+                  "|---|" + "---|" * len(categories)]
+        for s in board.standings:
+            shown = []
+            for c in categories:
+                rate = s.categories.get(c)
+                shown.append("" if rate is None else f"{pct(rate.win_rate)} (n {rate.n})")
+            lines.append(f"| {md_text(s.name)} | " + " | ".join(shown) + " |")
+    lines += ["", "## Run folders", ""]
+    lines += [f"- [{md_text(s.name)}]({s.folder}/report.md)" for s in board.standings]
+    return "\n".join(lines)
+
+
+def leaderboard_table(board: Leaderboard) -> Table:
+    """The terminal's ranked table, in percent, narrow enough for 80 columns (leaderboard.md
+    has every column)."""
+    level = board.bradley_terry["ci"]["level"]
+    table = Table(title=Text(f"leaderboard vs {board.reference}  (judge: {board.judge}, "
+                             f"template: {board.template}, {board.n_prompts} prompts)"),
+                  caption=Text(f"win rates vs {board.reference} in % [{level:.0%} interval]; "
+                               "inv. invalid lines; cons. position consistency"),
+                  box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True)
+    for name in ("#", "model", "win rate", "Bradley–Terry", "W/T/L", "inv.", "cons."):
+        table.add_column(Text(name), no_wrap=True)
+    for s in board.standings:
+        bt = s.bradley_terry
+        table.add_row(*(Text(c) for c in (
+            str(s.rank), s.name, short(s.win_rate, s.ci.low, s.ci.high),
+            short(bt.win_rate, bt.low, bt.high) if bt else "n/a",
+            f"{s.wins}/{s.ties}/{s.losses}", str(s.n_invalid), pct(s.position_consistency))))
+    table.add_row(*(Text(c) for c in ("ref", board.reference, "50.0", "50.0", "", "", "")))
+    return table
+
+
+def short(rate: float, low: float, high: float) -> str:
+    return f"{100 * rate:.1f} [{100 * low:.1f}–{100 * high:.1f}]"
+
+
+def plot_leaderboard(board: Leaderboard, path: Path) -> None:
+    """One bar per model: its Bradley–Terry win rate vs the reference with its interval, best on
+    top, against the 50% line; skipped when matplotlib is absent."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    rows = [s for s in board.standings if s.bradley_terry is not None]
+    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(rows) + 1.2), dpi=100)
+    ax.axvline(50, color="grey", linestyle="--", linewidth=1)
+    for y, s in enumerate(reversed(rows)):
+        bt = s.bradley_terry
+        assert bt is not None
+        err = [[max(0.0, 100 * (bt.win_rate - bt.low))], [max(0.0, 100 * (bt.high - bt.win_rate))]]
+        ax.errorbar([100 * bt.win_rate], [y], xerr=err, fmt="o", capsize=5,
+                    color="tab:green" if bt.low > 0.5 else "tab:red" if bt.high < 0.5
+                    else "tab:blue")
+    ax.set_xlim(0, 100)
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.set_yticks(range(len(rows)), [s.name.replace("$", r"\$") for s in reversed(rows)])
+    level, reference = board.bradley_terry["ci"]["level"], board.reference.replace("$", r"\$")
+    ax.set_xlabel(f"win rate vs {reference}, % (Bradley–Terry, {level:.0%} intervals)")
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, metadata={"Software": None})
+    plt.close(fig)
+    tmp.replace(path)
