@@ -162,7 +162,10 @@ class JudgedWinRate(TrainerCallback):
 
     def on_train_begin(self, args, state, control, **kwargs):
         if state.is_world_process_zero:
+            began = time.perf_counter()
             self.answers = self.base_answers(state.global_step)
+            log.info("judged evaluation: the base's answers to %d prompts, %.1f s",
+                     len(self.answers), time.perf_counter() - began)
             self.verdicts = Ledger(self.folder.judgments(self.plan.judge, self.plan.template.name),
                                    Judgment)
         self.trainer.accelerator.wait_for_everyone()
