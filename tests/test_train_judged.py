@@ -21,6 +21,7 @@ from judge.cli.main import cli
 from judge.engines import EngineOptions
 from judge.engines.pool import EnginePool
 from judge.pipeline.compare import shown_request
+from judge.pipeline.generate import generate_stage
 from judge.pipeline.judging import Judge, judge_stage
 from judge.pipeline.ledger import Ledger
 from judge.promptsets.load import load_prompts
@@ -129,3 +130,37 @@ def test_a_killed_run_resumes_without_answering_or_judging_again(run, cache_dir)
     resumed = load_file(str(out / "model.safetensors"))
     assert resumed.keys() == weights.keys()
     assert all(resumed[k].equal(weights[k]) for k in weights)
+
+
+# learning rates far enough from the base that the step-2 model answers differently
+@pytest.mark.parametrize("lora", [["--learning-rate", "1e-3"],
+                                  ["--lora", "4,8,0.0", "--learning-rate", "2e-2"]],
+                         ids=["copy", "adapter-off"])
+def test_a_resumed_run_without_base_answers_asks_the_base(tmp_path, cache_dir, smollm2,
+                                                          real_loader, lora):
+    """Started without --judge-every, resumed with it: the base answers now (a loaded copy, or
+    the adapter switched off), and its answers are the ones judge's hf engine gives the base."""
+    out = tmp_path / "sft"
+    common = ["train", "sft", "--recipe", "smollm2-sft-cpu", "--output-dir", str(out),
+              "--save-steps", "1", "--max-length", "96", "--warmup-steps", "0",
+              "--eval-fraction", "0", "--cache-dir", str(cache_dir), *lora]
+    for extra in (["--max-steps", "1"],
+                  ["--max-steps", "2", "--resume", "--judge-every", "2", "--judge-limit", "2",
+                   "--judge-answer-tokens", "16"]):
+        result = CliRunner().invoke(cli, [*common, *extra], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    assert [row["step"] for row in lines(out) if "eval_judge_n" in row] == [2]
+    def answers(prefix: str) -> dict[str, Generation]:
+        (name,) = [n for n in cache_files(out) if n.startswith(f"generations/{prefix}")]
+        return {g.prompt_id: g for g in Ledger(out / FOLDER / name, Generation).records.values()}
+
+    cached, step2 = answers("smollm2-"), answers("step-2-")
+    assert any(step2[pid].output != cached[pid].output for pid in cached)  # not the base
+
+    items = load_prompts("builtin", None, 2)
+    fresh = Ledger(tmp_path / "hf.jsonl", Generation)
+    found, _ = generate_stage(EnginePool(EngineOptions(kind="hf"), real_loader), smollm2, items,
+                              SamplingParams(max_new_tokens=16), fresh, 16,
+                              lambda done, tokens: None)
+    assert {pid: (g.key, g.output) for pid, g in found.items()} == \
+        {pid: (g.key, g.output) for pid, g in cached.items()}
