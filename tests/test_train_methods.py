@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,10 @@ RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 
 def test_each_method_is_trls_own_trainer_and_config():
     import trl
-    from trl.experimental.orpo import ORPOConfig, ORPOTrainer
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # trl's notice on its experimental namespace
+        from trl.experimental.orpo import ORPOConfig, ORPOTrainer
 
     assert set(METHODS) == {"orpo", "dpo", "sft"}
     pairs = {name: (m.config_class(), m.trainer_class()) for name, m in METHODS.items()}
@@ -167,6 +171,9 @@ def test_training_json_keeps_its_old_shape_and_old_files_still_read(tmp_path):
     again = read_record(tmp_path)
     assert again.method == "orpo" and again.config == {"max_steps": 2} and again.judged == {}
     assert trained(tmp_path, 2)
+
+    assert again.complete  # 2 of max_steps 2, read from the config as no planned_steps is on file
+    assert not record(planned_steps=3).complete and record(planned_steps=2).complete
 
     write_record(record("dpo", reference="frozen copy"), tmp_path)
     dpo = read_record(tmp_path)

@@ -61,6 +61,7 @@ class TrainingRecord(Record):
     merged: bool
     resumed_from: str | None
     global_step: int
+    planned_steps: int | None = None  # the trainer's max_steps (absent in older records)
     steps_run: int
     seconds: float
     seconds_per_step: float | None
@@ -77,6 +78,12 @@ class TrainingRecord(Record):
             raise ValueError(f"a {self.method} record holds {self.method}_config alone, "
                              f"not {given or 'none'}")
         return self
+
+    @property
+    def complete(self) -> bool:
+        """Trained as far as it was asked to (what a rerun of a sweep or the demo skips)."""
+        planned = self.planned_steps or self.config.get("max_steps") or 0
+        return planned > 0 and self.global_step >= planned
 
     @property
     def config(self) -> dict[str, Any]:

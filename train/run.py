@@ -187,16 +187,17 @@ def run_training(recipe: Recipe, resume: bool, cache_dir: Path) -> TrainingRecor
         torch.set_num_threads(recipe.threads)
     tokenizer, model = load_model(info, args)
     log = StepLog(out / METRICS_FILE)
-    callbacks: list = [log]
+    watcher = None
     if judged is not None:
         lineage = content_key(info.fingerprint, data.fingerprint, how.name)
         engine = EngineOptions(kind="hf", dtype=recipe.dtype, threads=recipe.threads)
-        callbacks.append(JudgedWinRate(judged, info, lineage, out, engine))
+        watcher = JudgedWinRate(judged, info, lineage, out, engine)
+    # StepLog first: it times a step before the judged evaluation that may follow it
     trainer = make_trainer(how, model, tokenizer, args, train_rows, eval_rows, recipe.lora,
-                           callbacks)
-    if judged is not None:
+                           [log, watcher] if watcher else [log])
+    if watcher is not None:
         check_sharding(trainer)
-        callbacks[-1].attach(trainer)
+        watcher.attach(trainer)
     began = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=checkpoint)
     seconds = time.perf_counter() - began
@@ -209,7 +210,8 @@ def run_training(recipe: Recipe, resume: bool, cache_dir: Path) -> TrainingRecor
         reference=how.reference(trainer), versions=versions(), data=data,
         device="cuda" if cuda else "cpu", lora=recipe.lora,
         merged=recipe.lora is not None and recipe.merge_lora, resumed_from=checkpoint,
-        global_step=result.global_step, steps_run=len(log.durations), seconds=seconds,
+        global_step=result.global_step, planned_steps=trainer.state.max_steps,
+        steps_run=len(log.durations), seconds=seconds,
         seconds_per_step=log.seconds_per_step(), peak_rss_mb=peak_rss_mb(),
         peak_gpu_mb=torch.cuda.max_memory_allocated() / 2**20 if cuda else None,
         metrics={**last_train_log(trainer.state.log_history), **numbers(result.metrics)},
