@@ -91,6 +91,23 @@ def case_args(case: str, tmp: Path, smollm2) -> tuple[list[str], str]:
         data = write(tmp / "pref.jsonl", '{"prompt": "hi", "chosen": "hello"}\n')
         return ["train", "orpo", "--model", "smollm2", "--dataset", data, "--output-dir",
                 str(tmp / "o")], "no column 'rejected'"
+    if case == "ORPO-only field in a DPO recipe":
+        recipe = write(tmp / "dpo.yaml", "method: dpo\nmax_completion_length: 64\n")
+        return ["train", "dpo", "--recipe", recipe, "--output-dir", str(tmp / "o")], \
+            "unknown setting 'max_completion_length' (not a recipe key or DPOConfig field"
+    if case == "recipe of another method":
+        return ["train", "orpo", "--recipe", "smollm2-sft-cpu", "--output-dir", str(tmp / "o")], \
+            "is a sft recipe (method: sft): run it with `judge train sft`"
+    if case == "SFT row without an answer":
+        data = write(tmp / "sft.jsonl", '{"prompt": "hi", "answer": "hello"}\n')
+        return ["train", "sft", "--dataset", data, "--output-dir", str(tmp / "o")], \
+            "no column 'messages', 'completion' or 'chosen'"
+    if case == "--judge-prompts without --judge-every":
+        return ["train", "dpo", "--judge-prompts", "builtin", "--output-dir", str(tmp / "o")], \
+            "--judge-prompts needs --judge-every N"
+    if case == "missing judged-evaluation prompts":
+        return ["train", "orpo", "--judge-every", "2", "--judge-prompts", str(tmp / "no.jsonl"),
+                "--output-dir", str(tmp / "o")], "is neither 'builtin', a file, nor a hub id"
     if case == "stats file with no valid line":
         data = write(tmp / "j.jsonl", '{"prompt_id": "1", "winner": "invalid"}\n')
         return ["stats", data], "no valid judgment"
@@ -147,6 +164,9 @@ CASES = ["unknown model", "model folder without tokenizer",
          "--limit 0", "--limit negative", "bad --engine", "openai engine without base URL",
          "malformed card front matter (card)", "malformed card front matter (compare)",
          "recipe with unknown field", "preference set missing rejected",
+         "ORPO-only field in a DPO recipe", "recipe of another method",
+         "SFT row without an answer", "--judge-prompts without --judge-every",
+         "missing judged-evaluation prompts",
          "stats file with no valid line", "unknown option", "card path under a file",
          "unwritable card path", "unwritable card path (card)", "card path under a file (card)",
          *ANSWERS_CASES]

@@ -1,11 +1,16 @@
-"""Preference data: read, normalise to one conversational shape, mix by fraction, hold out some.
+"""Training data: read, normalise to one conversational shape, mix by fraction, hold out some.
 
-Two row shapes are accepted and may be mixed across sources:
+Preference methods (ORPO, DPO) take two row shapes, which may be mixed across sources:
 - plain strings: {"prompt": str, "chosen": str, "rejected": str}
 - conversational: {"chosen": [{role, content}, ...], "rejected": [...], "prompt"?: str | [...]};
   when chosen and rejected are whole conversations, the turns they share become the prompt.
 Both end up as {"prompt": [messages], "chosen": [assistant turn], "rejected": [assistant turn]}, so
 trl applies the tokenizer's chat template to every row, whatever shape it came in.
+
+SFT (`normalise_sft`) takes those same preference rows (their chosen answer is the completion, the
+rejected one is not used), {"messages": [...]} conversations ending in an assistant turn (that turn
+is the completion, the turns before it the prompt), or {"prompt", "completion"} as text or
+messages; all end up as {"prompt": [messages], "completion": [assistant turn]}.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +30,7 @@ from judge.resources import resource
 BUILTIN = resource("judge.train", "preferences.jsonl")
 SUFFIXES = {".jsonl", ".json", ".parquet", ".csv"}
 Messages = list[dict[str, str]]
+Shape = Callable[[Any, str], dict[str, Any]]  # (source row, where it came from) -> trainer row
 
 
 class SourceUse(Record):
@@ -98,6 +105,29 @@ def normalise(row: Any, where: str) -> dict[str, Messages]:
     return {"prompt": prompt, "chosen": chosen, "rejected": rejected}
 
 
+def normalise_sft(row: Any, where: str) -> dict[str, Messages]:
+    if not isinstance(row, dict):
+        raise InputError(f"{where}: a row must be an object with named columns")
+    if row.get("messages") is not None:
+        turns = as_messages(row["messages"], "user", "messages", where)
+        if len(turns) < 2 or turns[-1]["role"] != "assistant":
+            raise InputError(f"{where}: column 'messages' must end with an assistant turn that "
+                             "follows at least one other turn")
+        return {"prompt": turns[:-1], "completion": turns[-1:]}
+    if row.get("completion") is not None and row.get("prompt") is not None:
+        return {"prompt": as_messages(row["prompt"], "user", "prompt", where),
+                "completion": as_messages(row["completion"], "assistant", "completion", where)}
+    if row.get("chosen") is None:
+        raise InputError(f"{where}: no column 'messages', 'completion' or 'chosen' "
+                         f"(columns: {', '.join(map(str, row))})")
+    chosen = as_messages(row["chosen"], "assistant", "chosen", where)
+    if len(chosen) > 1:  # a whole conversation, as in `normalise`: its turns before the answer
+        return {"prompt": chosen[:-1], "completion": chosen[-1:]}
+    if row.get("prompt") is None:
+        raise InputError(f"{where}: no column 'prompt' for the chosen answer")
+    return {"prompt": as_messages(row["prompt"], "user", "prompt", where), "completion": chosen}
+
+
 def take(rows: list[dict], fraction: float, seed: int) -> list[dict]:
     """A seeded random `fraction` of the rows (at least one)."""
     picked = list(rows)
@@ -115,9 +145,11 @@ def fingerprint(train: list[dict], held_out: list[dict]) -> str:
 
 
 def mix(
-    sources: dict[str, float], splits: list[str], eval_fraction: float, seed: int
+    sources: dict[str, float], splits: list[str], eval_fraction: float, seed: int,
+    shape: Shape = normalise,
 ) -> tuple[list[dict], list[dict], DataSummary]:
-    """Read every source and split, keep its fraction, shuffle the union, hold out eval rows."""
+    """Read every source and split, keep its fraction, shuffle the union, hold out eval rows.
+    `shape` turns each row into the training method's row (preference rows by default)."""
     pool: list[dict] = []
     uses: list[SourceUse] = []
     for name, fraction in sources.items():
@@ -127,7 +159,7 @@ def mix(
             origin = f"dataset {name}" + (f" split '{split}'" if is_hub else "")
             if not rows:
                 raise InputError(f"{origin} is empty")
-            normal = [normalise(row, f"{origin} row {i + 1}") for i, row in enumerate(rows)]
+            normal = [shape(row, f"{origin} row {i + 1}") for i, row in enumerate(rows)]
             kept = take(normal, fraction, seed)
             uses.append(SourceUse(name=name, split=split, fraction=fraction,
                                   available=len(rows), used=len(kept)))

@@ -1,8 +1,9 @@
-"""ORPOConfig fields as user settings: which names exist and how text or YAML values become typed.
+"""A method's trl config fields as user settings: which names exist, how values become typed.
 
-The table is read from the installed trl's dataclass, so a new trl field is settable without a code
-change here. Values arrive from a recipe (already YAML-typed) or from the command line (text); both
-go through `coerce`, which checks them against the field's annotation.
+The table is read from the installed trl's dataclass for the chosen method (ORPOConfig, DPOConfig,
+SFTConfig; see methods.py), so a new trl field is settable without a code change here. Values
+arrive from a recipe (already YAML-typed) or from the command line (text); both go through
+`coerce`, which checks them against the field's annotation.
 """
 
 from __future__ import annotations
@@ -12,34 +13,31 @@ import difflib
 import enum
 import types
 import typing
-import warnings
 from typing import Any
 
 import yaml
 
 from judge.errors import InputError
 
+from .methods import method
+
 NoneType = type(None)
 
 
-def config_class() -> type:
-    with warnings.catch_warnings():
-        # trl marks the whole experimental namespace; the pin in pyproject is our answer to that.
-        warnings.simplefilter("ignore")
-        from trl.experimental.orpo import ORPOConfig
-    return ORPOConfig
+def config_class(name: str = "orpo") -> type:
+    return method(name).config_class()
 
 
-def config_fields() -> dict[str, Any]:
-    """Every init field of ORPOConfig (TrainingArguments included) with its type annotation."""
-    cls = config_class()
+def config_fields(name: str = "orpo") -> dict[str, Any]:
+    """Every init field of the method's config (TrainingArguments included) with its type."""
+    cls = config_class(name)
     hints = typing.get_type_hints(cls)
     return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init}
 
 
-def field_defaults() -> dict[str, Any]:
+def field_defaults(name: str = "orpo") -> dict[str, Any]:
     out = {}
-    for f in dataclasses.fields(config_class()):
+    for f in dataclasses.fields(config_class(name)):
         if f.default is not dataclasses.MISSING:
             out[f.name] = f.default
         elif f.default_factory is not dataclasses.MISSING:
@@ -159,15 +157,19 @@ def parse_text(raw: str) -> Any:
         return raw
 
 
-def unknown(name: str, known: typing.Iterable[str], where: str) -> InputError:
+def unknown(
+    name: str, known: typing.Iterable[str], where: str, config: str = "ORPOConfig"
+) -> InputError:
     near = difflib.get_close_matches(name, list(known), n=1)
     hint = f"; did you mean '{near[0]}'?" if near else ""
     return InputError(
-        f"{where}: unknown setting '{name}' (not a recipe key or ORPOConfig field{hint})"
+        f"{where}: unknown setting '{name}' (not a recipe key or {config} field{hint})"
     )
 
 
-def parse_overrides(tokens: typing.Sequence[str], fields: dict[str, Any]) -> dict[str, Any]:
+def parse_overrides(
+    tokens: typing.Sequence[str], fields: dict[str, Any], config: str = "ORPOConfig"
+) -> dict[str, Any]:
     """`--field-name VALUE`, `--field_name=VALUE`, bare `--flag` / `--no-flag` for booleans."""
     out: dict[str, Any] = {}
     i = 0
@@ -183,7 +185,7 @@ def parse_overrides(tokens: typing.Sequence[str], fields: dict[str, Any]) -> dic
         if name.startswith("no_") and name[3:] in fields and not has_value:
             name, raw, has_value = name[3:], "false", "="
         if name not in fields:
-            raise unknown(name, fields, f"option --{name.replace('_', '-')}")
+            raise unknown(name, fields, f"option --{name.replace('_', '-')}", config)
         where = f"option --{name.replace('_', '-')}"
         if not has_value:
             if bool not in members(fields[name]):

@@ -14,33 +14,46 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError, model_validator
 from transformers import TrainerCallback
 
 from judge import package_versions
+from judge.errors import InputError
 from judge.files import write_atomic
 from judge.records import ModelInfo, Record
 
 from .data import DataSummary
+from .methods import MethodName, Reference
 from .recipe import LoraSpec
 
 log = logging.getLogger("judge")
 METRICS_FILE = "metrics.jsonl"
 # what a progress line shows of a log event (metrics.jsonl keeps all of it)
 PROGRESS_KEYS = ("loss", "eval_loss", "rewards/accuracies", "eval_rewards/accuracies",
-                 "learning_rate")
+                 "learning_rate", "eval_judge_win_rate", "eval_judge_win_rate_low",
+                 "eval_judge_win_rate_high")
 RECORD_FILE = "training.json"
 PACKAGES = ("judge", "trl", "transformers", "torch", "peft", "accelerate", "datasets")
 
 
+CONFIGS = ("orpo_config", "dpo_config", "sft_config")
+
+
 class TrainingRecord(Record):
-    """training.json: enough to say what was trained on what, with which code, and how it went."""
+    """training.json: enough to say what was trained on what, with which code, and how it went.
+
+    The method's full trl config sits under its own name (orpo_config, dpo_config, sft_config); a
+    record written before DPO and SFT has no `method` and is an ORPO record, as it always was."""
 
     schema_: Literal["judge.training/1"] = Field(default="judge.training/1", alias="schema")
+    method: MethodName = "orpo"
     model: ModelInfo
     output: str
     recipe: dict[str, Any]
-    orpo_config: dict[str, Any]
+    orpo_config: dict[str, Any] | None = None
+    dpo_config: dict[str, Any] | None = None
+    sft_config: dict[str, Any] | None = None
+    reference: Reference | None = None  # DPO's reference model (methods.dpo_reference)
     versions: dict[str, str]
     data: DataSummary
     device: str
@@ -48,6 +61,7 @@ class TrainingRecord(Record):
     merged: bool
     resumed_from: str | None
     global_step: int
+    planned_steps: int | None = None  # the trainer's max_steps (absent in older records)
     steps_run: int
     seconds: float
     seconds_per_step: float | None
@@ -55,6 +69,27 @@ class TrainingRecord(Record):
     peak_gpu_mb: float | None
     metrics: dict[str, float]
     eval_metrics: dict[str, float]
+    judged: dict[str, float] = {}  # the last judged evaluation's log (eval_judge_*), if any
+
+    @model_validator(mode="after")
+    def _own_config(self) -> TrainingRecord:
+        given = [name for name in CONFIGS if getattr(self, name) is not None]
+        if given != [f"{self.method}_config"]:
+            raise ValueError(f"a {self.method} record holds {self.method}_config alone, "
+                             f"not {given or 'none'}")
+        return self
+
+    @property
+    def complete(self) -> bool:
+        """Trained as far as it was asked to (what a rerun of a sweep or the demo skips)."""
+        planned = self.planned_steps or self.config.get("max_steps") or 0
+        return planned > 0 and self.global_step >= planned
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The trl config of the method that ran."""
+        found: dict[str, Any] = getattr(self, f"{self.method}_config")
+        return found
 
 
 class StepLog(TrainerCallback):
@@ -102,9 +137,9 @@ def numbers(values: dict[str, Any]) -> dict[str, float]:
     return {k: float(v) for k, v in values.items() if isinstance(v, int | float)}
 
 
-def last_train_log(log_history: list[dict]) -> dict[str, float]:
-    """The most recent per-step training log (the one carrying `loss`)."""
-    return next((numbers(e) for e in reversed(log_history) if "loss" in e), {})
+def last_train_log(log_history: list[dict], key: str = "loss") -> dict[str, float]:
+    """The most recent log event carrying `key` (by default the per-step training log)."""
+    return next((numbers(e) for e in reversed(log_history) if key in e), {})
 
 
 def jsonable(data: dict[str, Any]) -> dict[str, Any]:
@@ -139,5 +174,19 @@ def merge_adapter(info: ModelInfo, adapter: Path, out: Path, tokenizer) -> None:
 
 
 def write_record(record: TrainingRecord, out: Path) -> None:
-    text = json.dumps(record.model_dump(by_alias=True), indent=2, default=str)
+    unused = {name for name in CONFIGS if getattr(record, name) is None}
+    text = json.dumps(record.model_dump(by_alias=True, exclude=unused), indent=2, default=str)
     write_atomic(out / RECORD_FILE, text + "\n")
+
+
+def read_record(folder: Path) -> TrainingRecord:
+    """A model folder's training.json, written by this or an earlier version of judge."""
+    path = folder / RECORD_FILE
+    try:
+        return TrainingRecord.model_validate_json(path.read_bytes())
+    except OSError:
+        raise InputError(f"{path} cannot be read: is {folder} a `judge train` output?") from None
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "record"
+        raise InputError(f"{path} does not fit training.json ({where}: {first['msg']})") from None

@@ -1,19 +1,22 @@
-"""Recipes: one flat YAML file with the model, the data mix and any ORPOConfig field.
+"""Recipes: one flat YAML file with the model, the data mix and any field of the method's config.
 
+    method: orpo                    # optional; when given, `judge train METHOD` must match it
     model: smollm2                  # judge model reference: alias, folder, .gguf or hub id
     datasets: {builtin: 1.0}        # name or path -> fraction of its rows to use
     dataset_splits: [train]         # hub splits to read (a local file is one split)
     eval_fraction: 0.1              # held out from the mix for evaluation
     lora: 16,32,0.05                # or {r: 16, alpha: 32, dropout: 0.05, target_modules: [...]}
-    max_steps: 30                   # ... and any other ORPOConfig / TrainingArguments field
+    judge_eval: {every: 10, limit: 16}   # a judged win rate during training (JudgedEval below)
+    max_steps: 30                   # ... and any other ORPOConfig / DPOConfig / SFTConfig field
 
-Keys may be spelled with dashes or underscores. Command-line settings override the file.
+Keys may be spelled with dashes or underscores. Command-line settings override the file. Which
+config fields exist depends on the method: a DPO recipe is checked against DPOConfig.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, field_validator
@@ -22,7 +25,8 @@ from judge.errors import InputError
 from judge.records import Record
 from judge.resources import shipped_files
 
-from .fields import coerce, config_fields, unknown
+from .fields import coerce, config_class, config_fields, unknown
+from .methods import MethodName, method
 
 
 class LoraSpec(Record):
@@ -44,9 +48,28 @@ class LoraSpec(Record):
             ) from None
 
 
-class Recipe(Record):
-    """Everything one training run needs; `training` holds typed ORPOConfig values."""
+class JudgedEval(Record):
+    """A judged win rate during training: every `every` steps (and at the last) the policy answers
+    the prompts, `judge` compares each answer with the base's in both orders, and the trainer logs
+    the win rate with its interval. Prompts, limit and template mean what `judge compare` means."""
 
+    every: int = Field(gt=0)
+    prompts: str = "builtin"
+    prompt_column: str | None = None
+    limit: int | None = Field(default=None, gt=0)
+    judge: str = "smollm2"
+    template: str = "pairwise"
+    verdict: Literal["text", "logprob", "both"] = "both"
+    max_new_tokens: int = Field(default=256, gt=0)  # each answer's budget, compare's default
+    judge_max_new_tokens: int = Field(default=48, gt=0)
+    batch_size: int = Field(default=8, gt=0)  # prompts per generate call on the training model
+    confidence: float = Field(default=0.95, gt=0, lt=1)
+
+
+class Recipe(Record):
+    """Everything one training run needs; `training` holds typed values of the method's config."""
+
+    method: MethodName = "orpo"
     model: str = "smollm2"
     datasets: dict[str, float] = Field(default_factory=lambda: {"builtin": 1.0}, min_length=1)
     dataset_splits: list[str] = Field(default_factory=lambda: ["train"], min_length=1)
@@ -55,6 +78,7 @@ class Recipe(Record):
     merge_lora: bool = False
     dtype: str = "auto"
     threads: int = Field(default=1, ge=1)
+    judge_eval: JudgedEval | None = None
     training: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("lora", mode="before")
@@ -116,10 +140,20 @@ def read_recipe_file(path: Path) -> dict[str, Any]:
 
 
 def build_recipe(
-    file_values: dict[str, Any], options: dict[str, Any], overrides: dict[str, Any], origin: str
+    file_values: dict[str, Any], options: dict[str, Any], overrides: dict[str, Any], origin: str,
+    method_name: str = "orpo",
 ) -> Recipe:
-    """Merge file values, explicit CLI options and typed ORPOConfig overrides (later wins)."""
-    fields = config_fields()
+    """Merge file values, explicit CLI options and typed config overrides (later wins).
+
+    The file's keys are checked against `method_name`'s config class; options["judge_eval"], a
+    partial mapping, is merged into the file's judge_eval rather than replacing it."""
+    config = config_class(method_name).__name__
+    declared = file_values.get("method", method_name)
+    if declared != method_name:
+        method(str(declared))  # an unknown name says so first
+        raise InputError(f"recipe {origin} is a {declared} recipe (method: {declared}): "
+                         f"run it with `judge train {declared}`")
+    fields = config_fields(method_name)
     own: dict[str, Any] = {}
     training: dict[str, Any] = {}
     for key, value in file_values.items():
@@ -128,8 +162,15 @@ def build_recipe(
         elif key in fields:
             training[key] = coerce(key, fields[key], value, None, f"recipe key '{key}'")
         else:
-            raise unknown(key, OWN_KEYS | set(fields), f"recipe {origin}")
+            raise unknown(key, OWN_KEYS | set(fields), f"recipe {origin}", config)
+    options = dict(options)
+    judge_options = {k: v for k, v in (options.pop("judge_eval", None) or {}).items()
+                     if v is not None}
     own.update({key: value for key, value in options.items() if value is not None})
+    if judge_options:
+        given = own.get("judge_eval")
+        own["judge_eval"] = {**(given if isinstance(given, dict) else {}), **judge_options}
+    own["method"] = method_name
     training.update(overrides)
     try:
         return Recipe(**own, training=training)

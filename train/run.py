@@ -1,27 +1,31 @@
-"""One ORPO run: a recipe in; a model folder, training.json and metrics.jsonl out.
+"""One training run, whatever the method: a recipe in; a model folder, training.json and
+metrics.jsonl out.
 
     from judge.train.recipe import Recipe
-    from judge.train.run import run_orpo
-    record = run_orpo(Recipe(model="smollm2", training={"max_steps": 3}), False, Path(cache))
+    from judge.train.run import run_training
+    record = run_training(Recipe(method="dpo", training={"max_steps": 3}), False, Path(cache))
 
-Everything the user can get wrong (settings, data, output folder, model reference) is checked
-before the trainer starts, so bad input ends with InputError and no file touched.
+Everything the user can get wrong (settings, data, output folder, model reference, the judged
+evaluation's prompts, template and judge) is checked before the trainer starts, so bad input ends
+with InputError and no file touched. What differs between methods is read from methods.py.
 """
 
 from __future__ import annotations
 
 import re
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
+from judge.engines import EngineOptions
 from judge.errors import InputError, first_line
 from judge.models.refs import resolve_model
+from judge.pipeline.ledger import content_key
 from judge.records import ModelInfo
 
 from .data import mix
-from .fields import config_class
+from .judged import JudgedWinRate, plan_judged
+from .methods import Method, method
 from .outputs import (
     METRICS_FILE,
     StepLog,
@@ -62,17 +66,19 @@ def check_reporters(report_to: Any) -> None:
 
 
 def build_config(recipe: Recipe):
+    """The method's trl config: judge's defaults, then the device's, then the recipe's."""
+    how = method(recipe.method)
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(recipe.model.rstrip("/")).name) or "model"
     settings = {
-        "output_dir": str(Path("results") / f"{name}-orpo"),
+        "output_dir": str(Path("results") / f"{name}-{how.name}"),
         "report_to": "none",
-        "remove_unused_columns": False,  # trl's preference collator needs every column
+        **how.settings,
     }
     settings.update(device_defaults(recipe.training))
     settings.update(recipe.training)
     check_reporters(settings["report_to"])
     try:
-        return config_class()(**settings)
+        return how.config_class()(**settings)
     except (ValueError, TypeError) as err:
         raise InputError(f"training settings: {first_line(err)}") from None
 
@@ -127,12 +133,10 @@ def load_model(info: ModelInfo, args):
     return tokenizer, model
 
 
-def make_trainer(model, tokenizer, args, train_rows, eval_rows, lora: LoraSpec | None, log):
+def make_trainer(how: Method, model, tokenizer, args, train_rows, eval_rows,
+                 lora: LoraSpec | None, callbacks: list):
     from datasets import Dataset
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the experimental-namespace notice; trl is pinned
-        from trl.experimental.orpo import ORPOTrainer
     peft_config = None
     if lora is not None:
         from peft import LoraConfig
@@ -140,10 +144,12 @@ def make_trainer(model, tokenizer, args, train_rows, eval_rows, lora: LoraSpec |
         peft_config = LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
                                  target_modules=lora.target_modules, task_type="CAUSAL_LM")
     try:
-        trainer = ORPOTrainer(
+        # DPO: no ref_model given, so trl picks the reference itself (methods.dpo_reference)
+        trainer = how.trainer_class()(
             model=model, args=args, processing_class=tokenizer, peft_config=peft_config,
             train_dataset=Dataset.from_list(train_rows),
-            eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None, callbacks=[log],
+            eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
+            callbacks=callbacks,
         )
     except ValueError as err:
         raise InputError(f"training setup: {first_line(err)}") from None
@@ -156,38 +162,62 @@ def make_trainer(model, tokenizer, args, train_rows, eval_rows, lora: LoraSpec |
     return trainer
 
 
-def run_orpo(recipe: Recipe, resume: bool, cache_dir: Path) -> TrainingRecord:
+def check_sharding(trainer) -> None:
+    """The judged evaluation answers on the main process alone, with the full weights there."""
+    plugin = getattr(trainer.accelerator.state, "deepspeed_plugin", None)
+    if trainer.is_fsdp_enabled or (plugin is not None and plugin.zero_stage == 3):
+        raise InputError("--judge-every answers with the full model on one process: it works "
+                         "under DDP and ZeRO-1/2, not with ZeRO-3 or FSDP sharding the weights")
+
+
+def run_training(recipe: Recipe, resume: bool, cache_dir: Path) -> TrainingRecord:
     import torch
 
+    how = method(recipe.method)
     args = build_config(recipe)
     out = Path(args.output_dir)
     checkpoint = find_checkpoint(out, resume, args.resume_from_checkpoint)
     train_rows, eval_rows, data = mix(
-        recipe.datasets, recipe.dataset_splits, recipe.eval_fraction, args.seed
+        recipe.datasets, recipe.dataset_splits, recipe.eval_fraction, args.seed, how.shape
     )
     info = resolve_model(recipe.model, cache_dir, pick_dtype(recipe))
+    judged = plan_judged(recipe.judge_eval, cache_dir) if recipe.judge_eval else None
     cuda = torch.cuda.is_available()
     if not cuda:
         torch.set_num_threads(recipe.threads)
     tokenizer, model = load_model(info, args)
     log = StepLog(out / METRICS_FILE)
-    trainer = make_trainer(model, tokenizer, args, train_rows, eval_rows, recipe.lora, log)
+    watcher = None
+    if judged is not None:
+        lineage = content_key(info.fingerprint, data.fingerprint, how.name)
+        engine = EngineOptions(kind="hf", dtype=recipe.dtype, threads=recipe.threads)
+        watcher = JudgedWinRate(judged, info, lineage, out, engine)
+    # StepLog first: it times a step before the judged evaluation that may follow it
+    trainer = make_trainer(how, model, tokenizer, args, train_rows, eval_rows, recipe.lora,
+                           [log, watcher] if watcher else [log])
+    if watcher is not None:
+        check_sharding(trainer)
+        watcher.attach(trainer)
     began = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=checkpoint)
     seconds = time.perf_counter() - began
     eval_metrics = trainer.evaluate() if eval_rows else {}
     save_model(trainer, recipe.lora, recipe.merge_lora, out, info)
-    record = TrainingRecord(
-        model=info, output=str(out.resolve()), recipe=jsonable(recipe.model_dump()),
-        orpo_config=jsonable(args.to_dict()), versions=versions(), data=data,
+    config: dict[str, Any] = {f"{how.name}_config": jsonable(args.to_dict())}
+    record = TrainingRecord.model_validate(dict(
+        method=how.name, model=info, output=str(out.resolve()),
+        recipe=jsonable(recipe.model_dump()), **config,
+        reference=how.reference(trainer), versions=versions(), data=data,
         device="cuda" if cuda else "cpu", lora=recipe.lora,
         merged=recipe.lora is not None and recipe.merge_lora, resumed_from=checkpoint,
-        global_step=result.global_step, steps_run=len(log.durations), seconds=seconds,
+        global_step=result.global_step, planned_steps=trainer.state.max_steps,
+        steps_run=len(log.durations), seconds=seconds,
         seconds_per_step=log.seconds_per_step(), peak_rss_mb=peak_rss_mb(),
         peak_gpu_mb=torch.cuda.max_memory_allocated() / 2**20 if cuda else None,
         metrics={**last_train_log(trainer.state.log_history), **numbers(result.metrics)},
         eval_metrics=numbers(eval_metrics),
-    )
+        judged=last_train_log(trainer.state.log_history, "eval_judge_runtime"),
+    ))
     if trainer.is_world_process_zero():
         write_record(record, out)
     return record

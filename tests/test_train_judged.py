@@ -1,0 +1,166 @@
+"""The judged win rate during training, for real: 4 ORPO steps on SmolLM2 with --judge-every 2,
+4 builtin prompts, smollm2 judging in both orders through judge's own hf engine.
+
+Then the kill the checkpoints exist for: the folder loses checkpoint-4 (as if the process died
+after judging step 4, before saving it) and training resumes from checkpoint-2. Steps 3 and 4 are
+trained again; the base is not answered again and nothing is judged twice.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from judge.train.judged import FOLDER
+from safetensors.torch import load_file
+
+from judge.cli.main import cli
+from judge.engines import EngineOptions
+from judge.engines.pool import EnginePool
+from judge.pipeline.compare import shown_request
+from judge.pipeline.generate import generate_stage
+from judge.pipeline.judging import Judge, judge_stage
+from judge.pipeline.ledger import Ledger
+from judge.promptsets.load import load_prompts
+from judge.records import Generation, Judgment, SamplingParams
+from judge.stats.pairwise import summarize
+from judge.templates.template import load_template
+
+pytestmark = pytest.mark.slow
+KEYS = ("eval_judge_win_rate", "eval_judge_win_rate_low", "eval_judge_win_rate_high",
+        "eval_judge_n", "eval_judge_ties", "eval_judge_invalid", "eval_judge_runtime")
+
+
+def train(cache_dir: Path, out: Path, *extra: str) -> dict:
+    args = ["train", "orpo", "--recipe", "smollm2-cpu", "--output-dir", str(out),
+            "--max-steps", "4", "--save-steps", "2", "--save-total-limit", "2",
+            "--max-length", "128", "--logging-steps", "1", "--warmup-steps", "0",
+            "--judge-every", "2", "--judge-prompts", "builtin", "--judge-limit", "4",
+            "--judge", "smollm2", "--judge-answer-tokens", "32", "--cache-dir", str(cache_dir),
+            *extra]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads((out / "training.json").read_text())
+
+
+def lines(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+
+
+def cache_files(out: Path) -> dict[str, bytes]:
+    root = out / FOLDER
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.jsonl"))}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, cache_dir):
+    out = tmp_path_factory.mktemp("judged") / "tuned"
+    record = train(cache_dir, out)
+    weights = load_file(str(out / "model.safetensors"))
+    return out, record, lines(out), cache_files(out), weights
+
+
+def test_the_metric_is_logged_at_every_nth_step_with_its_interval(run):
+    out, record, logged, _, _ = run
+    judged = [row for row in logged if "eval_judge_n" in row]
+    assert [row["step"] for row in judged] == [2, 4]
+    for row in judged:
+        assert set(KEYS) <= set(row)
+        assert 0 <= row["eval_judge_win_rate_low"] <= row["eval_judge_win_rate"] \
+            <= row["eval_judge_win_rate_high"] <= 1
+        assert row["eval_judge_n"] + row["eval_judge_invalid"] / 2 >= 4 - 1e-9  # 4 prompts
+        assert row["eval_judge_ties"] <= row["eval_judge_n"] <= 4
+        assert not any(k in row for k in ("loss", "rewards/accuracies"))
+    # the judged line does not displace the step's own training line (logging_steps 1)
+    assert [row["step"] for row in logged if "loss" in row] == [1, 2, 3, 4]
+    assert record["judged"] == judged[-1]
+
+
+def test_the_rate_is_judge_stats_summary_of_the_cached_lines(run, smollm2):
+    out, _, logged, files, _ = run
+    generations = [n for n in files if n.startswith("generations/")]
+    assert len(generations) == 3  # the base once, the policy at steps 2 and 4
+    assert len(files) == 4  # and one verdict ledger for every step
+    root = out / FOLDER
+
+    def answers(prefix: str) -> dict[str, str]:
+        (name,) = [n for n in generations if Path(n).name.startswith(prefix)]
+        ledger = Ledger(root / name, Generation)
+        return {g.prompt_id: g.output for g in ledger.records.values()}
+
+    base, step4 = answers("smollm2-"), answers("step-4-")
+    assert len(base) == len(step4) == 4
+    items = load_prompts("builtin", None, 4)
+    (verdicts,) = [n for n in files if n.startswith("judgments/")]
+    ledger = Ledger(root / verdicts, Judgment)
+    judge = Judge(smollm2, load_template("pairwise"), "both", SamplingParams(max_new_tokens=48))
+
+    def no_engine(model, options):
+        raise AssertionError("every verdict of step 4 is in the ledger")
+
+    found, _ = judge_stage(EnginePool(EngineOptions(), no_engine), judge,
+                           [shown_request(i) for i in items],
+                           {pid: (base[pid], step4[pid]) for pid in base}, ledger, 16,
+                           lambda done, tokens: None)
+    assert sorted((j.prompt_id, j.order) for j in found) == sorted(
+        (pid, order) for pid in base for order in ("base_first", "tuned_first"))
+    stats = summarize([j.model_dump() for j in found])
+    row = [r for r in logged if r.get("eval_judge_n") and r["step"] == 4][0]
+    assert row["eval_judge_win_rate"] == pytest.approx(stats.win_rate)
+    assert (row["eval_judge_win_rate_low"], row["eval_judge_win_rate_high"]) == \
+        pytest.approx((stats.ci.low, stats.ci.high))
+    assert (row["eval_judge_n"], row["eval_judge_invalid"]) == (stats.n, stats.n_invalid)
+
+
+def test_a_killed_run_resumes_without_answering_or_judging_again(run, cache_dir):
+    out, _, first_lines, files, weights = run
+    shutil.rmtree(out / "checkpoint-4")  # the kill: step 4 judged, its checkpoint never saved
+    record = train(cache_dir, out, "--resume")
+    assert record["resumed_from"].endswith("checkpoint-2") and record["steps_run"] == 2
+    assert cache_files(out) == files  # no new answer, no new verdict, base answers untouched
+    again = [row for row in lines(out)[len(first_lines):] if "eval_judge_n" in row]
+    assert [row["step"] for row in again] == [4]
+    first = [row for row in first_lines if row.get("eval_judge_n") and row["step"] == 4][0]
+    assert {k: again[0][k] for k in KEYS[:-1]} == {k: first[k] for k in KEYS[:-1]}
+    # resuming restored the checkpoint's weights, optimizer, scheduler and RNG state: on this
+    # CPU the retrained step 4 is the same model, so the cached answers are its answers
+    resumed = load_file(str(out / "model.safetensors"))
+    assert resumed.keys() == weights.keys()
+    assert all(resumed[k].equal(weights[k]) for k in weights)
+
+
+# learning rates far enough from the base that the step-2 model answers differently
+@pytest.mark.parametrize("lora", [["--learning-rate", "1e-3"],
+                                  ["--lora", "4,8,0.0", "--learning-rate", "2e-2"]],
+                         ids=["copy", "adapter-off"])
+def test_a_resumed_run_without_base_answers_asks_the_base(tmp_path, cache_dir, smollm2,
+                                                          real_loader, lora):
+    """Started without --judge-every, resumed with it: the base answers now (a loaded copy, or
+    the adapter switched off), and its answers are the ones judge's hf engine gives the base."""
+    out = tmp_path / "sft"
+    common = ["train", "sft", "--recipe", "smollm2-sft-cpu", "--output-dir", str(out),
+              "--save-steps", "1", "--max-length", "96", "--warmup-steps", "0",
+              "--eval-fraction", "0", "--cache-dir", str(cache_dir), *lora]
+    for extra in (["--max-steps", "1"],
+                  ["--max-steps", "2", "--resume", "--judge-every", "2", "--judge-limit", "2",
+                   "--judge-answer-tokens", "16"]):
+        result = CliRunner().invoke(cli, [*common, *extra], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    assert [row["step"] for row in lines(out) if "eval_judge_n" in row] == [2]
+    def answers(prefix: str) -> dict[str, Generation]:
+        (name,) = [n for n in cache_files(out) if n.startswith(f"generations/{prefix}")]
+        return {g.prompt_id: g for g in Ledger(out / FOLDER / name, Generation).records.values()}
+
+    cached, step2 = answers("smollm2-"), answers("step-2-")
+    assert any(step2[pid].output != cached[pid].output for pid in cached)  # not the base
+
+    items = load_prompts("builtin", None, 2)
+    fresh = Ledger(tmp_path / "hf.jsonl", Generation)
+    found, _ = generate_stage(EnginePool(EngineOptions(kind="hf"), real_loader), smollm2, items,
+                              SamplingParams(max_new_tokens=16), fresh, 16,
+                              lambda done, tokens: None)
+    assert {pid: (g.key, g.output) for pid, g in found.items()} == \
+        {pid: (g.key, g.output) for pid, g in cached.items()}
