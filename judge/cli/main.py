@@ -2,6 +2,7 @@
 
     judge compare BASE TUNED            judge/cli/compare.py
     judge leaderboard --reference R M.. judge/cli/leaderboard.py
+    judge sweep --recipe R --grid F=A,B judge/cli/sweep.py
     judge demo                          judge/cli/demo.py
     judge train orpo                    judge/cli/train.py
     judge bench MODEL / judge card RUN  judge/cli/bench.py, judge/cli/card.py
@@ -26,6 +27,7 @@ from judge.cli.compare import compare
 from judge.cli.demo import demo
 from judge.cli.leaderboard import leaderboard
 from judge.cli.stats import stats
+from judge.cli.sweep import sweep
 from judge.cli.templates import templates
 from judge.cli.train import train
 from judge.errors import InputError, ServiceError
@@ -44,7 +46,8 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     quiet_backends(verbose)
 
 
-for command in (compare, leaderboard, demo, train, bench, card, stats, agreement, templates):
+for command in (compare, leaderboard, sweep, demo, train, bench, card, stats, agreement,
+                templates):
     cli.add_command(command)
 
 
