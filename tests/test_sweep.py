@@ -222,3 +222,55 @@ def test_random_draws_are_seeded_typed_and_extend(tmp_path):
     assert six.space == {"kind": "random", "n": 6, "seed": 0, "ranges": {
         "learning_rate": "1e-6:1e-4:log", "gradient_accumulation_steps": "1:4",
         "beta": "0.05:0.5"}}
+
+
+def test_lora_and_methods_are_swept_as_whole_recipes(tmp_path):
+    s = Sweeper(tmp_path)
+    plan = plan_sweep(s.config.model_copy(update={"grid": ["lora=none;4,8,0.05",
+                                                           "method=orpo,dpo"]}))
+    got = [(t.recipe.method, t.recipe.lora, t.recipe.merge_lora, t.settings["lora"])
+           for t in plan.trials]
+    spec = {"r": 4, "alpha": 8, "dropout": 0.05, "target_modules": "all-linear"}
+    assert [(m, lora.model_dump() if lora else None, merged, shown)
+            for m, lora, merged, shown in got] == [
+        ("orpo", None, False, None), ("dpo", None, False, None),
+        ("orpo", spec, True, spec), ("dpo", spec, True, spec)]  # LoRA trials always merge
+    assert len({t.name for t in plan.trials}) == 4
+    assert all(t.recipe.training["beta"] == 0.1 for t in plan.trials)  # the recipe's own
+    assert not plan.folder.root.exists()  # planning writes nothing
+
+
+def test_a_trial_resumes_from_its_newest_whole_checkpoint(tmp_path):
+    from judge.pipeline.launch import Job, command, next_action
+
+    model = tmp_path / "trial"
+    assert next_action(model) == "fresh"
+    for step, whole in ((2, True), (4, True), (6, False)):  # 6: a kill while it was saved
+        (model / f"checkpoint-{step}").mkdir(parents=True)
+        if whole:
+            (model / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
+    assert next_action(model) == "resume"
+    assert sorted(p.name for p in model.iterdir()) == ["checkpoint-2", "checkpoint-4"]
+    for checkpoint in model.iterdir():
+        (checkpoint / "trainer_state.json").unlink()
+    (model / "metrics.jsonl").write_text("{}\n")
+    assert next_action(model) == "fresh" and not model.exists()  # nothing to resume: afresh
+
+    job = Job("t", "dpo", tmp_path / "recipes" / "t.yaml", model, tmp_path / "t.log", True)
+    argv, cwd = command(job, "cache", None, None)
+    assert argv[1] == "-c" and argv[3:6] == ["train", "dpo", "--recipe"] and cwd is None
+    assert argv[-1] == "--resume"
+    argv, cwd = command(job, "cache", "acc.yaml", 29517)
+    assert argv[1:4] == ["-m", "accelerate.commands.launch", "--config_file"]
+    assert argv[5:9] == ["--main_process_port", "29517", "-m", "judge"]
+    assert cwd == tmp_path / "recipes"  # no judge/ folder of the user's can shadow ours there
+
+
+def test_parallel_trials_get_their_own_gpus():
+    from judge.pipeline.launch import gpu_groups
+
+    assert gpu_groups(["0", "1", "2", "3"], 2) == [["0", "1"], ["2", "3"]]
+    assert gpu_groups(["4", "5", "6"], 3) == [["4"], ["5"], ["6"]]
+    assert gpu_groups(["0", "1", "2"], 2) == [["0"], ["1"]]  # the third stays unused
+    assert gpu_groups(["0", "1"], 1) == [[]]  # one at a time: it sees every GPU
+    assert gpu_groups([], 3) == [[], [], []]  # CPU: the children share the cores
