@@ -16,7 +16,14 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from judge.engines import Chat, EngineOptions, first_token_ids, is_cuda, renormalise
+from judge.engines import (
+    ONE_TOKEN,
+    Chat,
+    EngineOptions,
+    first_token_ids,
+    is_cuda,
+    renormalise,
+)
 from judge.records import Completion, ModelInfo, SamplingParams
 
 TOP_LOGPROBS = 20  # vLLM's default ceiling; labels outside the top 20 count as probability 0
@@ -53,32 +60,29 @@ class VLLMEngine:
     def _messages(chats: Sequence[Chat]) -> Any:  # vLLM's chat message TypedDicts
         return [[m.model_dump() for m in chat] for chat in chats]
 
-    def generate(self, chats: Sequence[Chat], params: SamplingParams) -> list[Completion]:
+    def generate(
+        self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None
+    ) -> list[Completion]:
         from vllm import SamplingParams as VSP
 
+        ids = first_token_ids(self.tokenizer, labels) if labels is not None else None
         sampling = VSP(
             max_tokens=params.max_new_tokens,
             temperature=params.temperature,
             seed=params.seed if params.temperature > 0 else None,
+            # vLLM's logprobs are raw (before temperature), so the first position's equal the
+            # one-token request's of label_probs
+            logprobs=TOP_LOGPROBS if ids is not None else None,
         )
         outputs = self.llm.chat(self._messages(chats), sampling, use_tqdm=False)
         return [
-            Completion(text=o.outputs[0].text.strip(), tokens=len(o.outputs[0].token_ids))
+            Completion(text=o.outputs[0].text.strip(), tokens=len(o.outputs[0].token_ids),
+                       label_probs=first_token_probs(o, ids) if ids is not None else None)
             for o in outputs
         ]
 
     def label_probs(self, chats: Sequence[Chat], labels: Sequence[str]) -> list[dict[str, float]]:
-        from vllm import SamplingParams as VSP
-
-        ids = first_token_ids(self.tokenizer, labels)
-        sampling = VSP(max_tokens=1, temperature=0.0, logprobs=TOP_LOGPROBS)
-        outputs = self.llm.chat(self._messages(chats), sampling, use_tqdm=False)
-        results = []
-        for out in outputs:
-            top = out.outputs[0].logprobs[0] if out.outputs[0].logprobs else {}
-            raw = {lab: math.exp(top[t].logprob) if t in top else 0.0 for lab, t in ids.items()}
-            results.append(renormalise(raw))
-        return results
+        return [c.label_probs or {} for c in self.generate(chats, ONE_TOKEN, labels)]
 
     def close(self) -> None:
         """Free the engine so another model can load in this process (the CPU backend would
@@ -97,3 +101,12 @@ class VLLMEngine:
         gc.collect()
         destroy_model_parallel()
         destroy_distributed_environment()
+
+
+def first_token_probs(output: Any, ids: dict[str, int]) -> dict[str, float]:
+    """Label probabilities from the top log-probs at the first generated position of one
+    vLLM RequestOutput, renormalised over the labels."""
+    logprobs = output.outputs[0].logprobs
+    top = logprobs[0] if logprobs else {}
+    return renormalise({lab: math.exp(top[t].logprob) if t in top else 0.0
+                        for lab, t in ids.items()})
