@@ -18,7 +18,7 @@ from judge.files import check_writable, write_atomic
 from judge.models.refs import resolve_model
 from judge.pipeline.fill import Advance
 from judge.pipeline.generate import generate_stage
-from judge.pipeline.judging import Answers, Judge, VerdictMode, judge_stage
+from judge.pipeline.judging import SIDES, Answers, Judge, VerdictMode, judge_stage
 from judge.pipeline.ledger import Ledger
 from judge.pipeline.run_folder import RunFolder, RunRecord, side_sampling
 from judge.pipeline.timing import accumulate, stage_time
@@ -120,13 +120,14 @@ def model_stages(
     folder, items, models = RunFolder(plan.out), plan.items, plan.models
     timing: dict[str, StageTime] = {}
     outputs: dict[str, dict[str, Generation]] = {}
-    for side, params in plan.sampling.items():
+    for side in generation_order(models):
         ledger = Ledger(folder.generations(models[side]), Generation)
         outputs[side], stage = generate_stage(
-            pool, models[side], items, params, ledger, config.chunk,
+            pool, models[side], items, plan.sampling[side], ledger, config.chunk,
             progress(f"generate {side}", len(items)),
         )
         timing[f"generate_{side}"] = stage.as_time()
+    timing = {f"generate_{side}": timing[f"generate_{side}"] for side in SIDES}  # key order kept
     answers = {
         item.prompt_id: (shown_answer(item, outputs["base"][item.prompt_id]),
                          shown_answer(item, outputs["tuned"][item.prompt_id]))
@@ -141,6 +142,13 @@ def model_stages(
     )
     timing["judge"] = stage.as_time()
     return answers, judgments, timing
+
+
+def generation_order(models: dict[str, ModelInfo]) -> list[Side]:
+    """Base, then tuned; but a side whose model is also the judge generates last, so the pool still
+    holds it when judging starts (judged by the base model: 2 loads, not 3)."""
+    judge = models["judge"].fingerprint
+    return sorted(SIDES, key=lambda side: models[side].fingerprint == judge)  # stable sort
 
 
 def run_compare(
