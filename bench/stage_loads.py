@@ -8,7 +8,9 @@ The demo's configuration: base = judge = smollm2 (the default judge), tuned = a 
 `judge train orpo --recipe smollm2-cpu`. One step of training is enough here: what a load costs
 does not depend on how well the model trained. judge.pipeline.compare.run_compare runs in-process
 with the real loader (judge.engines.load_engine, default engine vLLM, 1 GiB KV cache) on the first
-N built-in prompts with 32-token answers (loads do not depend on N), without the demo's lm-eval
+N built-in prompts with 32-token answers sampled at temperature 0.7 (the two models' greedy
+answers after one training step are mostly identical, and identical pairs need no judge, so the
+judge would never load; loads do not depend on N or on sampling), without the demo's lm-eval
 and card steps (those load models on their own, outside compare's pool), into a fresh run folder
 each time, so nothing comes from a cache.
   before  the old stage order: base, tuned, then the judge (generation_order replaced by one that
@@ -53,8 +55,8 @@ def one_run(tuned: Path, out: Path, args, order: str) -> tuple[list[str], float,
     try:
         config = compare.CompareConfig(
             base="smollm2", tuned=str(tuned), limit=args.prompts, max_new_tokens=32,
-            out=str(out), cache_dir=args.cache_dir, engine=EngineOptions(kv_cache_gb=1.0),
-            bootstrap=200,
+            temperature=0.7, out=str(out), cache_dir=args.cache_dir,
+            engine=EngineOptions(kv_cache_gb=1.0), bootstrap=200,
         )
         start = time.perf_counter()
         summary = compare.run_compare(config, lambda name, total: lambda done, tokens: None)
@@ -62,6 +64,8 @@ def one_run(tuned: Path, out: Path, args, order: str) -> tuple[list[str], float,
     finally:
         compare.generation_order = now
     loaded = json.loads((out / "run.json").read_text())["models_loaded"]
+    if summary.verdict_sources.get("skipped", 0) == 2 * args.prompts:
+        sys.exit("every answer pair was identical, so no judge was needed: nothing to measure")
     return [Path(ref).name for ref in loaded], summary.timing["load_models"].seconds, wall
 
 
@@ -88,7 +92,7 @@ def main() -> None:
                   f"load_models {load_s:5.1f} s, compare wall {wall:5.1f} s", flush=True)
     before, after = totals["before"], totals["after"]
     print(f"workload: judge compare smollm2 TUNED --judge smollm2 --limit {args.prompts} "
-          "--max-new-tokens 32 (the demo's models), engine vllm")
+          "--max-new-tokens 32 --temperature 0.7 (the demo's models), engine vllm")
     print(f"before: {before[2] / 2:.0f} loads per run, {before[0]:.1f} s loading, "
           f"{before[1]:.1f} s wall over 2 runs")
     print(f"after : {after[2] / 2:.0f} loads per run, {after[0]:.1f} s loading, "
