@@ -33,7 +33,9 @@ before each measurement; one untimed vllm-loop pass over the first 16 chats warm
 for judge-sized batches first, and the sides run in A-B-C-C-B-A order. tqdm stays on: vLLM 0.32's
 LLM.generate divides by tqdm's elapsed time and raises ZeroDivisionError when tqdm is disabled
 (TQDM_DISABLE=1, which judge's CLI sets for its own runs), and alpaca_eval calls it with the bar
-on. The last line is judge's stage time over alpaca_eval's.
+on. Each side is timed in wall and CPU seconds (the engine runs in this process, so CPU seconds
+count the work and stay steady when other jobs share the cores). The last line is judge's time
+over alpaca_eval's.
 """
 
 from __future__ import annotations
@@ -43,10 +45,17 @@ import logging
 import math
 import os
 import tempfile
-import time
 from pathlib import Path
 
-from shared import JUDGE_TOKENS, Recorder, Requests, answers_for, judge_chats, judge_stage_once
+from shared import (
+    JUDGE_TOKENS,
+    Clock,
+    Recorder,
+    Requests,
+    answers_for,
+    judge_chats,
+    judge_stage_once,
+)
 
 SIDES = ("judge", "alpaca", "vllm loop")
 
@@ -83,31 +92,25 @@ def peer_rows(items, answers) -> list[dict]:
     return rows
 
 
-def run_peer(config: Path, rows) -> tuple[float, int]:
-    """(seconds, pairs with a preference) of one annotation pass, no cache on disk."""
+def run_peer(config: Path, rows) -> int:
+    """One annotation pass, no cache on disk: how many pairs got a preference."""
     from alpaca_eval.annotators import PairwiseAnnotator
 
-    start = time.perf_counter()
     annotator = PairwiseAnnotator(annotators_config=str(config), caching_path=None)
     out = annotator.annotate_pairs(rows)
-    seconds = time.perf_counter() - start
-    read = sum(1 for r in out if r.get("preference") is not None
+    return sum(1 for r in out if r.get("preference") is not None
                and not math.isnan(float(r["preference"])))
-    return seconds, read
 
 
-def run_loop(llm, chats, template) -> tuple[float, int]:
-    """(seconds, verdicts parsed) of the plain vllm.LLM loop."""
+def run_loop(llm, chats, template) -> int:
+    """The plain vllm.LLM loop: how many verdicts parsed."""
     from vllm import SamplingParams as VSP
 
-    start = time.perf_counter()
     sampling = VSP(max_tokens=JUDGE_TOKENS, temperature=0.0, logprobs=20)
     outs = llm.chat([[m.model_dump() for m in chat] for chat in chats], sampling, use_tqdm=False)
-    verdicts = [template.parse(o.outputs[0].text) for o in outs]
-    firsts = [o.outputs[0].logprobs[0] for o in outs]  # the label probabilities' source
-    seconds = time.perf_counter() - start
+    firsts = [o.outputs[0].logprobs[0] for o in outs]  # where the label probabilities are read
     assert len(firsts) == len(chats)
-    return seconds, sum(v is not None for v in verdicts)
+    return sum(template.parse(o.outputs[0].text) is not None for o in outs)
 
 
 def main() -> None:
@@ -132,7 +135,8 @@ def main() -> None:
     items = load_prompts("builtin", limit=args.prompts)
     template = load_template("pairwise")
     engine = load_engine(info, EngineOptions(kv_cache_gb=1.0))
-    seconds = dict.fromkeys(SIDES, 0.0)
+    wall = dict.fromkeys(SIDES, 0.0)
+    cpu = dict(wall)
     seen: dict[str, Requests] = {}
     read: dict[str, int] = {}
     try:
@@ -152,35 +156,41 @@ def main() -> None:
             for n, side in enumerate(plan):
                 llm.reset_prefix_cache()
                 recorder.outputs.clear()
-                if side == "judge":
-                    lines, timing = judge_stage_once(engine, items, answers, "both",
-                                                     Path(tmp) / f"{n}.jsonl")
-                    spent, read[side] = timing.seconds, sum(j.source == "text" for j in lines)
-                elif side == "alpaca":
-                    spent, read[side] = run_peer(config, rows)
-                else:
-                    spent, read[side] = run_loop(llm, [c for *_, c in listed], template)
+                with Clock() as clock:
+                    if side == "judge":
+                        lines, _ = judge_stage_once(engine, items, answers, "both",
+                                                    Path(tmp) / f"{n}.jsonl")
+                        read[side] = sum(j.source == "text" for j in lines)
+                    elif side == "alpaca":
+                        read[side] = run_peer(config, rows)
+                    else:
+                        read[side] = run_loop(llm, [c for *_, c in listed], template)
                 seen[side] = Requests.of(recorder.outputs)
-                seconds[side] += spent
-                print(f"  {side:<9} {spent:6.1f} s  {seen[side].line()}", flush=True)
+                wall[side] += clock.wall
+                cpu[side] += clock.cpu
+                print(f"  {side:<9} {clock.wall:6.1f} s (CPU {clock.cpu:6.1f} s)  "
+                      f"{seen[side].line()}", flush=True)
     finally:
         engine.close()
-    report(args, seconds, seen, read, len(listed), len(rows))
+    report(args, (wall, cpu), seen, read, len(listed), len(rows))
 
 
-def report(args, seconds, seen, read, judged: int, rows: int) -> None:
+def report(args, times, seen, read, judged: int, rows: int) -> None:
     import alpaca_eval
 
+    wall, cpu = times
     print(f"workload: smollm2 fp32, {args.prompts} built-in prompts, {judged} judgments "
           f"(both orders; alpaca_eval given the same {rows} ordered pairs), budget "
           f"{JUDGE_TOKENS} tokens, alpaca-eval {alpaca_eval.__version__}; summed over "
           f"{args.rounds} rounds")
     for side in SIDES:
-        print(f"{side:<9}: {seconds[side]:6.1f} s ({seconds[side] / args.rounds / judged:.3f} "
-              f"s/judgment), verdicts read from the text {read[side]}/{judged}; last run "
-              f"{seen[side].line()}")
-    print(f"ratio judge/vllm loop: {seconds['judge'] / seconds['vllm loop']:.3f}x")
-    print(f"ratio judge/alpaca_eval: {seconds['judge'] / seconds['alpaca']:.3f}x")
+        print(f"{side:<9}: {wall[side]:6.1f} s, CPU {cpu[side]:6.1f} s "
+              f"({cpu[side] / args.rounds / judged:.3f} CPU s/judgment), verdicts read from the "
+              f"text {read[side]}/{judged}; last run {seen[side].line()}")
+    print(f"ratio judge/vllm loop: {wall['judge'] / wall['vllm loop']:.3f}x wall, "
+          f"{cpu['judge'] / cpu['vllm loop']:.3f}x CPU")
+    print(f"ratio judge/alpaca_eval: {wall['judge'] / wall['alpaca']:.3f}x wall, "
+          f"{cpu['judge'] / cpu['alpaca']:.3f}x CPU")
 
 
 if __name__ == "__main__":

@@ -96,6 +96,20 @@ def timed(call, *args):
     return time.perf_counter() - start, result
 
 
+class Clock:
+    """Wall and CPU seconds of a block. With VLLM_ENABLE_V1_MULTIPROCESSING=0 the whole engine runs
+    in this process, so CPU seconds count the work done; on a shared machine wall seconds also
+    count the time spent waiting for a core."""
+
+    def __enter__(self) -> Clock:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = time.process_time() - self.cpu
+
+
 def judge_chats(items, answers, template) -> list[tuple[str, str, list[Message]]]:
     """(prompt_id, order, chat) of every pair that judge_stage sends to the judge."""
     out = []
