@@ -10,9 +10,10 @@ pairwise template by judge.pipeline.judging.judge_stage, exactly as `judge compa
 does, into a fresh ledger each time:
   text     the verdict read from the reply only;
   both     the default: reply and first-token label probabilities from the same request;
-  2-pass   the way `both` worked before: per chunk of 16 a text generate, then a one-token
+  2-pass   the way `both` worked before: per call a text generate, then a one-token
            label_probs call over the same chats (engine calls made directly, as judge_stage made
-           them);
+           them, with the 32 judgments per call judge_stage makes now, so that only the second
+           pass differs);
   logprob  label probabilities from one-token requests only (measured once, after the rounds).
 One engine (the default, vLLM, at its CPU default block size) is loaded once, outside every
 timing, and warmed up with one untimed judge-sized call; the prefix cache is reset before each
@@ -45,14 +46,15 @@ from judge.cli.common import default_cache, quiet_backends
 from judge.records import SamplingParams
 
 ROUND = ("text", "both", "2-pass")
+CALL = 32  # judgments per engine call: both orders of compare's default --chunk of 16 prompts
 
 
 def two_pass(engine, chats, template) -> tuple[list, list]:
-    """The old `both`: per chunk a text generate, then label_probs (texts, probs)."""
+    """The old `both`: per call a text generate, then label_probs (texts, probs)."""
     params = SamplingParams(max_new_tokens=JUDGE_TOKENS, temperature=0.0)
     texts, probs = [], []
-    for start in range(0, len(chats), 16):
-        part = chats[start : start + 16]
+    for start in range(0, len(chats), CALL):
+        part = chats[start : start + CALL]
         texts += [c.text for c in engine.generate(part, params)]
         probs += engine.label_probs(part, template.labels)
     return texts, probs

@@ -88,7 +88,10 @@ def judge_stage(
                    for (key, item, order, _), text, prob in zip(part, texts, probs, strict=True)]
         return Done(records, tokens, len(part))
 
-    return fill(ledger, keys, todo, verdicts, lambda: pool.get(judge.model), chunk, advance)
+    # `chunk` counts prompts, as everywhere: one call carries both orders of each (measured: 32
+    # judgments a call took 8% less CPU than 16 on vLLM's CPU backend, bench/ README "Speed")
+    return fill(ledger, keys, todo, verdicts, lambda: pool.get(judge.model),
+                chunk * len(ORDERS), advance)
 
 
 Replies = tuple[list[str | None], list[dict[str, float] | None], int]
