@@ -114,8 +114,9 @@ def engine_options(f):
         click.option("--tensor-parallel-size", type=click.IntRange(1), default=1,
                      show_default=True, help="vLLM tensor parallel GPUs per model."),
         click.option("--block-size", type=click.IntRange(1), default=None,
-                     help="vLLM KV-cache block size (CPU default 128). The two orders of a pair "
-                     "share their opening; blocks of 32 let vLLM's prefix cache reuse it."),
+                     help="vLLM KV-cache block size (default on CPU: 32, chosen by measurement; "
+                     "on GPU: vLLM's). Smaller blocks let the prefix cache reuse the opening "
+                     "the two orders of a pair share."),
         click.option("--trust-remote-code", is_flag=True, help="Allow model repos to run code."),
     ]
     for option in reversed(options):

@@ -22,7 +22,7 @@ from judge.models.refs import model_label, resolve_model
 from judge.pipeline.answers import AnswersFirst, check_judge, read_sides, side_prompts
 from judge.pipeline.fill import Advance
 from judge.pipeline.generate import generate_stage
-from judge.pipeline.judging import Answers, Judge, VerdictMode, judge_stage
+from judge.pipeline.judging import SIDES, Answers, Judge, VerdictMode, judge_stage
 from judge.pipeline.ledger import Ledger
 from judge.pipeline.run_folder import RunFolder, RunRecord, side_sampling
 from judge.pipeline.timing import accumulate, stage_time
@@ -133,13 +133,14 @@ def model_stages(
     timing: dict[str, StageTime] = {}
     outputs: dict[str, dict[str, Generation]] = {}
     engines = AnswersFirst(pool, models, items, plan.given)  # answers-file sides load nothing
-    for side, params in plan.sampling.items():
+    for side in generation_order(models):
         ledger = Ledger(folder.generations(models[side]), Generation)
         outputs[side], stage = generate_stage(
-            engines, models[side], items, params, ledger, config.chunk,
+            engines, models[side], items, plan.sampling[side], ledger, config.chunk,
             progress(f"generate {side}", len(items)),
         )
         timing[f"generate_{side}"] = stage.as_time()
+    timing = {f"generate_{side}": timing[f"generate_{side}"] for side in SIDES}  # key order kept
     answers = {
         item.prompt_id: (shown_answer(item, outputs["base"][item.prompt_id]),
                          shown_answer(item, outputs["tuned"][item.prompt_id]))
@@ -163,6 +164,13 @@ class Outcome(NamedTuple):
     summary: Summary
     items: list[PromptItem]
     judgments: list[Judgment]
+
+
+def generation_order(models: dict[str, ModelInfo]) -> list[Side]:
+    """Base, then tuned; but a side whose model is also the judge generates last, so the pool still
+    holds it when judging starts (judged by the base model: 2 loads, not 3)."""
+    judge = models["judge"].fingerprint
+    return sorted(SIDES, key=lambda side: models[side].fingerprint == judge)  # stable sort
 
 
 def run_compare(

@@ -92,25 +92,30 @@ def judge_stage(
                    for (key, item, order, _), text, prob in zip(part, texts, probs, strict=True)]
         return Done(records, tokens, len(part))
 
-    return fill(ledger, keys, todo, verdicts, lambda: pool.get(judge.model), chunk, advance)
+    # `chunk` counts prompts, as everywhere: one call carries both orders of each (measured: 32
+    # judgments a call took 8% less CPU than 16 on vLLM's CPU backend, bench/ README "Speed")
+    return fill(ledger, keys, todo, verdicts, lambda: pool.get(judge.model),
+                chunk * len(ORDERS), advance)
 
 
 Replies = tuple[list[str | None], list[dict[str, float] | None], int]
 
 
 def ask(engine: Engine, chats: Sequence[Chat], judge: Judge) -> Replies:
-    """The judge's texts and/or label probabilities for each chat, and the tokens it spent."""
-    texts: list[str | None] = [None] * len(chats)
-    probs: list[dict[str, float] | None] = [None] * len(chats)
-    tokens = 0
-    if judge.mode in ("text", "both"):
-        completions = engine.generate(chats, judge.params)
-        texts = [c.text for c in completions]
-        tokens += sum(c.tokens for c in completions)
-    if judge.mode in ("logprob", "both"):
-        probs = list(engine.label_probs(chats, judge.template.labels))
-        tokens += len(chats)
-    return texts, probs, tokens
+    """The judge's texts and/or label probabilities for each chat, and the tokens it generated.
+
+    One request per chat in every mode: `both` reads the label probabilities from the first token
+    of the text request itself (the same prompt gives the same logits as a one-token request, so
+    verdicts equal the two-request way's); `logprob` asks for one token only.
+    """
+    if judge.mode == "logprob":
+        probs: list[dict[str, float] | None] = list(engine.label_probs(chats,
+                                                                       judge.template.labels))
+        return [None] * len(chats), probs, len(chats)
+    labels = judge.template.labels if judge.mode == "both" else None
+    completions = engine.generate(chats, judge.params, labels)
+    return ([c.text for c in completions], [c.label_probs for c in completions],
+            sum(c.tokens for c in completions))
 
 
 def rate_stage(
