@@ -2,7 +2,7 @@
 own here): the report's browser test uses it, and so does `make example` for the README's
 screenshot.
 
-    .venv/bin/python tests/browser.py results/demo/run/report.html results/example/report.png
+    .venv/bin/python tests/browser.py results/demo/run/report.html results/example/report.png coding
 
 Chromium is started as root needs it, with nothing that phones home (no background networking, no
 component updates, no sync) and a fresh profile; every request the page makes is recorded, and any
@@ -54,13 +54,22 @@ def browser(width: int = 1280, height: int = 900) -> Iterator[tuple[Any, list[st
             context.close()
 
 
-def screenshot(page_file: Path, out: Path, width: int = 1280, height: int = 1500) -> None:
-    """A PNG of the top of a page, as a person first sees it."""
+def screenshot(page_file: Path, out: Path, category: str | None = None, width: int = 1280,
+               height: int = 2300) -> None:
+    """A PNG of the top of a page, as a person first sees it (with the prompts of one category
+    shown, if given), in 256 colours to keep it small."""
+    import io
+
+    from PIL import Image
+
     with browser(width, height) as (context, _):
         page = context.new_page()
         page.goto(page_file.resolve().as_uri())
-        page.screenshot(path=str(out))
+        if category:
+            page.select_option("select[name=category]", category)
+        shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+    shot.quantize(colors=256).save(out, optimize=True)
 
 
 if __name__ == "__main__":
-    screenshot(Path(sys.argv[1]), Path(sys.argv[2]))
+    screenshot(Path(sys.argv[1]), Path(sys.argv[2]), *sys.argv[3:4])

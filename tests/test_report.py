@@ -243,3 +243,22 @@ def test_a_leaderboard_gets_its_page_and_every_model_its_own(tmp_path):
     assert done.exit_code == 0, done.output
     assert done.output.splitlines()[0] == str(lb / "leaderboard.html")
     assert {p: p.read_bytes() for p in before} == before
+
+
+def test_a_ledger_with_other_lines_is_shown_with_a_note(run_folder, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(run_folder, copy)
+    (ledger,) = (copy / "judgments").glob("*.jsonl")
+    lines = [json.loads(line) for line in ledger.read_text().splitlines()]
+    q0 = next(line for line in lines if line["prompt_id"] == "q0"
+              and line["order"] == "base_first")
+    # a later line for the same prompt and order, as another run's settings would leave it
+    other = q0 | {"key": "another-run", "winner": "base", "verdict": "A", "score": 0.0}
+    ledger.write_text(ledger.read_text() + json.dumps(other) + "\n")
+    done = CliRunner().invoke(cli, ["report", str(copy)])
+    assert done.exit_code == 0, done.output
+    text = (copy / "report.html").read_text()
+    # q0 now shows base_first base, tuned_first tuned: a tie, so 1/3/1 where summary.json has 2/2/1
+    assert ("The verdicts shown give wins/ties/losses 1/3/1 and 2 invalid lines, where "
+            "summary.json counted 2/2/1 and 2") in text
+    assert 'class="note"' in text

@@ -23,7 +23,7 @@ Names a run page's template gets:
     other_blocks          {name: block}: summary.json blocks the page has no section of its own
                           for (ratings, graded, blocks of later releases), shown as they are
     plot                  {title, rates: [{label, rate, low, high, level, method, degenerate}],
-                          note}: the win-rate plot's rows (judge/report/format.py)
+                          note, axis, caption}: the win-rate plot (judge/report/format.py)
     views                 [PromptView as a mapping] (judge/report/evidence.py), every prompt
     category_names        the categories the prompts have, sorted
     outcomes              {tuned, tie, base, invalid: number of prompts}
@@ -133,7 +133,8 @@ def render(path: str | None, default: str, namespace: dict[str, Any]) -> str:
 
 def plot(pw: PairwiseStats, title: str) -> dict[str, Any]:
     rates = [r._asdict() | {"degenerate": r.degenerate} for r in winrate_rates(pw)]
-    return {"title": title, "rates": rates, "note": DEGENERATE_NOTE,
+    caption = "; ".join(f"{r['label']}: {r['method']}" for r in rates) + "."
+    return {"title": title, "rates": rates, "note": DEGENERATE_NOTE, "caption": caption,
             "axis": "tuned model's win rate against the base  (dashed: no difference)"}
 
 
@@ -197,6 +198,8 @@ def leaderboard_page(board: Leaderboard, template: str | None = None) -> str:
             {"name": s.name, "cells": row}
             for s, row in zip(board.standings, cells_by_model, strict=True)]},
         "plot": {"title": board_title(board), "rates": rates, "note": DEGENERATE_NOTE,
-                 "axis": f"win rate against {board.reference}  (dashed: as good)"},
+                 "axis": f"win rate against {board.reference}  (dashed: as good)",
+                 "caption": "Bradley–Terry win rates, fitted over every model's verdicts, with "
+                            "prompt bootstrap intervals."},
         "timing": [{"stage": stage, **t.model_dump()} for stage, t in board.timing.items()],
     })

@@ -160,7 +160,7 @@ def plot_leaderboard(board: Leaderboard, path: Path) -> None:
     level, reference = board.bradley_terry["ci"]["level"], plain(board.reference)
     ax.set_xlabel(f"win rate against {reference}, %, {level:.0%} interval "
                   "(Bradley–Terry; dashed: as good)")
-    ax.set_title(plain(board_title(board)), fontsize=9, loc="left")
+    fig.suptitle(plain(board_title(board)), x=0.01, ha="left", fontsize=9)
     fig.tight_layout()
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp, metadata={"Software": None})

@@ -13,7 +13,7 @@
 
   function keeps(el, i) {
     var d = el.dataset;
-    var category = field("category").value;
+    var category = field("category") ? field("category").value : "";  // none without categories
     var outcome = field("outcome").value;
     var query = field("search").value.trim().toLowerCase();
     return (!category || d.category === category) &&
