@@ -262,3 +262,56 @@ def test_a_ledger_with_other_lines_is_shown_with_a_note(run_folder, tmp_path):
     assert ("The verdicts shown give wins/ties/losses 1/3/1 and 2 invalid lines, where "
             "summary.json counted 2/2/1 and 2") in text
     assert 'class="note"' in text
+
+
+def test_pointwise_ratings_and_conversations_are_on_the_page(tmp_path):
+    from test_compare_scripted import Setup
+
+    s = Setup(tmp_path)
+    s.replies = {"tuned says": "5", "base says": "2"}  # each answer rated alone
+    config = CompareConfig(base=s.base, tuned=s.tuned, judge=s.judge, prompts=str(s.prompts),
+                           template="rubric", verdict="text", out=str(tmp_path / "run"),
+                           cache_dir=str(tmp_path / "cache"), engine=EngineOptions(kind="hf"),
+                           bootstrap=200)
+    run_compare(config, lambda name, total: lambda done, tokens: None, s.load)
+    page = parse(tmp_path / "run" / "report.html")
+    rows = [a for tag, a in page.elements if tag == "tr" and "data-order" in a]
+    assert [(a["data-order"], a["data-winner"]) for a in rows] == [("rated", "tuned")] * 3
+    text = "".join(page.text)
+    assert text.count("base rated 2") == 3 and text.count("tuned rated 5") == 3
+    # the ratings block has no section of its own: shown as it is, every field of it
+    ratings = json.loads((tmp_path / "run" / "summary.json").read_text())["ratings"]
+    assert ("section", {"class": "other", "id": "block-ratings"}) in page.elements
+    assert all(name in text for name in ratings)
+    by_id = {r["prompt_id"]: r for r in csv.DictReader(io.StringIO(
+        (tmp_path / "run" / "verdicts.csv").read_text()))}
+    assert {(r["rating_base"], r["rating_tuned"], r["outcome"]) for r in by_id.values()} == {
+        ("2.0", "5.0", "tuned")}
+
+    conversation = tmp_path / "mt"
+    conversation.mkdir()
+    s = Setup(conversation)
+    s.prompts.write_text(json.dumps({"question_id": 81, "category": "writing",
+                                     "turns": ["Name a colour.", "Now a darker one."]}) + "\n")
+    s.replies = {"": "A"}
+    s.run(verdict="text")
+    page = parse(conversation / "run" / "report.html")
+    items = [i for i, (tag, _) in enumerate(page.elements) if tag == "li"]
+    assert len(items) >= 2  # the two user turns, listed
+    assert "Now a darker one." in "".join(page.text)
+    assert "[Turn 2] Assistant:" in "".join(page.text)  # each side as the judge read it
+
+
+def test_a_leaderboard_checks_its_page_template_before_anything(tmp_path):
+    from judge.pipeline.leaderboard import LeaderboardConfig, run_leaderboard
+
+    board = Board(tmp_path)
+    settings = CompareConfig(base="-", tuned="-", judge=board.judge, out="-",
+                             cache_dir=str(tmp_path / "cache"), engine=EngineOptions(kind="hf"))
+    config = LeaderboardConfig(
+        reference=ref_file(tmp_path), out=str(tmp_path / "lb"), settings=settings,
+        models=[alpaca_eval(tmp_path / "m1.json", answers_of("m1"), "m1")],
+        leaderboard_template=str(tmp_path / "missing.j2"))
+    with pytest.raises(InputError, match="missing.j2 does not exist"):
+        run_leaderboard(config, board.progress, board.load)
+    assert board.loaded == [] and not (tmp_path / "lb").exists()
