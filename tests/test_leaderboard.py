@@ -162,7 +162,9 @@ def test_a_copy_of_the_reference_is_exactly_half_with_no_judge_call(tmp_path):
 
 
 def ledgers(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*.jsonl")}
+    """The generations and judgments ledgers of a run folder (not its prompts.jsonl)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*.jsonl")
+            if p.parent.name in ("generations", "judgments")}
 
 
 def test_adding_a_model_judges_only_it_and_the_reference_answers_once(tmp_path):

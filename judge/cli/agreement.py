@@ -11,11 +11,20 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
-from judge.cli.common import default_cache, engine_config, engine_options, slug, stage_progress
+from judge.cli.common import (
+    FORMAT,
+    check_format,
+    default_cache,
+    engine_config,
+    engine_options,
+    print_grid,
+    slug,
+    stage_progress,
+)
 from judge.errors import InputError
-from judge.report.tables import agreement_table
+from judge.report.export import fields_csv
+from judge.report.tables import agreement_grid
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -36,10 +45,11 @@ FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--cache-dir", default=default_cache, show_default="$JUDGE_CACHE_DIR or "
               "~/.cache/judge", help="Where converted GGUF models are kept.")
 @click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
+@FORMAT
 @engine_options
 def agreement(file: Path | None, judge_ref: str | None, pairs: Path | None, template: str,
               verdict: str, judge_max_new_tokens: int, out: str | None, cache_dir: str,
-              as_json: bool, **engine: Any) -> None:
+              as_json: bool, fmt: str, **engine: Any) -> None:
     """Score a judge against human labels: FILE has id, label, verdict, verdict_swapped (or is an
     LLMBar result.json or JudgeBench outputs file); or give --judge MODEL --pairs LABELED.jsonl to
     judge the pairs in both orders first. Every rate counts all pairs, an invalid verdict as
@@ -51,17 +61,21 @@ def agreement(file: Path | None, judge_ref: str | None, pairs: Path | None, temp
         raise InputError("--judge and --pairs go together")
     if (file is None) == (judge_ref is None):
         raise InputError("give either a verdicts FILE or --judge MODEL --pairs LABELED.jsonl")
+    check_format(as_json, fmt)
     if file is not None:
-        lines, fmt = read_agreement(file)
-        result, title = score(lines), f"{file}  (format: {fmt})"
+        lines, kind = read_agreement(file)
+        result, title = score(lines), f"{file}  (format: {kind})"
     else:
-        fmt = "agreement"
+        kind = "agreement"
         result, title = run_judge(judge_ref, pairs, template, verdict, judge_max_new_tokens, out,
                                   cache_dir, engine)
+    data = {"format": kind, **result.model_dump()}
     if as_json:
-        click.echo(json.dumps({"format": fmt, **result.model_dump()}, indent=2))
+        click.echo(json.dumps(data, indent=2))
+    elif fmt == "csv":
+        click.echo(fields_csv(data), nl=False)
     else:
-        Console().print(agreement_table(result, title))
+        print_grid(agreement_grid(result, title), fmt)
 
 
 def run_judge(judge_ref, pairs, template, verdict, max_new_tokens, out, cache_dir, engine):

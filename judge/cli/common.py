@@ -12,6 +12,7 @@ import time
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -26,6 +27,10 @@ from rich.progress import (
 )
 
 from judge.engines import EngineOptions
+from judge.errors import InputError
+
+if TYPE_CHECKING:
+    from judge.report.tables import Grid
 
 err_console = Console(stderr=True)
 
@@ -79,6 +84,28 @@ def hide_progress_bars() -> None:
 
     quiet.judge_quiet = True  # type: ignore[attr-defined]
     tqdm.std.tqdm.__init__ = quiet  # type: ignore[method-assign]
+
+
+FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "markdown"]), default="table",
+    show_default=True, help="table: for the terminal; csv: every number, one per row (a "
+    "leaderboard or battles file: one row per model); markdown: the table, for pasting.")
+
+
+def check_format(as_json: bool, fmt: str) -> None:
+    if as_json and fmt != "table":
+        raise InputError(f"--json and --format {fmt} ask for two outputs; give one")
+
+
+def print_grid(grid: Grid, fmt: str) -> None:
+    """A table of `judge stats` or `judge agreement` as the terminal's or as Markdown."""
+    from judge.report.export import markdown_table
+    from judge.report.tables import rich_table
+
+    if fmt == "markdown":
+        click.echo(markdown_table(grid.title, grid.columns, grid.rows))
+    else:
+        Console().print(rich_table(grid))
 
 
 def engine_options(f):

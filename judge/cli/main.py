@@ -5,6 +5,7 @@
     judge demo                          judge/cli/demo.py
     judge train orpo                    judge/cli/train.py
     judge bench MODEL / judge card RUN  judge/cli/bench.py, judge/cli/card.py
+    judge report RUN_OR_LEADERBOARD     judge/cli/report.py
     judge stats FILE                    judge/cli/stats.py
     judge agreement FILE                judge/cli/agreement.py
     judge templates list|show|check     judge/cli/templates.py
@@ -25,6 +26,7 @@ from judge.cli.common import err_console, quiet_backends
 from judge.cli.compare import compare
 from judge.cli.demo import demo
 from judge.cli.leaderboard import leaderboard
+from judge.cli.report import report
 from judge.cli.stats import stats
 from judge.cli.templates import templates
 from judge.cli.train import train
@@ -44,7 +46,8 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     quiet_backends(verbose)
 
 
-for command in (compare, leaderboard, demo, train, bench, card, stats, agreement, templates):
+for command in (compare, leaderboard, report, demo, train, bench, card, stats, agreement,
+                templates):
     cli.add_command(command)
 
 

@@ -16,14 +16,23 @@ from judge import __version__, package_versions
 from judge.engines import EngineOptions, load_engine, pick_kind
 from judge.engines.pool import EnginePool, Loader
 from judge.errors import InputError
-from judge.files import check_writable, write_atomic
+from judge.files import check_writable
 from judge.models.answers import AnswerSet, is_answers_ref, resolve_answers
 from judge.models.refs import model_label, resolve_model
 from judge.pipeline.answers import AnswersFirst, check_judge, read_sides, side_prompts
 from judge.pipeline.fill import Advance
 from judge.pipeline.generate import generate_stage
-from judge.pipeline.judging import SIDES, Answers, Judge, VerdictMode, judge_stage
+from judge.pipeline.judging import (
+    SIDES,
+    Answers,
+    Judge,
+    VerdictMode,
+    judge_stage,
+    shown_answer,
+    shown_request,
+)
 from judge.pipeline.ledger import Ledger
+from judge.pipeline.report import RunData, render_views, write_views
 from judge.pipeline.run_folder import RunFolder, RunRecord, side_sampling
 from judge.pipeline.timing import accumulate, stage_time
 from judge.records import (
@@ -35,8 +44,6 @@ from judge.records import (
     SamplingParams,
     Side,
 )
-from judge.report.markdown import report_markdown
-from judge.report.plots import plot_winrate
 from judge.stats.summary import StageTime, Summary, verdict_blocks
 from judge.templates.flow import flow_judge_ref, prepare_template
 from judge.templates.template import JudgeTemplate, load_template
@@ -67,6 +74,7 @@ class CompareConfig(Record):
     include_path: list[str] = []
     card: str | None = None
     card_template: str | None = None
+    report_template: str | None = None  # your own report.html template (judge/report/html.py)
     flow_metric: str | None = None
     out: str
     cache_dir: str
@@ -219,14 +227,19 @@ def compare_outcome(
                          {item.prompt_id: item.category for item in plan.items}),
         verdict_sources=count_sources(judgments), benchmarks=benchmarks, timing=timing,
     )
-    folder.write_run(RunRecord(
+    run = RunRecord(
         config=config.model_dump(), engine=pick_kind(config.engine.kind),
         models=models, sampling=plan.sampling,
         template={"name": template.name, "sha": template.sha, "origin": template.origin},
         n_prompts=len(plan.items), models_loaded=pool.loads[loads_before:], versions=versions(),
         timing=timing, timing_this_run=this_run,
-    ))
-    write_outputs(folder, summary, plan.items, answers, judgments)
+    )
+    data = RunData(summary, run, plan.items, answers, judgments)
+    texts = render_views(folder, data, config.report_template)  # a failing template writes nothing
+    folder.write_run(run)
+    folder.write_prompts(plan.items)
+    folder.write_summary(summary)
+    write_views(folder, data, texts)
     if config.card:
         from judge.card.write import write_card
 
@@ -234,36 +247,8 @@ def compare_outcome(
     return Outcome(summary, plan.items, judgments)
 
 
-def write_outputs(
-    folder: RunFolder, summary: Summary, items: list[PromptItem], answers: Answers,
-    judgments: list[Judgment],
-) -> None:
-    folder.write_summary(summary)
-    write_atomic(folder.report_file, report_markdown(summary, items, answers, judgments) + "\n")
-    plot_winrate(summary, folder.plot_file)
-
-
-def shown_answer(item: PromptItem, generation: Generation) -> str:
-    """What the judge reads as one model's answer: for a multi-turn prompt, its whole side of the
-    conversation, turn by turn (MT-Bench judges the second turn in the light of the first)."""
-    if not item.turns or not generation.outputs:
-        return generation.output
-    pairs = enumerate(zip(item.turns, generation.outputs, strict=True), start=1)
-    return "\n\n".join(f"[Turn {n}] User: {user}\n[Turn {n}] Assistant: {reply}"
-                       for n, (user, reply) in pairs)
-
-
-def shown_request(item: PromptItem) -> PromptItem:
-    if not item.turns:
-        return item
-    listed = "\n".join(f"{n}. {turn}" for n, turn in enumerate(item.turns, start=1))
-    request = (f"A conversation of {len(item.turns)} turns; each answer is one assistant's side "
-               f"of it, judged as a whole with weight on the last turn. The user wrote:\n{listed}")
-    return item.model_copy(update={"prompt": request})
-
-
 def check_extras(config: CompareConfig) -> None:
-    """Benchmarks and the card fail now, not after an hour of generation."""
+    """Benchmarks, the card and a report template fail now, not after an hour of generation."""
     if config.bench:
         from judge.benchmarks.lmeval import check_tasks
 
@@ -276,6 +261,10 @@ def check_extras(config: CompareConfig) -> None:
         from judge.card.write import check_card
 
         check_card(Path(config.card))
+    if config.report_template:
+        from judge.report.html import RUN_PAGE, page_template
+
+        page_template(config.report_template, RUN_PAGE)
 
 
 def count_sources(judgments: list[Judgment]) -> dict[str, int]:

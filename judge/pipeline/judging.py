@@ -14,7 +14,16 @@ from judge.pipeline.fill import Advance, Done, fill
 from judge.pipeline.ledger import Ledger, content_key
 from judge.pipeline.timing import StageTiming
 from judge.pipeline.verdicts import make_judgment, make_rating, rate
-from judge.records import Judgment, Message, ModelInfo, Order, PromptItem, SamplingParams, Side
+from judge.records import (
+    Generation,
+    Judgment,
+    Message,
+    ModelInfo,
+    Order,
+    PromptItem,
+    SamplingParams,
+    Side,
+)
 from judge.templates.template import JudgeTemplate
 
 log = logging.getLogger("judge")
@@ -165,3 +174,22 @@ def rate_stage(
 
 def as_key(chat: Sequence[Message]) -> tuple[tuple[str, str], ...]:
     return tuple((m.role, m.content) for m in chat)
+
+
+def shown_answer(item: PromptItem, generation: Generation) -> str:
+    """What the judge reads as one model's answer: for a multi-turn prompt, its whole side of the
+    conversation, turn by turn (MT-Bench judges the second turn in the light of the first)."""
+    if not item.turns or not generation.outputs:
+        return generation.output
+    pairs = enumerate(zip(item.turns, generation.outputs, strict=True), start=1)
+    return "\n\n".join(f"[Turn {n}] User: {user}\n[Turn {n}] Assistant: {reply}"
+                       for n, (user, reply) in pairs)
+
+
+def shown_request(item: PromptItem) -> PromptItem:
+    if not item.turns:
+        return item
+    listed = "\n".join(f"{n}. {turn}" for n, turn in enumerate(item.turns, start=1))
+    request = (f"A conversation of {len(item.turns)} turns; each answer is one assistant's side "
+               f"of it, judged as a whole with weight on the last turn. The user wrote:\n{listed}")
+    return item.model_copy(update={"prompt": request})

@@ -2,7 +2,7 @@
 orders, on the same prompts; one compare run folder per model, ranked at the top.
 
     results/<leaderboard>/
-      leaderboard.json .md .png      the ranked table (judge/stats/leaderboard.py)
+      leaderboard.json .md .png .html   the ranked table (judge/stats/leaderboard.py)
       prompts.jsonl                  the prompts every model answered, ids shared by every folder
       generations/<reference>.jsonl  the reference's answers, generated once
       <model>/                       a normal compare run folder: REF vs MODEL
@@ -30,11 +30,13 @@ from judge.pipeline.compare import CompareConfig, Outcome, Plan, Progress, compa
 from judge.pipeline.fill import Advance
 from judge.pipeline.generate import generate_stage
 from judge.pipeline.ledger import Ledger
-from judge.pipeline.run_folder import RunFolder, read_json
+from judge.pipeline.report import read_run, render_views, write_views
+from judge.pipeline.run_folder import RunFolder, prompts_text, read_json
 from judge.pipeline.timing import stage_time
 from judge.promptsets.align import align
 from judge.promptsets.load import load_prompts
 from judge.records import Generation, Judgment, ModelInfo, PromptItem, Record, SamplingParams
+from judge.report.html import BOARD_PAGE, leaderboard_page, page_template
 from judge.report.leaderboard import leaderboard_markdown, plot_leaderboard
 from judge.stats.leaderboard import (
     Entry,
@@ -55,6 +57,7 @@ class LeaderboardConfig(Record):
     settings: CompareConfig  # what every pair shares; base, tuned, out and card are set per pair
     cards: dict[str, str] = {}  # a model (as given, or its name) -> the card to write its result in
     card_folders: bool = False  # --card: every model that is a folder gets <folder>/README.md
+    leaderboard_template: str | None = None  # your own leaderboard.html template
 
 
 class Entrant(NamedTuple):
@@ -69,6 +72,7 @@ class LeaderboardFolder:
         self.json_file = self.root / "leaderboard.json"
         self.md_file = self.root / "leaderboard.md"
         self.plot_file = self.root / "leaderboard.png"
+        self.html_file = self.root / "leaderboard.html"
         self.prompts_file = self.root / "prompts.jsonl"
 
     def pair(self, entrant: Entrant) -> RunFolder:
@@ -107,6 +111,8 @@ def plan_leaderboard(config: LeaderboardConfig) -> LeaderboardPlan:
     check_names(reference, models)
     items = leaderboard_prompts(config.settings, [reference, *models])
     cards = card_targets(config, models)
+    if config.leaderboard_template:
+        page_template(config.leaderboard_template, BOARD_PAGE)
     for model in models:  # every pair's own checks: template, judge, models, cards
         plan_run(pair_config(config, folder, reference, model, checking=True))
     return LeaderboardPlan(folder, reference, models, items, cards)
@@ -160,8 +166,7 @@ def pair_config(config: LeaderboardConfig, folder: LeaderboardFolder, reference:
 
 
 def write_prompts(folder: LeaderboardFolder, items: list[PromptItem]) -> None:
-    lines = [item.model_dump_json(exclude_none=True) for item in items]
-    write_atomic(folder.prompts_file, "".join(line + "\n" for line in lines))
+    write_atomic(folder.prompts_file, prompts_text(items))
 
 
 class Bars:
@@ -248,7 +253,7 @@ def run_leaderboard(
     timing["total"] = stage_time(time.perf_counter() - started, 0)
     board = tabulate(config, plan, outcomes).model_copy(
         update={"timing": timing, "models_loaded": list(pool.loads)})
-    write_leaderboard(folder, board)
+    write_leaderboard(folder, board, config.leaderboard_template)
     if plan.cards:
         from judge.card.write import write_card
 
@@ -279,12 +284,37 @@ def tabulate(config: LeaderboardConfig, plan: LeaderboardPlan,
                        standings=rank(entries, table), bradley_terry=table)
 
 
-def write_leaderboard(folder: LeaderboardFolder, board: Leaderboard) -> None:
+def write_leaderboard(folder: LeaderboardFolder, board: Leaderboard,
+                      template: str | None = None) -> None:
     import json
 
+    page = leaderboard_page(board, template)  # rendered first: a failing template writes nothing
     write_atomic(folder.json_file, json.dumps(board.as_json(), indent=2) + "\n")
+    write_board_views(folder, board, page)
+
+
+def write_board_views(folder: LeaderboardFolder, board: Leaderboard, page: str) -> list[Path]:
     write_atomic(folder.md_file, leaderboard_markdown(board) + "\n")
+    write_atomic(folder.html_file, page)
     plot_leaderboard(board, folder.plot_file)
+    return [folder.html_file, folder.md_file, folder.plot_file]
+
+
+def rewrite_board(root: Path, page_template: str | None = None,
+                  board_template: str | None = None) -> list[Path]:
+    """`judge report LEADERBOARD`: leaderboard.md, .png and .html from leaderboard.json, and
+    every view of each of its run folders; all rendered before any is written."""
+    board, folder = read_board(root), LeaderboardFolder(root)
+    page = leaderboard_page(board, board_template)
+    runs = []
+    for standing in board.standings:
+        run_folder = RunFolder(folder.root / standing.folder)
+        data = read_run(run_folder)
+        runs.append((run_folder, data, render_views(run_folder, data, page_template)))
+    written = write_board_views(folder, board, page)
+    for run_folder, data, texts in runs:
+        written += write_views(run_folder, data, texts)
+    return written
 
 
 def read_board(root: Path) -> Leaderboard:

@@ -5,9 +5,11 @@
       generations/<model>.jsonl   answers, one line per prompt
       judgments/<judge>__<template>.jsonl   verdicts, one line per prompt and order
       bench/<model>.json          lm-eval results
-      summary.json report.md winrate.png
+      prompts.jsonl               the prompts the run judged (ids, categories, turns)
+      summary.json                the numbers
+      report.md report.html winrate.png verdicts.csv   for people (judge/pipeline/report.py)
 
-Compare writes it, the card and the report read it, and nothing else builds these paths.
+Compare writes it, the card and `judge report` read it, and nothing else builds these paths.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pydantic import ValidationError
 from judge.errors import InputError
 from judge.files import write_atomic
 from judge.models.refs import model_slug
-from judge.records import ModelInfo, Record, SamplingParams, Side
+from judge.records import ModelInfo, PromptItem, Record, SamplingParams, Side
 from judge.stats.summary import StageTime, Summary, read_summary
 
 
@@ -58,6 +60,11 @@ class RunRecord(Record):
         return side_sampling(config["max_new_tokens"], config["temperature"], config["seed"])
 
 
+def prompts_text(items: list[PromptItem]) -> str:
+    """A prompts.jsonl: one PromptItem per line, as `--prompts` reads it back."""
+    return "".join(item.model_dump_json(exclude_none=True) + "\n" for item in items)
+
+
 def read_json(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise InputError(f"{path} is missing: is {path.parent} a judge run folder?")
@@ -89,6 +96,18 @@ class RunFolder:
     @property
     def plot_file(self) -> Path:
         return self.root / "winrate.png"
+
+    @property
+    def html_file(self) -> Path:
+        return self.root / "report.html"
+
+    @property
+    def csv_file(self) -> Path:
+        return self.root / "verdicts.csv"
+
+    @property
+    def prompts_file(self) -> Path:
+        return self.root / "prompts.jsonl"
 
     def generations(self, model: ModelInfo) -> Path:
         return self.root / "generations" / f"{model_slug(model)}.jsonl"
@@ -123,6 +142,9 @@ class RunFolder:
 
     def write_run(self, run: RunRecord) -> None:
         write_atomic(self.run_file, json.dumps(run.model_dump(), indent=2, default=str) + "\n")
+
+    def write_prompts(self, items: list[PromptItem]) -> None:
+        write_atomic(self.prompts_file, prompts_text(items))
 
     def write_summary(self, summary: Summary) -> None:
         write_atomic(self.summary_file, json.dumps(summary.as_json(), indent=2) + "\n")

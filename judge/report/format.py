@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
+from judge.models.refs import display_name, model_label
+from judge.records import ModelInfo
 from judge.stats.summary import (
     BenchDelta,
     BiasStats,
@@ -11,6 +14,7 @@ from judge.stats.summary import (
     Interval,
     PairwiseStats,
     StyleControl,
+    Summary,
 )
 
 
@@ -106,6 +110,50 @@ def bench_rows(benchmarks: Mapping[str, BenchDelta]) -> list[tuple[str, str]]:
                      f"{b.base:.3f} → {b.tuned:.3f}, delta {b.delta:+.3f} ± {spread}"
                      + ("" if b.p_value is None else f", McNemar p {b.p_value:.3g}")))
     return rows
+
+
+class Rate(NamedTuple):
+    """One rate of the win-rate plot, with its interval and the words a reader needs."""
+
+    label: str
+    rate: float
+    low: float
+    high: float
+    level: float
+    method: str
+
+    @property
+    def degenerate(self) -> bool:
+        """An interval of zero width: every prompt scored alike, which is no certainty."""
+        return self.high - self.low < 1e-9
+
+
+def winrate_rates(pw: PairwiseStats) -> list[Rate]:
+    """The two rates every plot of a run draws (winrate.png, the card's PNG, report.html), each
+    with the interval that belongs to it, top row first."""
+    return [
+        Rate("win rate", pw.win_rate, pw.ci_bootstrap.low, pw.ci_bootstrap.high,
+             pw.ci_bootstrap.level, "paired bootstrap over prompts"),
+        Rate("prompts won, ties count half", pw.discrete_win_rate, pw.ci.low, pw.ci.high,
+             pw.ci.level, "Wilson"),
+    ]
+
+
+def run_names(summary: Summary, models: Mapping[str, ModelInfo]) -> dict[str, str]:
+    """The names a run's views call its models by: an answers file by the model it names, a local
+    path by its last part; the judge's template by its name."""
+    return {"base": model_label(models["base"]), "tuned": model_label(models["tuned"]),
+            "judge": display_name(summary.judge), "template": summary.template}
+
+
+def plot_title(tuned: str, base: str, judge: str, template: str, pw: PairwiseStats) -> str:
+    """Who was compared, by whom and on how much: the title of every win-rate plot."""
+    invalid = f", {pw.n_invalid} invalid verdicts left out" if pw.n_invalid else ""
+    return (f"{tuned} vs {base}\njudge {judge}, template {template}, "
+            f"n = {pw.n} prompts in both orders{invalid}")
+
+
+DEGENERATE_NOTE = "zero-width interval, every prompt scored alike (not certainty)"
 
 
 def one_line(text: str, limit: int = 300) -> str:

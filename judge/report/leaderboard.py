@@ -16,6 +16,7 @@ from rich.text import Text
 
 from judge.models.refs import display_name
 from judge.report.format import pct
+from judge.report.plots import plain
 from judge.stats.leaderboard import Leaderboard, Standing
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()|~])")
@@ -60,6 +61,16 @@ def convention(board: Leaderboard) -> str:
             f"(seed {ci['seed']}).")
 
 
+def category_table(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
+    """The categories, and per model (in rank order) its win rate and n in each."""
+    categories = sorted({c for s in board.standings for c in s.categories})
+    rows = []
+    for s in board.standings:
+        rates = [s.categories.get(c) for c in categories]
+        rows.append(["" if r is None else f"{pct(r.win_rate)} (n {r.n})" for r in rates])
+    return categories, rows
+
+
 def leaderboard_markdown(board: Leaderboard) -> str:
     """leaderboard.md; names are escaped (they are data), the rest is our own text."""
     names = columns(board)
@@ -75,16 +86,12 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     reference = reference_cells(board)
     reference[1] = f"{md_text(board.reference)} (reference)"
     lines.append("| " + " | ".join(reference) + " |")
-    categories = sorted({c for s in board.standings for c in s.categories})
+    categories, rows = category_table(board)
     if categories:
         lines += ["", "## Win rate vs the reference per category", "",
                   "| model | " + " | ".join(md_text(c) for c in categories) + " |",
                   "|---|" + "---|" * len(categories)]
-        for s in board.standings:
-            shown = []
-            for c in categories:
-                rate = s.categories.get(c)
-                shown.append("" if rate is None else f"{pct(rate.win_rate)} (n {rate.n})")
+        for s, shown in zip(board.standings, rows, strict=True):
             lines.append(f"| {md_text(s.name)} | " + " | ".join(shown) + " |")
     lines += ["", "## Run folders", ""]
     lines += [f"- [{md_text(s.name)}]({s.folder}/report.md)" for s in board.standings]
@@ -117,6 +124,12 @@ def short(rate: float, low: float, high: float) -> str:
     return f"{100 * rate:.1f} [{100 * low:.1f}–{100 * high:.1f}]"
 
 
+def board_title(board: Leaderboard) -> str:
+    return (f"{len(board.standings)} models vs {board.reference}\njudge "
+            f"{display_name(board.judge)}, template {board.template}, n = {board.n_prompts} "
+            "prompts in both orders")
+
+
 def plot_leaderboard(board: Leaderboard, path: Path) -> None:
     """One bar per model: its Bradley–Terry win rate vs the reference with its interval, best on
     top, against the 50% line; skipped when matplotlib is absent."""
@@ -128,20 +141,26 @@ def plot_leaderboard(board: Leaderboard, path: Path) -> None:
     except ImportError:
         return
     rows = [s for s in board.standings if s.bradley_terry is not None]
-    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(rows) + 1.2), dpi=100)
+    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(rows) + 1.7), dpi=100)
     ax.axvline(50, color="grey", linestyle="--", linewidth=1)
     for y, s in enumerate(reversed(rows)):
         bt = s.bradley_terry
         assert bt is not None
-        err = [[max(0.0, 100 * (bt.win_rate - bt.low))], [max(0.0, 100 * (bt.high - bt.win_rate))]]
-        ax.errorbar([100 * bt.win_rate], [y], xerr=err, fmt="o", capsize=5,
-                    color="tab:green" if bt.low > 0.5 else "tab:red" if bt.high < 0.5
-                    else "tab:blue")
+        color = "tab:green" if bt.low > 0.5 else "tab:red" if bt.high < 0.5 else "tab:blue"
+        if bt.high - bt.low < 1e-9:  # drawn so that it cannot pass for a certain rate
+            ax.plot([100 * bt.win_rate], [y], marker="D", markersize=9, color="tab:orange",
+                    markeredgecolor="black", linestyle="none")
+        else:
+            err = [[max(0.0, 100 * (bt.win_rate - bt.low))],
+                   [max(0.0, 100 * (bt.high - bt.win_rate))]]
+            ax.errorbar([100 * bt.win_rate], [y], xerr=err, fmt="o", capsize=5, color=color)
     ax.set_xlim(0, 100)
     ax.set_ylim(-0.6, len(rows) - 0.4)
-    ax.set_yticks(range(len(rows)), [s.name.replace("$", r"\$") for s in reversed(rows)])
-    level, reference = board.bradley_terry["ci"]["level"], board.reference.replace("$", r"\$")
-    ax.set_xlabel(f"win rate vs {reference}, % (Bradley–Terry, {level:.0%} intervals)")
+    ax.set_yticks(range(len(rows)), [plain(s.name) for s in reversed(rows)])
+    level, reference = board.bradley_terry["ci"]["level"], plain(board.reference)
+    ax.set_xlabel(f"win rate against {reference}, %, {level:.0%} interval "
+                  "(Bradley–Terry; dashed: as good)")
+    fig.suptitle(plain(board_title(board)), x=0.01, ha="left", fontsize=9)
     fig.tight_layout()
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp, metadata={"Software": None})

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from judge.report.format import bench_rows, category_rows, diagnostics, headline, interval, pct
 from judge.stats.agreement import AgreementStats
@@ -57,36 +58,57 @@ def demo_table(summary: Summary, card: str) -> Table:
     return table
 
 
-def lines_table(blocks: Mapping[str, Any], title: str) -> Table:
+class Grid(NamedTuple):
+    """A table as text cells, for the terminal (rich), Markdown or anything else: `judge stats`
+    and `judge agreement` print one in the format asked for. `header` False: a two-column table
+    of (measure, value) rows, shown without its header in the terminal."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    header: bool = True
+
+
+def pairs(title: str, rows: list[tuple[str, str]]) -> Grid:
+    return Grid(title, ["measure", "value"], [list(row) for row in rows], header=False)
+
+
+def rich_table(grid: Grid) -> Table:
+    """The grid in the terminal; every cell plain text (names are data, not rich markup)."""
+    table = Table(title=Text(grid.title), show_header=grid.header)
+    for i, column in enumerate(grid.columns):
+        table.add_column(Text(column), style="bold" if i == 0 and not grid.header else None)
+    for row in grid.rows:
+        table.add_row(*(Text(cell) for cell in row))
+    return table
+
+
+def lines_grid(blocks: Mapping[str, Any], title: str) -> Grid:
     """`judge stats` on base-vs-tuned lines: the headline, diagnostics and categories."""
-    table = two_columns(title)
     pairwise: PairwiseStats = blocks["pairwise"]
-    add_rows(table, [row for row in headline(pairwise) if row[0] != "warning"])
-    add_rows(table, [row for row in diagnostics(blocks.get("bias"), blocks.get("style_control"),
-                                                 blocks.get("graded")) if row[0] != "warning"])
-    add_rows(table, [(f"category {escape(name)}", value)
-                     for name, value in category_rows(blocks.get("by_category") or {})])
-    return table
+    rows = [row for row in headline(pairwise) if row[0] != "warning"]
+    rows += [row for row in diagnostics(blocks.get("bias"), blocks.get("style_control"),
+                                        blocks.get("graded")) if row[0] != "warning"]
+    rows += [(f"category {name}", value)
+             for name, value in category_rows(blocks.get("by_category") or {})]
+    return pairs(title, rows)
 
 
-def models_table(result: dict[str, Any], title: str) -> Table:
+def models_grid(result: dict[str, Any], title: str) -> Grid:
     level = result["ci"]["level"]
-    table = Table(title=f"{title}  (baseline {result['baseline']}, {result['n']} battles, "
-                  f"{result['n_invalid']} invalid)")
-    for column in ("model", "Elo-style", f"win rate vs baseline [{level:.0%} interval]",
-                   "battles", "W / T / L"):
-        table.add_column(column)
-    for name, m in result["models"].items():
-        table.add_row(name, f"{m['elo']:.0f}",
-                      f"{pct(m['win_rate'])}  [{pct(m['ci']['low'])} – {pct(m['ci']['high'])}]",
-                      str(m["battles"]), f"{m['wins']} / {m['ties']} / {m['losses']}")
-    return table
+    columns = ["model", "Elo-style", f"win rate vs baseline [{level:.0%} interval]", "battles",
+               "W / T / L"]
+    rows = [[name, f"{m['elo']:.0f}",
+             f"{pct(m['win_rate'])}  [{pct(m['ci']['low'])} – {pct(m['ci']['high'])}]",
+             str(m["battles"]), f"{m['wins']} / {m['ties']} / {m['losses']}"]
+            for name, m in result["models"].items()]
+    return Grid(f"{title}  (baseline {result['baseline']}, {result['n']} battles, "
+                f"{result['n_invalid']} invalid)", columns, rows)
 
 
-def ratings_table(result: RatingsStats, title: str) -> Table:
-    table = two_columns(title)
+def ratings_grid(result: RatingsStats, title: str) -> Grid:
     ci, se = result.ci, result.standard_error
-    add_rows(table, [
+    return pairs(title, [
         ("mean rating base / tuned", f"{result.mean_base:.3f} / {result.mean_tuned:.3f}"),
         ("mean difference (tuned − base)",
          f"{result.mean_difference:+.3f}" + ("" if se is None else f" ± {se:.3f} s.e.")),
@@ -95,7 +117,6 @@ def ratings_table(result: RatingsStats, title: str) -> Table:
         ("prompts rated (invalid lines)", f"{result.n} ({result.n_invalid})"),
         ("Wilcoxon signed-rank p-value", f"{result.p_value:.3g}"),
     ])
-    return table
 
 
 def kappa(value: float | None) -> str:
@@ -127,11 +148,10 @@ def agreement_rows(r: AgreementStats) -> list[tuple[str, str]]:
     ]
 
 
-def agreement_table(result: AgreementStats, title: str) -> Table:
-    table = two_columns(title)
-    add_rows(table, agreement_rows(result))
-    for name, stats in result.by_category.items():
-        table.add_row(f"category {escape(name)}", f"accuracy {pct(stats.accuracy)}, vote accuracy "
-                      f"{pct(stats.vote_accuracy)}, position consistency "
-                      f"{pct(stats.position_consistency)}; n {stats.n}")
-    return table
+def agreement_grid(result: AgreementStats, title: str) -> Grid:
+    rows = agreement_rows(result)
+    rows += [(f"category {name}", f"accuracy {pct(stats.accuracy)}, vote accuracy "
+              f"{pct(stats.vote_accuracy)}, position consistency "
+              f"{pct(stats.position_consistency)}; n {stats.n}")
+             for name, stats in result.by_category.items()]
+    return pairs(title, rows)
