@@ -56,6 +56,14 @@ def shown(page) -> int:
     return int(page.get_attribute("#count", "data-shown"))
 
 
+def wait_shown(page, count: int) -> None:
+    """Wait until the count says `count` prompts are shown. Playwright's wait_for_function would
+    evaluate a string inside the page, which the page's own CSP (no unsafe-eval) rightly refuses."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#count")).to_have_attribute("data-shown", str(count))
+
+
 def visible_ids(page) -> list[str]:
     return page.eval_on_selector_all(
         "article.prompt", "els => els.filter(e => !e.hidden).map(e => e.dataset.promptId)")
@@ -107,7 +115,7 @@ def test_filters_and_search_change_what_is_shown_and_the_count(opened):
         act()
         assert visible_ids(page) == ids and shown(page) == len(ids)
     page.click("button[type=reset]")
-    page.wait_for_function(f"document.getElementById('count').dataset.shown === '{total}'")
+    wait_shown(page, total)
     for name, ids in [("split", ["q1", ODD_ID]), ("invalid", ["q3"]), ("skipped", ["q2"])]:
         page.check(f"input[name={name}]")
         assert visible_ids(page) == ids and shown(page) == len(ids)
@@ -146,7 +154,7 @@ def test_a_link_to_a_prompt_reveals_it_past_the_filters(opened, run_folder):
     page.select_option("select[name=outcome]", "base")
     assert visible_ids(page) == ["q4"]
     page.evaluate(f"location.hash = '#{anchor('q0')}'")
-    page.wait_for_function("document.getElementById('count').dataset.shown === '6'")
+    wait_shown(page, 6)
     assert page.locator(f"article#{anchor('q0')}").is_visible()
 
 
