@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from judge.stats.summary import (
     BenchDelta,
     BiasStats,
+    ControlStats,
     GradedStats,
     Interval,
+    JudgeVerdict,
+    MemberSummary,
     PairwiseStats,
+    PanelStats,
     StyleControl,
+    Summary,
 )
 
 
@@ -105,6 +110,81 @@ def bench_rows(benchmarks: Mapping[str, BenchDelta]) -> list[tuple[str, str]]:
         rows.append((f"{task} ({b.metric})",
                      f"{b.base:.3f} → {b.tuned:.3f}, delta {b.delta:+.3f} ± {spread}"
                      + ("" if b.p_value is None else f", McNemar p {b.p_value:.3g}")))
+    return rows
+
+
+def kappa(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+VERDICT = "verdict on the judge"  # the first of verdict_rows: report.md and the card lead with it
+
+
+def verdict_text(verdict: JudgeVerdict, who: str = "the judge") -> str:
+    """The sentence that leads every view of a run: could its judge (or panel) judge?"""
+    if verdict.status == "inconclusive":
+        return (f"inconclusive: {who} could not tell which answer is better on this run's own "
+                f"checks: {'; '.join(verdict.reasons)}. The win rate below is no evidence either "
+                "way.")
+    if verdict.status == "passed":
+        return (f"passed: {who} picked the real answer over the control pairs clearly above "
+                "chance (the lower end of the interval is over 50%), and its verdicts did not "
+                "follow the answer position")
+    return (f"unchecked: {'; '.join(verdict.reasons)}, so nothing in this run says whether {who} "
+            "could judge")
+
+
+def smoke_text(names: list[str]) -> str:
+    return (f"{', '.join(names)}: the bundled smoke-test judge (SmolLM2-135M-Instruct), there to "
+            "run the pipeline offline, not to decide which model is better")
+
+
+def control_text(c: ControlStats) -> str:
+    if not c.n or c.accuracy is None:
+        skipped = ", ".join(f"{reason} {n}" for reason, n in c.skipped.items())
+        return "none judged" + (f" (prompts passed over: {skipped})" if skipped else "")
+    kinds = ", ".join(f"{kind} {pct(k.accuracy)} of {k.n}" for kind, k in c.by_kind.items()
+                      if k.n)
+    return (f"{pct(c.accuracy)} of verdicts for the real answer on {c.n} pairs, "
+            f"{interval(c.ci, 'Wilson')}; position consistency {pct(c.position_consistency)}; "
+            f"{kinds}; {c.n_invalid} with an invalid verdict")
+
+
+def verdict_rows(summary: Summary) -> list[tuple[str, str]]:
+    """The rows that lead the table: the verdict on the judge, the smoke-test note, the
+    controls."""
+    rows = []
+    who = "the panel" if summary.panel else "the judge"
+    if summary.verdict is not None:
+        rows.append((VERDICT, verdict_text(summary.verdict, who)))
+        if summary.verdict.smoke_test:
+            rows.append(("smoke-test judge", smoke_text(summary.verdict.smoke_test)))
+    if summary.controls is not None:
+        rows.append(("control pairs (real answer vs off-topic / cut-off)",
+                     control_text(summary.controls)))
+    return rows
+
+
+def panel_rows(panel: PanelStats | None, members: Mapping[str, MemberSummary],
+               name: Callable[[str], str] = str) -> list[tuple[str, str]]:
+    """The panel's agreement and each member's own numbers; `name` shows a member's label."""
+    if panel is None:
+        return []
+    rows = [("panel", f"{len(members)} judges; per prompt the majority of their outcomes (an "
+                      "even split is a tie), the mean of their scores"),
+            ("Fleiss' kappa (members' outcomes)",
+             f"{kappa(panel.fleiss_kappa)} over the {panel.n} prompts every member judged "
+             "validly")]
+    rows += [(f"Cohen's kappa, {name(p.a)} / {name(p.b)}",
+              f"{kappa(p.cohen_kappa)} over {p.n} prompts; same outcome on {pct(p.agreement)}")
+             for p in panel.pairs]
+    for label, m in members.items():
+        pw, status = m.pairwise, m.verdict.status if m.verdict else "n/a"
+        controls = pct(m.controls.accuracy) if m.controls else "n/a"
+        rows.append((f"judge {name(label)}",
+                     f"win rate {pct(pw.win_rate)}, W/T/L {pw.wins}/{pw.ties}/{pw.losses}, "
+                     f"sides with the panel on {pct(panel.sides_with_panel.get(label))}; "
+                     f"controls {controls}; {status}"))
     return rows
 
 

@@ -8,7 +8,17 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from judge.report.format import bench_rows, category_rows, diagnostics, headline, interval, pct
+from judge.report.format import (
+    bench_rows,
+    category_rows,
+    diagnostics,
+    headline,
+    interval,
+    kappa,
+    panel_rows,
+    pct,
+    verdict_rows,
+)
 from judge.stats.agreement import AgreementStats
 from judge.stats.summary import PairwiseStats, RatingsStats, Summary
 
@@ -28,8 +38,11 @@ def add_rows(table: Table, rows: list[tuple[str, str]]) -> None:
 def summary_table(summary: Summary) -> Table:
     table = two_columns(f"{summary.tuned} vs {summary.base}  (judge: {summary.judge}, "
                         f"template: {summary.template})")
+    add_rows(table, [(name, escape(value)) for name, value in verdict_rows(summary)])
     add_rows(table, headline(summary.pairwise))
     add_rows(table, diagnostics(summary.bias, summary.style_control, summary.graded))
+    add_rows(table, [(escape(name), escape(value))
+                     for name, value in panel_rows(summary.panel, summary.members)])
     add_rows(table, [(f"category {escape(name)}", value)
                      for name, value in category_rows(summary.by_category)])
     add_rows(table, bench_rows(summary.benchmarks))
@@ -46,6 +59,7 @@ def demo_table(summary: Summary, card: str) -> Table:
     """The ten-second reading of a demo: the verdict, its doubt, the benchmarks, where it went."""
     pw = summary.pairwise
     table = two_columns("judge demo: ORPO-tuned smollm2 vs smollm2")
+    add_rows(table, [(name, escape(value)) for name, value in verdict_rows(summary)])
     table.add_row("win rate", f"{pct(pw.win_rate)}  ({interval(pw.ci_bootstrap, 'bootstrap')})")
     table.add_row("wins / ties / losses", f"{pw.wins} / {pw.ties} / {pw.losses}")
     table.add_row("invalid verdicts", f"{pw.n_invalid} of {2 * pw.n + pw.n_invalid}")
@@ -96,10 +110,6 @@ def ratings_table(result: RatingsStats, title: str) -> Table:
         ("Wilcoxon signed-rank p-value", f"{result.p_value:.3g}"),
     ])
     return table
-
-
-def kappa(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
 
 
 def agreement_rows(r: AgreementStats) -> list[tuple[str, str]]:
