@@ -149,16 +149,24 @@ def test_a_copy_of_the_reference_is_exactly_half_with_no_judge_call(tmp_path):
     b = Board(tmp_path)
     reference = ref_file(tmp_path)
     copy = ref_file(tmp_path, "copy.json")  # the same bytes under another name
-    board = b.run(reference, f"copy={copy}")
+    board = b.run(reference, f"copy={copy}", controls=0)
     assert b.loaded == []  # nothing to judge: the judge never loads
     (standing,) = board["standings"]
     assert standing["win_rate"] == 0.5 and standing["ties"] == 3
     assert standing["ci"]["low"] == standing["ci"]["high"] == 0.5
     assert standing["bradley_terry"]["strength"] == 0.0
     assert standing["bradley_terry"]["win_rate"] == 0.5
+    assert standing["verdict"]["status"] == "unchecked" and board["controls"] is None
     (lines,) = (tmp_path / "lb" / "copy" / "judgments").glob("*.jsonl")
     rows = [json.loads(x) for x in lines.read_text().splitlines()]
     assert len(rows) == 6 and all(r["skipped"] and r["winner"] == "tie" for r in rows)
+    # with control pairs the judge loads for them alone: three off-topic pairs in both orders
+    # (the reference's answers are too short to cut), and the pair's own lines stay as they were
+    before = lines.read_bytes()
+    again = b.run(reference, f"copy={copy}")
+    assert b.loaded == ["judge"] and b.engines["judge"].calls == [("generate", 6)]
+    assert lines.read_bytes() == before and again["standings"][0]["win_rate"] == 0.5
+    assert (again["controls"]["n"], again["controls"]["by_kind"]["truncated"]["n"]) == (3, 0)
 
 
 def ledgers(folder: Path) -> dict[str, bytes]:
@@ -179,7 +187,8 @@ def test_adding_a_model_judges_only_it_and_the_reference_answers_once(tmp_path):
     (shared,) = (lb / "generations").iterdir()
     assert len(shared.read_text().splitlines()) == 3
     before = {name: ledgers(lb / name) for name in ("m1", "m2")}
-    assert all(len(v) == 3 for v in before.values())  # reference, model, judgments
+    # reference, model, judgments; the control pairs and their verdicts
+    assert all(len(v) == 5 for v in before.values())
     assert b.bars["reference"] == [3, 3] and b.bars["m1"] == [9, 9]
     m3 = make_folder(tmp_path, "m3")
     board = b.run(reference, m1, m2, m3)
@@ -229,12 +238,14 @@ def test_bad_leaderboards_fail_before_anything_is_written(tmp_path, case, word):
 
 
 def test_the_command_prints_the_ranked_table(tmp_path):
-    """The CLI end to end where no model has to load: a copy of the reference ties every pair."""
+    """The CLI end to end where no model has to load: a copy of the reference ties every pair,
+    and no control pair asks the judge."""
     reference = ref_file(tmp_path)
     copy = ref_file(tmp_path, "copy.json")
     out = tmp_path / "lb"
     args = ["leaderboard", "--reference", reference, f"copy={copy}", "--judge",
-            make_folder(tmp_path, "judge"), "--out", str(out), "--bootstrap", "200"]
+            make_folder(tmp_path, "judge"), "--out", str(out), "--bootstrap", "200",
+            "--controls", "0"]
     shown = CliRunner().invoke(cli, args, env={"COLUMNS": "200"})
     assert shown.exit_code == 0, shown.output
     assert "leaderboard vs ref" in shown.output and "copy " in shown.output

@@ -33,10 +33,11 @@ from judge.pipeline.run_folder import JudgeRecord, RunFolder
 from judge.pipeline.timing import StageTiming
 from judge.records import Judgment, ModelInfo, PromptItem, SamplingParams
 from judge.stats.controls import control_lines, control_stats, judge_verdict
-from judge.stats.panel import panel_blocks, panel_control_lines
+from judge.stats.panel import majority_lines, panel_blocks
 from judge.stats.summary import (
     ControlStats,
     MemberSummary,
+    PairwiseStats,
     StageTime,
     judgment_rows,
     verdict_blocks,
@@ -117,7 +118,7 @@ def run_order(members: Sequence[Member], loaded: str | None) -> list[Member]:
 def judge_members(
     pool: EnginePool, members: Sequence[Member], requests: Sequence[PromptItem], answers: Answers,
     controls: Controls | None, folder: RunFolder, chunk: int, progress: Progress,
-    names: Names, control_names: Names,
+    names: Names | None, control_names: Names | None,
 ) -> tuple[dict[str, Judged], dict[str, StageTime]]:
     """Every member on every pair (both orders) and on every control pair, one member at a time;
     (each member's lines in panel order, the stages' cost summed over members)."""
@@ -153,6 +154,10 @@ def add(total: StageTiming, stage: StageTiming) -> None:
     total.requests += stage.requests
 
 
+def position(pw: PairwiseStats) -> tuple[float | None, float | None]:
+    return pw.position_consistency, pw.first_position_rate
+
+
 def count_sources(judgments: Sequence[Judgment]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for j in judgments:
@@ -182,7 +187,8 @@ def member_summary(
                               settings.confidence)
     smoke = [member.label] if is_bundled(member.judge.model) else []
     return MemberSummary(judge=member.judge.model.ref, template=member.judge.template.name,
-                         verdict=judge_verdict(stats, blocks["pairwise"], smoke), **blocks,
+                         verdict=judge_verdict(stats, position(blocks["pairwise"]), smoke),
+                         **blocks,
                          controls=stats, verdict_sources=count_sources(judged.judgments))
 
 
@@ -202,7 +208,7 @@ def judge_blocks(
     stats: ControlStats | None = None
     if controls is not None:
         per_member = [control_lines(judged[label].controls) for label in own]
-        lines = panel_control_lines([found for found, _ in per_member])
+        lines = majority_lines([found for found, _ in per_member])
         stats = control_stats(lines, any(ordered for _, ordered in per_member),
                               controls.requested, controls.skipped, settings.confidence)
     smoke = [label for label, s in own.items() if s.verdict and s.verdict.smoke_test]
@@ -212,5 +218,5 @@ def judge_blocks(
             sources[source] = sources.get(source, 0) + count
     return {"judge": "panel: " + ", ".join(own),
             "template": ", ".join(dict.fromkeys(m.judge.template.name for m in members)),
-            "verdict": judge_verdict(stats, blocks["pairwise"], smoke), **blocks,
+            "verdict": judge_verdict(stats, position(blocks["pairwise"]), smoke), **blocks,
             "controls": stats, "members": own, "verdict_sources": sources}

@@ -151,17 +151,21 @@ def control_text(c: ControlStats) -> str:
 
 
 def verdict_rows(summary: Summary) -> list[tuple[str, str]]:
-    """The rows that lead the table: the verdict on the judge, the smoke-test note, the
+    """The rows that lead a run's table: the verdict on the judge, the smoke-test note, the
     controls."""
+    return check_rows(summary.verdict, summary.controls, bool(summary.panel))
+
+
+def check_rows(verdict: JudgeVerdict | None, controls: ControlStats | None,
+               panel: bool) -> list[tuple[str, str]]:
     rows = []
-    who = "the panel" if summary.panel else "the judge"
-    if summary.verdict is not None:
-        rows.append((VERDICT, verdict_text(summary.verdict, who)))
-        if summary.verdict.smoke_test:
-            rows.append(("smoke-test judge", smoke_text(summary.verdict.smoke_test)))
-    if summary.controls is not None:
+    if verdict is not None:
+        rows.append((VERDICT, verdict_text(verdict, "the panel" if panel else "the judge")))
+        if verdict.smoke_test:
+            rows.append(("smoke-test judge", smoke_text(verdict.smoke_test)))
+    if controls is not None:
         rows.append(("control pairs (real answer vs off-topic / cut-off)",
-                     control_text(summary.controls)))
+                     control_text(controls)))
     return rows
 
 

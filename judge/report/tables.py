@@ -11,6 +11,7 @@ from rich.table import Table
 from judge.report.format import (
     bench_rows,
     category_rows,
+    check_rows,
     diagnostics,
     headline,
     interval,
@@ -19,7 +20,7 @@ from judge.report.format import (
     pct,
     verdict_rows,
 )
-from judge.stats.agreement import AgreementStats
+from judge.stats.agreement import AgreementRun, AgreementStats
 from judge.stats.summary import PairwiseStats, RatingsStats, Summary
 
 
@@ -145,3 +146,34 @@ def agreement_table(result: AgreementStats, title: str) -> Table:
                       f"{pct(stats.vote_accuracy)}, position consistency "
                       f"{pct(stats.position_consistency)}; n {stats.n}")
     return table
+
+
+def judge_run_table(found: AgreementRun, title: str) -> Table:
+    """`judge agreement --judge`: the verdict on the judge and its controls first, then the
+    agreement with the labels, and for a panel each judge's own and how much they agree."""
+    table = two_columns(title)
+    add_rows(table, [(name, escape(value)) for name, value in
+                     check_rows(found.judge_check, found.controls, found.panel is not None)])
+    add_rows(table, agreement_rows(found.agreement))
+    if found.panel is not None:
+        add_rows(table, [(escape(name), escape(value))
+                         for name, value in panel_agreement_rows(found)])
+    return table
+
+
+def panel_agreement_rows(found: AgreementRun) -> list[tuple[str, str]]:
+    panel = found.panel
+    assert panel is not None
+    rows = [("Fleiss' kappa (members' outcomes)",
+             f"{kappa(panel.fleiss_kappa)} over the {panel.n} pairs every member judged validly")]
+    rows += [(f"Cohen's kappa, {p.a} / {p.b}",
+              f"{kappa(p.cohen_kappa)} over {p.n} pairs; same outcome on {pct(p.agreement)}")
+             for p in panel.pairs]
+    for label, m in found.members.items():
+        controls = pct(m.controls.accuracy) if m.controls else "n/a"
+        rows.append((f"judge {label}",
+                     f"accuracy {pct(m.agreement.accuracy)}, position consistency "
+                     f"{pct(m.agreement.position_consistency)}, sides with the panel on "
+                     f"{pct(panel.sides_with_panel.get(label))}; controls {controls}; "
+                     f"{m.judge_check.status}"))
+    return rows

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from judge.records import Judgment, Winner
 from judge.stats.agreement import AgreementLine, Verdict, rates
 from judge.stats.bias import CONSISTENCY_FLOOR, FIRST_POSITION_CEILING
-from judge.stats.summary import ControlKind, ControlStats, Interval, JudgeVerdict, PairwiseStats
+from judge.stats.summary import ControlKind, ControlStats, Interval, JudgeVerdict
 
 KINDS = ("offtopic", "truncated")
 CHANCE = 0.5
@@ -101,9 +101,8 @@ def control_failure(controls: ControlStats) -> str | None:
             f"{pct(ci.low)} – {pct(ci.high)}, which reaches chance, 50%)")
 
 
-def position_failures(pairwise: PairwiseStats) -> list[str]:
+def position_failures(consistency: float | None, first: float | None) -> list[str]:
     found = []
-    consistency, first = pairwise.position_consistency, pairwise.first_position_rate
     if consistency is not None and consistency < CONSISTENCY_FLOOR:
         found.append(f"it gave the same winner in both answer orders on only {pct(consistency)} "
                      "of prompts (under 50%)")
@@ -114,11 +113,13 @@ def position_failures(pairwise: PairwiseStats) -> list[str]:
 
 
 def judge_verdict(
-    controls: ControlStats | None, pairwise: PairwiseStats, smoke_test: Sequence[str] = (),
+    controls: ControlStats | None, position: tuple[float | None, float | None],
+    smoke_test: Sequence[str] = (),
 ) -> JudgeVerdict:
-    """The rule of the module docstring, applied to one judge's (or one panel's) numbers."""
+    """The rule of the module docstring, applied to one judge's (or one panel's) numbers:
+    its controls, and (position consistency, first-position rate) on the real pairs."""
     failed = [r for r in [control_failure(controls) if controls else None] if r]
-    failed += position_failures(pairwise)
+    failed += position_failures(*position)
     if failed:
         return JudgeVerdict(status="inconclusive", reasons=failed, smoke_test=list(smoke_test))
     if controls is not None and controls.n:

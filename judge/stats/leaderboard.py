@@ -17,7 +17,13 @@ from pydantic import Field
 
 from judge.errors import InputError
 from judge.records import Judgment, PromptItem, Record
-from judge.stats.summary import BootstrapInterval, PairwiseStats, StageTime
+from judge.stats.summary import (
+    BootstrapInterval,
+    ControlStats,
+    JudgeVerdict,
+    PairwiseStats,
+    StageTime,
+)
 
 SCHEMA = "judge.leaderboard/1"
 BATTLE_WINNER = {"tuned": "model_b", "base": "model_a", "tie": "tie", "invalid": "invalid"}
@@ -58,6 +64,7 @@ class Standing(Record):
     position_consistency: float | None
     bradley_terry: Strength | None  # None when none of its lines could be read
     categories: dict[str, CategoryRate]
+    verdict: JudgeVerdict | None = None  # could the judge judge this pair (its summary.json)
 
 
 class Leaderboard(Record):
@@ -72,6 +79,9 @@ class Leaderboard(Record):
     # this run's cost: each model's answers, each pair's judging (wall seconds), loads, total
     timing: dict[str, StageTime] = {}
     models_loaded: list[str] = []
+    # the judge's control pairs, built from the reference's answers: the same in every pair
+    controls: ControlStats | None = None
+    smoke_test: list[str] = []  # judges that are the bundled smoke-test model
 
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True)
@@ -145,6 +155,7 @@ class Entry(NamedTuple):
     folder: str
     pairwise: PairwiseStats
     categories: dict[str, CategoryRate]
+    verdict: JudgeVerdict | None = None
 
 
 def rank(entries: Sequence[Entry], table: Mapping[str, Any]) -> list[Standing]:
@@ -163,5 +174,6 @@ def rank(entries: Sequence[Entry], table: Mapping[str, Any]) -> list[Standing]:
             losses=pw.losses, n=pw.n, n_invalid=pw.n_invalid,
             position_consistency=pw.position_consistency,
             bradley_terry=strength_of(table, entry.name), categories=entry.categories,
+            verdict=entry.verdict,
         ))
     return standings

@@ -176,9 +176,10 @@ def panel_stats(members: Mapping[str, Rows]) -> PanelStats:
                       pairs=pairs, sides_with_panel=sides)
 
 
-def panel_control_lines(members: Sequence[Sequence[AgreementLine]]) -> list[AgreementLine]:
-    """The panel's control lines: per pair and order, the majority of the members' valid
-    verdicts (invalid only when every member's is)."""
+def majority_lines(members: Sequence[Sequence[AgreementLine]]) -> list[AgreementLine]:
+    """The panel's agreement lines (its control pairs, or `judge agreement`'s labelled pairs):
+    per pair and order the majority of the members' valid verdicts, invalid only when every
+    member's is."""
     def decide(verdicts: list[str]) -> str:
         valid = [v for v in verdicts if v != "invalid"]
         return majority(valid) if valid else "invalid"
@@ -190,7 +191,7 @@ def panel_control_lines(members: Sequence[Sequence[AgreementLine]]) -> list[Agre
     return [AgreementLine(id=pid, label=group[0].label, category=group[0].category,
                           verdict=decide([x.verdict for x in group]),  # type: ignore[arg-type]
                           verdict_swapped=decide([x.verdict_swapped for x in group]))  # type: ignore[arg-type]
-            for pid, group in sorted(by_id.items())]
+            for pid, group in by_id.items()]
 
 
 def panel_blocks(
