@@ -135,8 +135,9 @@ def verdict_text(verdict: JudgeVerdict, who: str = "the judge") -> str:
 
 
 def smoke_text(names: list[str]) -> str:
-    return (f"{', '.join(names)}: the bundled smoke-test judge (SmolLM2-135M-Instruct), there to "
-            "run the pipeline offline, not to decide which model is better")
+    verb = "is" if len(names) == 1 else "are"
+    return (f"{' and '.join(names)} {verb} the bundled smoke-test judge (SmolLM2-135M-Instruct), "
+            "there to run the pipeline offline, not to decide which model is better")
 
 
 def control_text(c: ControlStats) -> str:
@@ -145,9 +146,9 @@ def control_text(c: ControlStats) -> str:
         return "none judged" + (f" (prompts passed over: {skipped})" if skipped else "")
     kinds = ", ".join(f"{kind} {pct(k.accuracy)} of {k.n}" for kind, k in c.by_kind.items()
                       if k.n)
-    return (f"{pct(c.accuracy)} of verdicts for the real answer on {c.n} pairs, "
-            f"{interval(c.ci, 'Wilson')}; position consistency {pct(c.position_consistency)}; "
-            f"{kinds}; {c.n_invalid} with an invalid verdict")
+    return (f"{pct(c.accuracy)} of verdicts for the real answer on {c.n} pairs (against an "
+            f"off-topic or cut-off answer), {interval(c.ci, 'Wilson')}; position consistency "
+            f"{pct(c.position_consistency)}; {kinds}; {c.n_invalid} with an invalid verdict")
 
 
 def verdict_rows(summary: Summary) -> list[tuple[str, str]]:
@@ -164,8 +165,7 @@ def check_rows(verdict: JudgeVerdict | None, controls: ControlStats | None,
         if verdict.smoke_test:
             rows.append(("smoke-test judge", smoke_text(verdict.smoke_test)))
     if controls is not None:
-        rows.append(("control pairs (real answer vs off-topic / cut-off)",
-                     control_text(controls)))
+        rows.append(("control pairs", control_text(controls)))
     return rows
 
 

@@ -55,7 +55,7 @@ def judge_check(board: Leaderboard) -> list[str]:
     same for every model: built from the reference's answers) and each model's verdict that is
     not `passed`."""
     who = "the panel" if board.judge.startswith("panel: ") else "the judge"
-    lines = [f"Smoke-test judge: {smoke_text(board.smoke_test)}."] if board.smoke_test else []
+    lines = [f"{smoke_text(board.smoke_test)}."] if board.smoke_test else []
     if board.controls is not None:
         lines.append(f"Control pairs (from the reference's answers): "
                      f"{control_text(board.controls)}.")
