@@ -289,3 +289,43 @@ def test_real_vllm_judges_a_leaderboard_of_two_answers_files(tmp_path, real_load
     shown = CliRunner().invoke(cli, ["stats", str(tmp_path / "lb"), "--json", "--bootstrap",
                                      "200"])
     assert json.loads(shown.stdout) == {"format": "leaderboard folder", **board.bradley_terry}
+
+
+class PanelBoard(Board):
+    """Board with a second judge that always picks the answer shown first."""
+
+    def __init__(self, tmp: Path) -> None:
+        super().__init__(tmp)
+        self.second = make_folder(tmp, "second")
+
+    def load(self, model, options):
+        if Path(model.path).name != "second":
+            return super().load(model, options)
+        self.loaded.append("second")
+        self.engines["second"] = ScriptedEngine(model, replies={"": "A"})
+        return self.engines["second"]
+
+
+def test_a_panel_ranks_every_member_s_verdicts_and_judges_the_controls_once(tmp_path):
+    b = PanelBoard(tmp_path)
+    m1 = alpaca_eval(tmp_path / "m1.json", answers_of("m1"), "m1")
+    m2 = arena_hard_v2(tmp_path / "m2.jsonl", answers_of("m2"), "m2")
+    board = b.run(ref_file(tmp_path), m1, m2, panel=[b.second])
+    # m1's pair loads both judges; m2's starts with the one still loaded
+    assert b.loaded == ["judge", "second", "judge"]
+    # the three off-topic control pairs (the answers are too short to cut), both orders, once
+    # per judge for the whole leaderboard: m2's pair finds them in the shared ledger
+    assert b.engines["second"].calls == [("generate", 6), ("generate", 6), ("generate", 6)]
+    assert board["controls"]["n"] == 3 and board["judge"].startswith("panel: ")
+    first, second = board["standings"]
+    # m1: the first judge 5/6 of its lines; the second one ties every prompt: 3/6 -> 8/12
+    assert first["name"] == "m1" and first["bradley_terry"]["win_rate"] == pytest.approx(
+        8 / 12, abs=1e-4)
+    # the panel's own win rate: mean over prompts of the members' item scores
+    assert first["win_rate"] == pytest.approx((5 / 6 + 0.5) / 2)
+    assert {s["verdict"]["status"] for s in board["standings"]} == {"inconclusive"}
+    md = (tmp_path / "lb" / "leaderboard.md").read_text()
+    assert "judge check" in md and "inconclusive: the panel could not tell" in md
+    shown = CliRunner().invoke(cli, ["stats", str(tmp_path / "lb"), "--json", "--bootstrap",
+                                     "200"])
+    assert json.loads(shown.stdout) == {"format": "leaderboard folder", **board["bradley_terry"]}

@@ -181,7 +181,8 @@ class Outcome(NamedTuple):
 
     summary: Summary
     items: list[PromptItem]
-    judgments: list[Judgment]
+    judgments: list[Judgment]  # every judge's, for a panel
+    by_judge: dict[str, list[Judgment]] = {}  # "MODEL@TEMPLATE" -> that judge's lines
 
 
 def run_compare(
@@ -243,7 +244,8 @@ def compare_outcome(
         from judge.card.write import write_card
 
         write_card(folder.root, Path(config.card), config.card_template)
-    return Outcome(summary, plan.items, judgments)
+    return Outcome(summary, plan.items, judgments,
+                   {label: found.judgments for label, found in judged.items()})
 
 
 def write_outputs(

@@ -291,7 +291,8 @@ def tabulate(config: LeaderboardConfig, plan: LeaderboardPlan,
     entries = [
         Entry(m.name, m.ref, "answers" if m.answers else "model", folder_name(m.name),
               outcomes[m.name].summary.pairwise,
-              category_rates(outcomes[m.name].items, outcomes[m.name].judgments, *common),
+              category_rates(outcomes[m.name].items, outcomes[m.name].judgments, *common,
+                             panel=outcomes[m.name].by_judge),
               outcomes[m.name].summary.verdict)
         for m in plan.models
     ]
