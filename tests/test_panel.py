@@ -12,6 +12,7 @@ from conftest import ScriptedEngine
 from test_agreement import PAIRS, write_jsonl
 from test_compare_scripted import make_folder
 
+from judge.card.write import write_card
 from judge.engines import EngineOptions
 from judge.pipeline.agreement import AgreementConfig, agreement_run
 from judge.pipeline.compare import CompareConfig, run_compare
@@ -120,6 +121,11 @@ def test_a_panel_of_three_with_a_known_disagreement(tmp_path):
     assert list(json.loads((run / "run.json").read_text())["judges"]) == labels
     report = (run / "report.md").read_text()
     assert "| Fleiss' kappa (members' outcomes) | 0.067 over the 4 prompts" in report
+    write_card(run, tmp_path / "card" / "README.md")
+    card = (tmp_path / "card" / "README.md").read_text()
+    assert "judged pairwise by a panel of j1@pairwise, j2@pairwise, j3@pairwise" in card
+    assert "| Cohen's kappa, j1@pairwise / j2@pairwise | 0.500 over 4 prompts" in card
+    assert "Verdicts: base first → tuned (text)" in card  # the first judge's, on q0
 
 
 def test_a_crashed_panel_run_resumes_without_judging_anything_twice(tmp_path):

@@ -27,7 +27,7 @@ template of your own gets the same names):
     verdict_sources       {text|logprob|skipped|none: count}
     benchmarks            [{task, metric, base, tuned, delta, stderr, p_value, n}]
     examples              [{prompt_id, prompt, base, tuned, verdicts: [{order, winner, source}]}],
-                          differing answers first
+                          differing answers first (a panel: its first judge's verdicts)
     plot, judge_version   the plot's file name; the judge version that ran
     filters               pct, pp, points, num, fence (judge/card/write.py)
 
@@ -170,14 +170,16 @@ def side_answers(folder: RunFolder, run: RunRecord, side: str,
 
 
 def examples(folder: RunFolder, run: RunRecord, template: str, limit: int) -> list[dict[str, Any]]:
-    """Up to `limit` prompts with both answers and both verdicts; differing answers first."""
+    """Up to `limit` prompts with both answers and both verdicts; differing answers first. A
+    panel's examples show its first judge's verdicts."""
     if limit <= 0:
         return []
     sampling = run.side_sampling()
     base = side_answers(folder, run, "base", sampling["base"])
     tuned = side_answers(folder, run, "tuned", sampling["tuned"])
+    judge, template = run.judge_ledgers()[0] if run.judges else (run.models["judge"], template)
     verdicts: dict[str, dict[str | None, Judgment]] = {}
-    for j in load_records(folder.judgments(run.models["judge"], template), Judgment):
+    for j in load_records(folder.judgments(judge, template), Judgment):
         if j.prompt_id in base and j.prompt_id in tuned:
             verdicts.setdefault(j.prompt_id, {})[j.order] = j  # the latest line of an order wins
     prompts = {g.prompt_id: g.prompt
