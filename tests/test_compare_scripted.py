@@ -46,11 +46,11 @@ class Setup:
         self.engines.append(engine)
         return engine
 
-    def run(self, verdict: str = "both"):
+    def run(self, verdict: str = "both", **options):
         config = CompareConfig(
             base=self.base, tuned=self.tuned, judge=self.judge, prompts=str(self.prompts),
             verdict=verdict, out=str(self.tmp / "run"), cache_dir=str(self.tmp / "cache"),
-            engine=EngineOptions(kind="hf"), bootstrap=200,
+            engine=EngineOptions(kind="hf"), bootstrap=200, **options,
         )
         return run_compare(config, lambda name, total: lambda done, tokens: None,
                            self.load).as_json()

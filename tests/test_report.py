@@ -141,6 +141,27 @@ def test_summary_numbers_match_the_script(run_folder):
     assert pw["win_rate"] == pytest.approx((1 + 0.5 + 0.5 + 0 + 0.75) / 5)
 
 
+def test_the_page_leads_with_the_verdict_on_the_judge_and_shows_its_controls(run_folder):
+    summary = json.loads((run_folder / "summary.json").read_text())
+    status, controls = summary["verdict"]["status"], summary["controls"]
+    page = parse(run_folder / "report.html")
+    sections = [a for tag, a in page.elements if tag == "section" and "id" in a]
+    ids = [a["id"] for a in sections]
+    assert ids.index("verdict") < ids.index("summary")  # read before the win rate
+    assert sections[0]["class"] == f"verdict {status}"
+    text = " ".join(page.text)
+    assert f"Verdict on the judge: {status}" in text
+    # the scripted judge reads only the first shown answer's first words: it cannot be "passed"
+    assert status == "inconclusive" and summary["verdict"]["reasons"]
+    assert all(reason in text for reason in summary["verdict"]["reasons"])
+    assert "controls" in ids and "panel" not in ids  # one judge: no panel section
+    accuracy = f"{100 * controls['accuracy']:.1f}% of verdicts for the real answer on " \
+               f"{controls['n']} pairs"
+    assert accuracy in text
+    assert "controls" not in {a["id"].removeprefix("block-") for a in sections
+                              if a.get("class") == "other"}  # not shown a second time
+
+
 def test_judge_report_writes_the_same_views_again_from_the_folder(run_folder, tmp_path):
     copy = tmp_path / "run"
     shutil.copytree(run_folder, copy)

@@ -154,10 +154,16 @@ def engine_options(f):
 def judging_options(f):
     """How answers are made and judged: the options compare and leaderboard share."""
     options = [
-        click.option("--judge", "judge_ref", default="smollm2", show_default=True,
+        click.option("--judge", "judge_ref", multiple=True, default=["smollm2"],
+                     show_default=True, callback=check_members,
                      help="Judge model: smollm2, a model folder, a .gguf file or a hub id; 'flow' "
                      "is Flow-Judge-v0.1 with its own format (template 'flow'), 'flow:PATH' a "
-                     "local copy."),
+                     "local copy. MODEL@TEMPLATE gives it a template of its own. Repeat it for a "
+                     "panel: each judge judges every pair, the panel decides by majority."),
+        click.option("--controls", type=click.IntRange(0), default=8, show_default=True,
+                     help="Control pairs per kind, built from the run's own answers (the real "
+                     "answer against an answer to another prompt, and against itself cut short): "
+                     "they check the judge and count in no win rate; 0 skips them."),
         click.option("--flow-metric", default=None, help="Flow judge: the rubric (a flow-judge "
                      "preset or helpfulness-5, correctness-5, correctness-binary); default picked "
                      "from the prompts."),
@@ -196,6 +202,15 @@ def judging_options(f):
     for option in reversed(options):
         f = option(f)
     return f
+
+
+def check_members(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]):
+    """Each --judge value is MODEL or MODEL@TEMPLATE; a malformed one is one line, exit 2."""
+    from judge.pipeline.panel import split_member
+
+    for spec in value:
+        split_member(spec)
+    return value
 
 
 def engine_config(engine: dict, seed: int) -> EngineOptions:

@@ -2,6 +2,7 @@
 
     judge compare smollm2 path/to/tuned --limit 20
     judge compare BASE TUNED --judge JUDGE --prompts prompts.jsonl --engine vllm --json
+    judge compare BASE TUNED --judge J1 --judge J2@graded --judge J3      # a panel of three
 """
 
 from __future__ import annotations
@@ -34,10 +35,10 @@ from judge.cli.common import engine_config, engine_options, judging_options, slu
               help="Your own Jinja2 template for report.html (it may extend report.html.j2).")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 @engine_options
-def compare(base, tuned, judge_ref, flow_metric, prompts, prompt_column, limit, template, verdict,
-            max_new_tokens, judge_max_new_tokens, temperature, seed, confidence, bootstrap, chunk,
-            out, cache_dir, bench, bench_limit, num_fewshot, include_path, card, card_template,
-            report_template, as_json, **engine) -> None:
+def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_column, limit, template,
+            verdict, max_new_tokens, judge_max_new_tokens, temperature, seed, confidence,
+            bootstrap, chunk, out, cache_dir, bench, bench_limit, num_fewshot, include_path, card,
+            card_template, report_template, as_json, **engine) -> None:
     """Judge TUNED against BASE on a prompt set, in both answer orders.
 
     BASE and TUNED are model references: smollm2 (the bundled SmolLM2-135M-Instruct), a Hugging
@@ -52,7 +53,8 @@ def compare(base, tuned, judge_ref, flow_metric, prompts, prompt_column, limit, 
     if out is None:
         out = str(Path("results") / f"{slug(base)}-vs-{slug(tuned)}")
     config = CompareConfig(
-        base=base, tuned=tuned, judge=judge_ref, flow_metric=flow_metric, prompts=prompts,
+        base=base, tuned=tuned, judge=judge_ref[0], panel=list(judge_ref[1:]),
+        controls=controls, flow_metric=flow_metric, prompts=prompts,
         prompt_column=prompt_column,
         limit=limit, template=template, verdict=verdict, max_new_tokens=max_new_tokens,
         judge_max_new_tokens=judge_max_new_tokens, temperature=temperature, seed=seed,

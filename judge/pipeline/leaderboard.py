@@ -5,12 +5,15 @@ orders, on the same prompts; one compare run folder per model, ranked at the top
       leaderboard.json .md .png .html   the ranked table (judge/stats/leaderboard.py)
       prompts.jsonl                  the prompts every model answered, ids shared by every folder
       generations/<reference>.jsonl  the reference's answers, generated once
+      controls/<judge>__<template>.jsonl   the control pairs' verdicts, judged once for all pairs
       <model>/                       a normal compare run folder: REF vs MODEL
 
 Everything is checked before any model loads. Then every model that has to answer does so, each
 loaded once (the judge's own model last, so it stays loaded), the reference's answers are copied
-into each folder, and every pair is judged by one judge loaded once. Everything is cached as in
-`judge compare`: listing one more model judges only that model.
+into each folder, and every pair is judged by one judge loaded once (a panel: each judge in
+turn). The control pairs are built from the reference's answers, so they are the same for every
+pair: judged for the first, copied into the others' ledgers. Everything is cached as in `judge
+compare`: listing one more model judges only that model.
 """
 
 from __future__ import annotations
@@ -175,7 +178,8 @@ class Bars:
 
     def __init__(self, progress: Progress, plans: dict[str, Plan], reference_answers: bool) -> None:
         n = len(next(iter(plans.values())).items)
-        totals = {name: 2 * n + (n if plan.models["tuned"].kind == "model" else 0)
+        totals = {name: 2 * n * len(plan.judges) + (n if plan.models["tuned"].kind == "model"
+                                                    else 0)
                   for name, plan in plans.items()}
         everything = sum(totals.values()) + (n if reference_answers else 0)
         self.total = progress("all models", everything)
@@ -193,9 +197,11 @@ class Bars:
         return step
 
     def judging(self, name: str) -> Progress:
-        """A pair's stage callback: its judging moves the model's bar; its answers are all cached
-        by then (the first phase made them), so they move nothing."""
-        return lambda stage, total: self.advance(name) if stage == "judge" else (lambda d, t: None)
+        """A pair's stage callback: its judging (every judge of a panel) moves the model's bar;
+        its answers are all cached by then (the first phase made them) and its control pairs
+        are not counted, so they move nothing."""
+        return lambda stage, total: (self.advance(name) if stage.startswith("judge")
+                                     else (lambda d, t: None))
 
 
 def answer_first(folder: LeaderboardFolder, plans: dict[str, Plan], pool: EnginePool,
@@ -228,6 +234,19 @@ def answer_first(folder: LeaderboardFolder, plans: dict[str, Plan], pool: Engine
     return timing
 
 
+def share_controls(folder: LeaderboardFolder, plan: Plan, into_pair: bool) -> None:
+    """Copy the control lines of every judge from the leaderboard's ledgers into a pair's
+    (before it runs: it finds them cached) or back (after: the next pair does). The pairs are
+    built from the reference's answers, so their keys are the same in every pair."""
+    shared, own = RunFolder(folder.root), RunFolder(plan.out)
+    for judge in plan.judges.values():
+        paths = (shared.controls(judge.model, judge.template["name"]),
+                 own.controls(judge.model, judge.template["name"]))
+        source, target = paths if into_pair else paths[::-1]
+        if source.is_file():
+            Ledger(target, Judgment).append(Ledger(source, Judgment).records.values())
+
+
 def run_leaderboard(
     config: LeaderboardConfig, progress: Progress, loader: Loader = load_engine
 ) -> Leaderboard:
@@ -245,7 +264,9 @@ def run_leaderboard(
         timing = answer_first(folder, plans, pool, bars, config.settings.chunk)
         for name, pair in pairs.items():
             start = time.perf_counter()
+            share_controls(folder, plans[name], into_pair=True)
             outcomes[name] = compare_outcome(pair, bars.judging(name), loader, pool)
+            share_controls(folder, plans[name], into_pair=False)
             timing[f"judge_{name}"] = stage_time(time.perf_counter() - start, 0)
     finally:
         pool.close()
@@ -275,13 +296,17 @@ def tabulate(config: LeaderboardConfig, plan: LeaderboardPlan,
     entries = [
         Entry(m.name, m.ref, "answers" if m.answers else "model", folder_name(m.name),
               outcomes[m.name].summary.pairwise,
-              category_rates(outcomes[m.name].items, outcomes[m.name].judgments, *common))
+              category_rates(outcomes[m.name].items, outcomes[m.name].judgments, *common,
+                             panel=outcomes[m.name].by_judge),
+              outcomes[m.name].summary.verdict)
         for m in plan.models
     ]
     any_summary = next(iter(outcomes.values())).summary
     return Leaderboard(reference=ref, reference_ref=plan.reference.ref, judge=any_summary.judge,
                        template=any_summary.template, n_prompts=len(plan.items),
-                       standings=rank(entries, table), bradley_terry=table)
+                       standings=rank(entries, table), bradley_terry=table,
+                       controls=any_summary.controls,
+                       smoke_test=any_summary.verdict.smoke_test if any_summary.verdict else [])
 
 
 def write_leaderboard(folder: LeaderboardFolder, board: Leaderboard,
@@ -337,11 +362,11 @@ def folder_battles(root: Path) -> tuple[list[dict[str, Any]], str]:
     for standing in board.standings:
         run_folder = RunFolder(folder.root / standing.folder)
         run = run_folder.read_run()
-        path = run_folder.judgments(run.models["judge"], run.template.get("name", ""))
-        latest: dict[tuple[str, str | None], Judgment] = {}
-        for j in load_records(path, Judgment):
-            named = (j.base_model, j.tuned_model) == (board.reference, standing.name)
-            if named and j.prompt_id in prompts:
-                latest[(j.prompt_id, j.order)] = j
-        rows += battle_rows(list(latest.values()), board.reference, standing.name)
+        for judge, template in run.judge_ledgers():  # a panel: every judge's lines are battles
+            latest: dict[tuple[str, str | None], Judgment] = {}
+            for j in load_records(run_folder.judgments(judge, template), Judgment):
+                named = (j.base_model, j.tuned_model) == (board.reference, standing.name)
+                if named and j.prompt_id in prompts:
+                    latest[(j.prompt_id, j.order)] = j
+            rows += battle_rows(list(latest.values()), board.reference, standing.name)
     return in_order(rows), board.reference

@@ -91,7 +91,8 @@ def read_run(folder: RunFolder) -> RunData:
         if found[0] is not None and found[1] is not None:
             answers[item.prompt_id] = (shown_answer(item, found[0]), shown_answer(item, found[1]))
     latest: dict[tuple[str, str | None], Judgment] = {}
-    for j in load_records(folder.judgments(run.models["judge"], summary.template), Judgment):
+    judge, template = run.judge_ledgers()[0]  # a panel's views: its first judge's verdicts
+    for j in load_records(folder.judgments(judge, template or summary.template), Judgment):
         if j.prompt_id in answers:
             latest[(j.prompt_id, j.order)] = j
     # an item read from generations has no category; its judgment lines may have one

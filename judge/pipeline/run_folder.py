@@ -3,7 +3,10 @@
     results/<run>/
       run.json                    RunRecord: config, models, template, sampling per side, timing
       generations/<model>.jsonl   answers, one line per prompt
-      judgments/<judge>__<template>.jsonl   verdicts, one line per prompt and order
+      judgments/<judge>__<template>.jsonl   verdicts, one line per prompt and order (one file
+                                  per judge of a panel)
+      controls/<judge>__<template>.jsonl    the control pairs' verdicts (never in a win rate)
+      controls/pairs.jsonl        the control pairs: kind, prompt, both answers
       bench/<model>.json          lm-eval results
       prompts.jsonl               the prompts the run judged (ids, categories, turns)
       summary.json                the numbers
@@ -36,6 +39,13 @@ def side_sampling(max_new_tokens: int, temperature: float, seed: int) -> dict[Si
             for side, offset in offsets}
 
 
+class JudgeRecord(Record):
+    """One judge of a run (a panel has several): its model and its template."""
+
+    model: ModelInfo
+    template: dict[str, str]  # name, sha, origin
+
+
 class RunRecord(Record):
     """run.json. Compare writes every field; a reader needs only config, models and n_prompts
     (the rest defaults, so a hand-made or older folder still gives its card)."""
@@ -45,11 +55,19 @@ class RunRecord(Record):
     models: dict[str, ModelInfo]
     sampling: dict[Side, SamplingParams] | None = None  # absent in folders written before it
     template: dict[str, str] = {}
+    judges: dict[str, JudgeRecord] = {}  # "MODEL@TEMPLATE" -> the judge; absent before panels
     n_prompts: int
     models_loaded: list[str] = []
     versions: dict[str, str] = {}
     timing: dict[str, StageTime] = {}
     timing_this_run: dict[str, StageTime] = {}
+
+    def judge_ledgers(self) -> list[tuple[ModelInfo, str]]:
+        """(judge model, template name) of every judge, in panel order; a run.json written
+        before panels names its one judge in models and template."""
+        if self.judges:
+            return [(j.model, j.template["name"]) for j in self.judges.values()]
+        return [(self.models["judge"], self.template.get("name", ""))]
 
     def side_sampling(self) -> dict[Side, SamplingParams]:
         """How each side's answers were sampled: as recorded, or for an older run.json, by the
@@ -114,6 +132,13 @@ class RunFolder:
 
     def judgments(self, judge: ModelInfo, template: str) -> Path:
         return self.root / "judgments" / f"{model_slug(judge)}__{template}.jsonl"
+
+    def controls(self, judge: ModelInfo, template: str) -> Path:
+        return self.root / "controls" / f"{model_slug(judge)}__{template}.jsonl"
+
+    @property
+    def control_pairs_file(self) -> Path:
+        return self.root / "controls" / "pairs.jsonl"
 
     def bench(self, model: ModelInfo) -> Path:
         return self.root / "bench" / f"{model_slug(model)}.json"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from judge.models.refs import display_name, model_label
@@ -10,9 +10,13 @@ from judge.records import ModelInfo
 from judge.stats.summary import (
     BenchDelta,
     BiasStats,
+    ControlStats,
     GradedStats,
     Interval,
+    JudgeVerdict,
+    MemberSummary,
     PairwiseStats,
+    PanelStats,
     StyleControl,
     Summary,
 )
@@ -154,6 +158,85 @@ def plot_title(tuned: str, base: str, judge: str, template: str, pw: PairwiseSta
 
 
 DEGENERATE_NOTE = "zero-width interval, every prompt scored alike (not certainty)"
+
+
+def kappa(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+VERDICT = "verdict on the judge"  # the first of verdict_rows: report.md and the card lead with it
+
+
+def verdict_text(verdict: JudgeVerdict, who: str = "the judge") -> str:
+    """The sentence that leads every view of a run: could its judge (or panel) judge?"""
+    if verdict.status == "inconclusive":
+        return (f"inconclusive: {who} could not tell which answer is better on this run's own "
+                f"checks: {'; '.join(verdict.reasons)}. The win rate below is no evidence either "
+                "way.")
+    if verdict.status == "passed":
+        return (f"passed: {who} picked the real answer over the control pairs clearly above "
+                "chance (the lower end of the interval is over 50%), and its verdicts did not "
+                "follow the answer position")
+    return (f"unchecked: {'; '.join(verdict.reasons)}, so nothing in this run says whether {who} "
+            "could judge")
+
+
+def smoke_text(names: list[str]) -> str:
+    verb = "is" if len(names) == 1 else "are"
+    return (f"{' and '.join(names)} {verb} the bundled smoke-test judge (SmolLM2-135M-Instruct), "
+            "there to run the pipeline offline, not to decide which model is better")
+
+
+def control_text(c: ControlStats) -> str:
+    if not c.n or c.accuracy is None:
+        skipped = ", ".join(f"{reason} {n}" for reason, n in c.skipped.items())
+        return "none judged" + (f" (prompts passed over: {skipped})" if skipped else "")
+    kinds = ", ".join(f"{kind} {pct(k.accuracy)} of {k.n}" for kind, k in c.by_kind.items()
+                      if k.n)
+    return (f"{pct(c.accuracy)} of verdicts for the real answer on {c.n} pairs (against an "
+            f"off-topic or cut-off answer), {interval(c.ci, 'Wilson')}; position consistency "
+            f"{pct(c.position_consistency)}; {kinds}; {c.n_invalid} with an invalid verdict")
+
+
+def verdict_rows(summary: Summary) -> list[tuple[str, str]]:
+    """The rows that lead a run's table: the verdict on the judge, the smoke-test note, the
+    controls."""
+    return check_rows(summary.verdict, summary.controls, bool(summary.panel))
+
+
+def check_rows(verdict: JudgeVerdict | None, controls: ControlStats | None,
+               panel: bool) -> list[tuple[str, str]]:
+    rows = []
+    if verdict is not None:
+        rows.append((VERDICT, verdict_text(verdict, "the panel" if panel else "the judge")))
+        if verdict.smoke_test:
+            rows.append(("smoke-test judge", smoke_text(verdict.smoke_test)))
+    if controls is not None:
+        rows.append(("control pairs", control_text(controls)))
+    return rows
+
+
+def panel_rows(panel: PanelStats | None, members: Mapping[str, MemberSummary],
+               name: Callable[[str], str] = str) -> list[tuple[str, str]]:
+    """The panel's agreement and each member's own numbers; `name` shows a member's label."""
+    if panel is None:
+        return []
+    rows = [("panel", f"{len(members)} judges; per prompt the majority of their outcomes (an "
+                      "even split is a tie), the mean of their scores"),
+            ("Fleiss' kappa (members' outcomes)",
+             f"{kappa(panel.fleiss_kappa)} over the {panel.n} prompts every member judged "
+             "validly")]
+    rows += [(f"Cohen's kappa, {name(p.a)} / {name(p.b)}",
+              f"{kappa(p.cohen_kappa)} over {p.n} prompts; same outcome on {pct(p.agreement)}")
+             for p in panel.pairs]
+    for label, m in members.items():
+        pw, status = m.pairwise, m.verdict.status if m.verdict else "n/a"
+        controls = pct(m.controls.accuracy) if m.controls else "n/a"
+        rows.append((f"judge {name(label)}",
+                     f"win rate {pct(pw.win_rate)}, W/T/L {pw.wins}/{pw.ties}/{pw.losses}, "
+                     f"sides with the panel on {pct(panel.sides_with_panel.get(label))}; "
+                     f"controls {controls}; {status}"))
+    return rows
 
 
 def one_line(text: str, limit: int = 300) -> str:

@@ -20,6 +20,11 @@ Names a run page's template gets:
     categories, benchmarks  [(name, value)] rows per category and per benchmark task
     timing                [{stage, seconds, tokens, tokens_per_second}]
     verdict_sources       {text|logprob|skipped|none: count}
+    verdict               {status, text, smoke} or None: the verdict on the judge (passed,
+                          inconclusive, unchecked), its sentence, the smoke-test note or None
+    controls              [(measure, value)] rows of the control pairs, [] without them
+    panel                 [(measure, value)] rows of a panel's agreement and members, [] for one
+                          judge
     other_blocks          {name: block}: summary.json blocks the page has no section of its own
                           for (ratings, graded, blocks of later releases), shown as they are
     plot                  {title, rates: [{label, rate, low, high, level, method, degenerate}],
@@ -51,10 +56,14 @@ from judge.report.format import (
     DEGENERATE_NOTE,
     bench_rows,
     category_rows,
+    control_text,
     diagnostics,
     headline,
+    panel_rows,
     plot_title,
     run_names,
+    smoke_text,
+    verdict_text,
     winrate_rates,
 )
 from judge.report.markup import markdown_html
@@ -68,7 +77,8 @@ if TYPE_CHECKING:
 TEMPLATES = resource("judge.report", "templates")
 RUN_PAGE, BOARD_PAGE = "report.html.j2", "leaderboard.html.j2"
 SHOWN = {"schema", "base", "tuned", "judge", "template", "pairwise", "by_category", "bias",
-         "style_control", "verdict_sources", "benchmarks", "timing"}
+         "style_control", "verdict_sources", "benchmarks", "timing", "verdict", "controls",
+         "panel", "members"}
 SOURCES = {"text": "text", "logprob": "log-prob", "skipped": "skipped (identical answers)",
            "none": "none (nothing could be read)"}
 
@@ -138,6 +148,32 @@ def plot(pw: PairwiseStats, title: str) -> dict[str, Any]:
             "axis": "tuned model's win rate against the base  (dashed: no difference)"}
 
 
+def member_name(summary: Summary, label: str) -> str:
+    member = summary.members.get(label)
+    if member is None:
+        return display_name(summary.judge)
+    return f"{display_name(member.judge)}@{member.template}"
+
+
+def judge_check(summary: Summary) -> dict[str, Any]:
+    """The verdict on the judge, its control pairs and a panel's agreement, for the page."""
+    found: dict[str, Any] = {"verdict": None, "controls": [], "panel": []}
+    v = summary.verdict
+    if v is not None:
+        smoke = [member_name(summary, label) for label in v.smoke_test]
+        found["verdict"] = {"status": v.status,
+                            "text": verdict_text(v, "the panel" if summary.panel else "the judge"),
+                            "smoke": smoke_text(smoke) if smoke else None}
+    c = summary.controls
+    if c is not None:
+        found["controls"] = [("control pairs", control_text(c))] + [
+            (f"{kind}", f"{percent(k.accuracy)} for the real answer of {k.n} pairs")
+            for kind, k in c.by_kind.items() if k.n]
+    found["panel"] = panel_rows(summary.panel, summary.members,
+                                lambda label: member_name(summary, label))
+    return found
+
+
 def run_page(
     summary: Summary, run: RunRecord, views: Sequence[PromptView], prompts: str,
     template: str | None = None,
@@ -167,6 +203,7 @@ def run_page(
         "views": [v.model_dump() | {"judgments": [dict(j) for j in v.judgments]} for v in views],
         "category_names": sorted({v.category for v in views if v.category is not None}),
         "outcomes": outcome_counts(views), "notes": [note] if note else [],
+        **judge_check(summary),
     })
 
 

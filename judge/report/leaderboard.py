@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from judge.models.refs import display_name
-from judge.report.format import pct
+from judge.report.format import control_text, pct, smoke_text, verdict_text
 from judge.report.plots import plain
 from judge.stats.leaderboard import Leaderboard, Standing
 
@@ -35,7 +35,7 @@ def columns(board: Leaderboard) -> list[str]:
     level = board.bradley_terry["ci"]["level"]
     return ["rank", "model", f"win rate vs {board.reference} [{level:.0%} interval]",
             f"Bradley–Terry win rate [{level:.0%} interval]", "Elo-style", "W / T / L",
-            "prompts (invalid lines)", "position consistency"]
+            "prompts (invalid lines)", "position consistency", "judge check"]
 
 
 def cells(s: Standing) -> list[str]:
@@ -43,11 +43,27 @@ def cells(s: Standing) -> list[str]:
     return [str(s.rank), s.name, f"{pct(s.win_rate)} {interval(s.ci.low, s.ci.high)}",
             f"{pct(bt.win_rate)} {interval(bt.low, bt.high)}" if bt else "n/a",
             f"{bt.elo:.0f}" if bt else "n/a", f"{s.wins} / {s.ties} / {s.losses}",
-            f"{s.n} ({s.n_invalid})", pct(s.position_consistency)]
+            f"{s.n} ({s.n_invalid})", pct(s.position_consistency),
+            s.verdict.status if s.verdict else "n/a"]
 
 
 def reference_cells(board: Leaderboard) -> list[str]:
-    return ["–", f"{board.reference} (reference)", "50.0%", "50.0%", "1000", "", "", ""]
+    return ["–", f"{board.reference} (reference)", "50.0%", "50.0%", "1000", "", "", "", ""]
+
+
+def judge_check(board: Leaderboard) -> list[str]:
+    """What the leaderboard says about its judge: the smoke-test note, the control pairs (the
+    same for every model: built from the reference's answers) and each model's verdict that is
+    not `passed`."""
+    who = "the panel" if board.judge.startswith("panel: ") else "the judge"
+    lines = [f"{smoke_text(board.smoke_test)}."] if board.smoke_test else []
+    if board.controls is not None:
+        lines.append(f"Control pairs (from the reference's answers): "
+                     f"{control_text(board.controls)}.")
+    for s in board.standings:
+        if s.verdict is not None and s.verdict.status != "passed":
+            lines.append(f"{s.name}: {verdict_text(s.verdict, who)}")
+    return lines
 
 
 def convention(board: Leaderboard) -> str:
@@ -78,6 +94,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     lines = [f"# Leaderboard vs {md_text(board.reference)}", "",
              f"Judge {md_text(display_name(board.judge))}, template {md_text(board.template)}. "
              + convention(board).replace(board.reference, md_text(board.reference)), "",
+             *[f"{md_text(line)}\n" for line in judge_check(board)],
              "| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
     for standing in board.standings:
         row = cells(standing)
@@ -102,10 +119,11 @@ def leaderboard_table(board: Leaderboard) -> Table:
     """The terminal's ranked table, in percent, narrow enough for 80 columns (leaderboard.md
     has every column)."""
     level = board.bradley_terry["ci"]["level"]
+    caption = "\n".join([f"win rates vs {board.reference} in % [{level:.0%} interval]; inv. "
+                         "invalid lines; cons. position consistency", *judge_check(board)])
     table = Table(title=Text(f"leaderboard vs {board.reference}  (judge: {board.judge}, "
                              f"template: {board.template}, {board.n_prompts} prompts)"),
-                  caption=Text(f"win rates vs {board.reference} in % [{level:.0%} interval]; "
-                               "inv. invalid lines; cons. position consistency"),
+                  caption=Text(caption, justify="left"),
                   box=box.SIMPLE_HEAD, pad_edge=False,
                   collapse_padding=True)
     for name in ("#", "model", "win rate", "Bradley–Terry", "W/T/L", "inv.", "cons."):

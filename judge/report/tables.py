@@ -9,8 +9,19 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from judge.report.format import bench_rows, category_rows, diagnostics, headline, interval, pct
-from judge.stats.agreement import AgreementStats
+from judge.report.format import (
+    bench_rows,
+    category_rows,
+    check_rows,
+    diagnostics,
+    headline,
+    interval,
+    kappa,
+    panel_rows,
+    pct,
+    verdict_rows,
+)
+from judge.stats.agreement import AgreementRun, AgreementStats
 from judge.stats.summary import PairwiseStats, RatingsStats, Summary
 
 
@@ -29,8 +40,11 @@ def add_rows(table: Table, rows: list[tuple[str, str]]) -> None:
 def summary_table(summary: Summary) -> Table:
     table = two_columns(f"{summary.tuned} vs {summary.base}  (judge: {summary.judge}, "
                         f"template: {summary.template})")
+    add_rows(table, [(name, escape(value)) for name, value in verdict_rows(summary)])
     add_rows(table, headline(summary.pairwise))
     add_rows(table, diagnostics(summary.bias, summary.style_control, summary.graded))
+    add_rows(table, [(escape(name), escape(value))
+                     for name, value in panel_rows(summary.panel, summary.members)])
     add_rows(table, [(f"category {escape(name)}", value)
                      for name, value in category_rows(summary.by_category)])
     add_rows(table, bench_rows(summary.benchmarks))
@@ -47,6 +61,7 @@ def demo_table(summary: Summary, card: str) -> Table:
     """The ten-second reading of a demo: the verdict, its doubt, the benchmarks, where it went."""
     pw = summary.pairwise
     table = two_columns("judge demo: ORPO-tuned smollm2 vs smollm2")
+    add_rows(table, [(name, escape(value)) for name, value in verdict_rows(summary)])
     table.add_row("win rate", f"{pct(pw.win_rate)}  ({interval(pw.ci_bootstrap, 'bootstrap')})")
     table.add_row("wins / ties / losses", f"{pw.wins} / {pw.ties} / {pw.losses}")
     table.add_row("invalid verdicts", f"{pw.n_invalid} of {2 * pw.n + pw.n_invalid}")
@@ -119,10 +134,6 @@ def ratings_grid(result: RatingsStats, title: str) -> Grid:
     ])
 
 
-def kappa(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
-
-
 def agreement_rows(r: AgreementStats) -> list[tuple[str, str]]:
     """Each rate over all pairs (invalid = wrong) with its Wilson interval, then over the pairs
     valid in both orders."""
@@ -155,3 +166,31 @@ def agreement_grid(result: AgreementStats, title: str) -> Grid:
               f"{pct(stats.position_consistency)}; n {stats.n}")
              for name, stats in result.by_category.items()]
     return pairs(title, rows)
+
+
+def judge_run_grid(found: AgreementRun, title: str) -> Grid:
+    """`judge agreement --judge`: the verdict on the judge and its controls first, then the
+    agreement with the labels, and for a panel each judge's own and how much they agree."""
+    rows = check_rows(found.judge_check, found.controls, found.panel is not None)
+    rows += agreement_rows(found.agreement)
+    if found.panel is not None:
+        rows += panel_agreement_rows(found)
+    return pairs(title, rows)
+
+
+def panel_agreement_rows(found: AgreementRun) -> list[tuple[str, str]]:
+    panel = found.panel
+    assert panel is not None
+    rows = [("Fleiss' kappa (members' outcomes)",
+             f"{kappa(panel.fleiss_kappa)} over the {panel.n} pairs every member judged validly")]
+    rows += [(f"Cohen's kappa, {p.a} / {p.b}",
+              f"{kappa(p.cohen_kappa)} over {p.n} pairs; same outcome on {pct(p.agreement)}")
+             for p in panel.pairs]
+    for label, m in found.members.items():
+        controls = pct(m.controls.accuracy) if m.controls else "n/a"
+        rows.append((f"judge {label}",
+                     f"accuracy {pct(m.agreement.accuracy)}, position consistency "
+                     f"{pct(m.agreement.position_consistency)}, sides with the panel on "
+                     f"{pct(panel.sides_with_panel.get(label))}; controls {controls}; "
+                     f"{m.judge_check.status}"))
+    return rows
