@@ -9,7 +9,7 @@ export VLLM_ENABLE_V1_MULTIPROCESSING ?= 0
 export OMP_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup test demo example lint clean
+.PHONY: setup browser test demo example lint clean
 
 setup: $(STAMP)
 
@@ -35,7 +35,18 @@ $(STAMP): pyproject.toml Makefile
 # Converted models are kept between runs (the bundled GGUF is dequantized once, ~20 s).
 export JUDGE_CACHE_DIR ?= $(HOME)/.cache/judge
 
-test: setup
+# The report's browser test (tests/test_report_browser.py) drives Debian's chromium through
+# Playwright, which downloads no browser of its own here: apt installs chromium once, as root or
+# through sudo. No stamp: the check below is the stamp, and a failed install stops make.
+CHROMIUM := /usr/bin/chromium
+browser:
+	if [ ! -x $(CHROMIUM) ]; then \
+	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$sudo apt-get update -q && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	fi
+
+test: setup browser
 	$(PY) -m pytest -q tests
 
 # The whole mission on the bundled model: ORPO-tune it, judge tuned vs base in both orders,
@@ -43,11 +54,14 @@ test: setup
 demo: setup
 	$(VENV)/bin/judge demo --out results/demo
 
-# Regenerate the committed example run (results/example/) from a fresh demo.
-example: demo
+# Regenerate the committed example run (results/example/) from a fresh demo, with the README's
+# screenshot of its report.html (the coding prompts shown).
+example: demo browser
 	rm -rf results/example && mkdir -p results/example
 	cp results/demo/run/summary.json results/demo/run/report.md results/demo/run/winrate.png \
+	   results/demo/run/report.html results/demo/run/verdicts.csv \
 	   results/demo/README.md results/demo/judge_eval.png results/demo/demo.json results/example/
+	$(PY) tests/browser.py results/example/report.html results/example/report.png coding
 
 lint: setup
 	$(VENV)/bin/ruff check judge train tests bench

@@ -1,23 +1,29 @@
-"""What one judgment costs in `--verdict logprob` mode, and how much of it the prefix cache saves.
+"""`--verdict both` vs `--verdict text` on the same pairs: what the label probabilities cost.
 
     export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 VLLM_ENABLE_V1_MULTIPROCESSING=0
     .venv/bin/python bench/judge_stage.py                  # 16 built-in prompts, both orders
-    .venv/bin/python bench/judge_stage.py --prompts 4 --no-both
+    .venv/bin/python bench/judge_stage.py --prompts 4 --rounds 1
 
 The bundled model answers N built-in prompts twice (two sampling seeds, so the answers differ and
-the judge is really called), then judge.pipeline.judging.judge_stage judges every pair in both
-orders with the shipped pairwise template, exactly as `judge compare --verdict logprob` does. The
-default engine (vLLM) is loaded once through judge.engines.load_engine; its `LLM.chat` is wrapped so
-every vLLM RequestOutput the stage causes is kept, which gives per request the tokens really
-generated and `num_cached_tokens`, the prompt tokens served from the prefix cache.
-(`LLM.get_metrics()` would give the same counters in aggregate, but the engine is built with vLLM's
-default disable_log_stats=True, under which it refuses.) The prefix cache is reset before the stage,
-so hits come only from judgments sharing a prefix: every chat shares the system prompt, and the two
-orders of one pair also share the request and the "Answer A:" opening. vLLM caches whole blocks,
-so a shared prefix counts only up to its last full block.
-
-Targets: 1 generated token per judgment. With --both (default) the same pairs are judged again in
-`--verdict both` mode, where the log-prob pass follows a text pass over the same chats.
+the judge is really called); then the same pairs are judged in both orders with the shipped
+pairwise template by judge.pipeline.judging.judge_stage, exactly as `judge compare --verdict MODE`
+does, into a fresh ledger each time:
+  text     the verdict read from the reply only;
+  both     the default: reply and first-token label probabilities from the same request;
+  2-pass   the way `both` worked before: per call a text generate, then a one-token
+           label_probs call over the same chats (engine calls made directly, as judge_stage made
+           them, with the 32 judgments per call judge_stage makes now, so that only the second
+           pass differs);
+  logprob  label probabilities from one-token requests only (measured once, after the rounds).
+One engine (the default, vLLM, at its CPU default block size) is loaded once, outside every
+timing, and warmed up with one untimed judge-sized call; the prefix cache is reset before each
+measurement, and text, both and 2-pass run in
+A-B-C-C-B-A order so drift in machine load falls on all three. vLLM's request outputs are
+recorded (requests, prompt tokens, prefix-cache hits, tokens generated). Every measurement is
+timed in wall and CPU seconds: the engine runs in this process, so CPU seconds count the work and
+stay steady when other jobs share the cores, which wall seconds do not. Checked: every line of
+`both` decides as the 2-pass way decides on the same replies (verdict, winner, score, source;
+p_tuned to 1e-3). Target: both/text <= 1.05.
 """
 
 from __future__ import annotations
@@ -26,131 +32,115 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from shared import (
+    JUDGE_TOKENS,
+    Clock,
+    Recorder,
+    Requests,
+    answers_for,
+    judge_chats,
+    judge_stage_once,
+)
+
 from judge.cli.common import default_cache, quiet_backends
-from judge.records import Message, SamplingParams
+from judge.records import SamplingParams
+
+ROUND = ("text", "both", "2-pass")
+CALL = 32  # judgments per engine call: both orders of compare's default --chunk of 16 prompts
 
 
-class Recorder:
-    """Wraps LLM.chat on one instance and keeps every RequestOutput it returns."""
-
-    def __init__(self, llm) -> None:
-        self.outputs: list = []
-        inner = llm.chat
-
-        def chat(*args, **kwargs):
-            outs = inner(*args, **kwargs)
-            self.outputs.extend(outs)
-            return outs
-
-        llm.chat = chat
+def two_pass(engine, chats, template) -> tuple[list, list]:
+    """The old `both`: per call a text generate, then label_probs (texts, probs)."""
+    params = SamplingParams(max_new_tokens=JUDGE_TOKENS, temperature=0.0)
+    texts, probs = [], []
+    for start in range(0, len(chats), CALL):
+        part = chats[start : start + CALL]
+        texts += [c.text for c in engine.generate(part, params)]
+        probs += engine.label_probs(part, template.labels)
+    return texts, probs
 
 
-def common_prefix(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
+def same_decisions(template, listed, judgments, texts, probs) -> int:
+    """How many `both` lines decide exactly as the two-pass replies do."""
+    import math
 
+    from judge.pipeline.verdicts import decide
 
-def answers_for(engine, items, max_new_tokens: int) -> dict[str, tuple[str, str]]:
-    """Two sampled answers per prompt (seeds 0 and 1), as an A/A comparison at temperature > 0."""
-    chats = [[Message(role="user", content=item.prompt)] for item in items]
-    sides = [
-        engine.generate(chats, SamplingParams(max_new_tokens=max_new_tokens, temperature=0.7,
-                                              seed=seed))
-        for seed in (0, 1)
-    ]
-    return {item.prompt_id: (a.text, b.text)
-            for item, a, b in zip(items, *sides, strict=True)}
-
-
-def run_stage(engine, info, items, answers, mode: str, folder: Path):
-    from judge.engines.pool import EnginePool
-    from judge.pipeline.judging import Judge, judge_stage
-    from judge.pipeline.ledger import Ledger
-    from judge.records import Judgment
-    from judge.templates.template import load_template
-
-    pool = EnginePool(engine_options(), lambda model, options: engine)
-    judge = Judge(info, load_template("pairwise"), mode,  # type: ignore[arg-type]
-                  SamplingParams(max_new_tokens=48, temperature=0.0))
-    judgments, timing = judge_stage(
-        pool, judge, items, answers, Ledger(folder / f"{mode}.jsonl", Judgment), 16,
-        lambda done, tokens: None,
-    )
-    return judgments, timing
-
-
-def engine_options():
-    from judge.engines import EngineOptions
-
-    return EngineOptions()
-
-
-def describe(outputs, label: str) -> None:
-    prompt = sum(len(o.prompt_token_ids) for o in outputs)
-    cached = sum(o.num_cached_tokens or 0 for o in outputs)
-    made = sum(len(o.outputs[0].token_ids) for o in outputs)
-    print(f"  {label}: {len(outputs)} requests, {made} tokens generated "
-          f"({made / len(outputs):.2f}/request), prompt tokens {prompt}, from prefix cache "
-          f"{cached} ({cached / prompt:.1%})")
+    found = {(j.prompt_id, j.order): j for j in judgments}
+    same = 0
+    for (pid, order, _), text, prob in zip(listed, texts, probs, strict=True):
+        line, two = found[(pid, order)], decide(template, order, text, prob)
+        soft = (line.p_tuned is None and two.p_tuned is None) or (
+            line.p_tuned is not None and two.p_tuned is not None
+            and math.isclose(line.p_tuned, two.p_tuned, abs_tol=1e-3))
+        same += (line.verdict, line.winner, line.score, line.source) == (
+            two.label, two.winner, two.score, two.source) and soft
+    return same
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prompts", type=int, default=16, help="first N built-in prompts")
     parser.add_argument("--answer-tokens", type=int, default=64, help="answer length budget")
-    parser.add_argument("--both", action=argparse.BooleanOptionalAction, default=True,
-                        help="also judge in --verdict both mode")
+    parser.add_argument("--rounds", type=int, default=2, help="A-B-C-C-B-A rounds")
     parser.add_argument("--cache-dir", default=default_cache())
     args = parser.parse_args()
     quiet_backends()
 
-    from judge.engines import load_engine
+    from judge.engines import EngineOptions, load_engine
     from judge.models.refs import resolve_model
     from judge.promptsets.load import load_prompts
+    from judge.templates.template import load_template
 
     info = resolve_model("smollm2", Path(args.cache_dir))
     items = load_prompts("builtin", limit=args.prompts)
-    engine = load_engine(info, engine_options())
+    template = load_template("pairwise")
+    engine = load_engine(info, EngineOptions(kv_cache_gb=1.0))
+    wall = dict.fromkeys((*ROUND, "logprob"), 0.0)
+    cpu = dict(wall)
+    seen: dict[str, Requests] = {}
     try:
         llm = engine.llm  # the vLLM engine; this benchmark reads vLLM's request outputs
         block = llm.llm_engine.vllm_config.cache_config.block_size
         answers = answers_for(engine, items, args.answer_tokens)
+        listed = judge_chats(items, answers, template)
+        warm = [c for *_, c in listed][:16]  # untimed: the first judge-sized batch runs slower
+        engine.generate(warm, SamplingParams(max_new_tokens=JUDGE_TOKENS), template.labels)
         recorder = Recorder(llm)
+        lines: dict[str, list] = {}
+        replies: tuple[list, list] = ([], [])
         with tempfile.TemporaryDirectory() as tmp:
-            for mode in ("logprob", "both") if args.both else ("logprob",):
+            plan = [m for r in range(args.rounds) for m in (ROUND if r % 2 == 0 else ROUND[::-1])]
+            for n, mode in enumerate([*plan, "logprob"]):
                 llm.reset_prefix_cache()
                 recorder.outputs.clear()
-                judgments, timing = run_stage(engine, info, items, answers, mode, Path(tmp))
-                report(mode, judgments, timing, recorder.outputs, block)
+                with Clock() as clock:
+                    if mode == "2-pass":
+                        replies = two_pass(engine, [c for *_, c in listed], template)
+                    else:
+                        lines[mode], _ = judge_stage_once(engine, items, answers, mode,
+                                                          Path(tmp) / f"{n}.jsonl")
+                wall[mode] += clock.wall
+                cpu[mode] += clock.cpu
+                seen[mode] = Requests.of(recorder.outputs)
+                print(f"  {mode:<7} {clock.wall:6.1f} s (CPU {clock.cpu:6.1f} s)  "
+                      f"{seen[mode].line()}", flush=True)
     finally:
         engine.close()
-
-
-def report(mode: str, judgments, timing, outputs, block: int) -> None:
-    judged = [j for j in judgments if j.source != "skipped"]
-    print(f"--verdict {mode}: {len(judgments)} judgments ({len(judged)} judged, "
-          f"{len(judgments) - len(judged)} skipped as identical answers), "
-          f"stage {timing.seconds:.1f} s, KV block size {block}")
-    if mode == "logprob":
-        made = sum(len(o.outputs[0].token_ids) for o in outputs)
-        print(f"  generated tokens per judgment: {made / len(judged):.2f} (target 1); "
-              f"stage's own count: {timing.tokens / len(judged):.2f}")
-        # requests alternate base_first, tuned_first per pair (the order judge_stage builds them)
-        pairs = list(zip(outputs[0::2], outputs[1::2], strict=False))
-        shared = sum(common_prefix(a.prompt_token_ids, b.prompt_token_ids) for a, b in pairs)
-        print(f"  prompt tokens the two orders of a pair share: {shared / len(pairs):.1f} on "
-              f"average ({shared // len(pairs) // block} full blocks)")
-        describe(outputs, "all requests")
-        describe([b for _, b in pairs], "second order of each pair")
-    else:
-        texts = [o for o in outputs if o.outputs[0].logprobs is None]
-        probs = [o for o in outputs if o.outputs[0].logprobs is not None]
-        describe(texts, "text pass")
-        describe(probs, "log-prob pass after it")
+    print(f"workload: smollm2 fp32, {args.prompts} built-in prompts, {len(listed)} judgments "
+          f"(both orders), judge budget {JUDGE_TOKENS} tokens, KV block size {block}; "
+          f"text/both/2-pass summed over {args.rounds} rounds, logprob once")
+    for mode in (*ROUND, "logprob"):
+        print(f"--verdict {mode:<7}: {wall[mode]:6.1f} s (CPU {cpu[mode]:6.1f} s), last run "
+              f"{seen[mode].line()}")
+    agree = same_decisions(template, listed, lines["both"], *replies)
+    print(f"one-pass `both` lines deciding as the 2-pass replies do: {agree}/{len(listed)}")
+    print(f"generated tokens per judgment, --verdict logprob: "
+          f"{seen['logprob'].generated / len(listed):.2f} (target 1)")
+    print(f"ratio 2-pass/text (before): {wall['2-pass'] / wall['text']:.3f}x wall, "
+          f"{cpu['2-pass'] / cpu['text']:.3f}x CPU")
+    print(f"ratio both/text: {wall['both'] / wall['text']:.3f}x wall, "
+          f"{cpu['both'] / cpu['text']:.3f}x CPU (target <= 1.05x)")
 
 
 if __name__ == "__main__":

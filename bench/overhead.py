@@ -9,7 +9,9 @@ start and imports, which bench/cache_rerun.py shows), an A/A run of the bundled 
 at temperature 0.7 (two seeds, so the answers differ and the judge is really called), judged by the
 same model with the pairwise template in `--verdict both` mode, into a fresh run folder.
 bare side: the same engine calls, made directly and timed one by one: generate per chunk of 16
-for each side, then for the judge a text generate and a label_probs call per chunk of 16 chats.
+for each side, then for the judge one generate per chunk of 16 prompts (both orders: 32 chats)
+that also asks for the label probabilities of the first token (what `--verdict both` sends: one
+request per judgment).
 
 Model loading is kept out of both sides the same way: the default engine is loaded once, before
 anything is timed, and run_compare gets a loader that hands it that engine (its timing shows
@@ -75,10 +77,9 @@ def bare_calls(engine, config) -> tuple[float, float, int]:
             judge_chats.append(template.render(instruction=item.prompt, answer_a=first,
                                                answer_b=second, reference=item.reference))
     judge_params = SamplingParams(max_new_tokens=config.judge_max_new_tokens, temperature=0.0)
-    for part in chunks(judge_chats, config.chunk):
-        done = timed(engine.generate, part, judge_params)
-        timed(engine.label_probs, part, template.labels)
-        tokens += sum(c.tokens for c in done) + len(part)  # counted as compare counts them
+    for part in chunks(judge_chats, 2 * config.chunk):  # both orders of `chunk` prompts a call
+        done = timed(engine.generate, part, judge_params, template.labels)
+        tokens += sum(c.tokens for c in done)
     return spent, cpu, tokens
 
 

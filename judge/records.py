@@ -65,6 +65,9 @@ class SamplingParams(Record):
 class Completion(Record):
     text: str
     tokens: int
+    # asked with labels: each label's probability as the first token, renormalised over the labels
+    # ({} when the engine saw none of them), read from the same request that produced `text`
+    label_probs: dict[str, float] | None = None
 
 
 class Generation(Record):

@@ -82,7 +82,8 @@ class ScriptedEngine:
         text = "\n".join(m.content for m in chat)
         return next((value for key, value in table.items() if key in text), default)
 
-    def generate(self, chats, params: SamplingParams) -> list[Completion]:
+    def generate(self, chats, params: SamplingParams, labels=None) -> list[Completion]:
+        """With `labels`, each completion carries the same probabilities label_probs gives."""
         self.calls.append(("generate", len(chats)))
         out = []
         for chat in chats:
@@ -90,7 +91,8 @@ class ScriptedEngine:
             text = self._pick(self.replies, chat, None)
             if text is None:
                 text = self.answers.get(prompt, f"answer {params.seed} to: {prompt}")
-            out.append(Completion(text=text, tokens=len(text.split())))
+            probs = self._pick(self.probs, chat, {}) if labels is not None else None
+            out.append(Completion(text=text, tokens=len(text.split()), label_probs=probs))
         return out
 
     def label_probs(self, chats, labels):

@@ -221,7 +221,7 @@ def test_run_agreement_judges_both_orders_and_caches(tmp_path):
 
     config = AgreementConfig(judge=judge_folder(tmp_path), pairs=str(pairs), verdict="text",
                              out=str(tmp_path / "out"), cache_dir=str(tmp_path / "cache"),
-                             engine=EngineOptions(kind="hf"))
+                             engine=EngineOptions(kind="hf"), controls=0)
     r = run_agreement(config, NO_PROGRESS, loader)
     # p1, p2: A first -> base (A); A shown second -> tuned (B). p3 identical answers: skipped tie.
     # verdicts A A tie, swapped B B tie, labels A B tie

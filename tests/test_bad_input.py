@@ -135,6 +135,8 @@ def case_args(case: str, tmp: Path, smollm2) -> tuple[list[str], str]:
                 "--out", str(tmp / "sweep")], "empty grid"
     if case in ANSWERS_CASES:
         return answers_case(case, tmp)
+    if case in PANEL_CASES:
+        return PANEL_CASES[case]
     raise AssertionError(case)
 
 
@@ -166,6 +168,20 @@ def answers_case(case: str, tmp: Path) -> tuple[list[str], str]:
     return ["stats", str(tmp / "run")], "not a leaderboard folder"
 
 
+PANEL_CASES = {
+    "panel member without a model": ([*AA, "--judge", "smollm2", "--judge", "@graded"],
+                                     "--judge @graded: expected MODEL or MODEL@TEMPLATE"),
+    "panel member without a template": ([*AA, "--judge", "smollm2@"],
+                                        "--judge smollm2@: expected MODEL or MODEL@TEMPLATE"),
+    "panel member with an unknown template": ([*AA, "--judge", "smollm2@nosuch"],
+                                              "template 'nosuch' not found"),
+    "panel member twice": ([*AA, "--judge", "smollm2", "--judge", "smollm2@pairwise"],
+                           "--judge smollm2@pairwise is in the panel twice"),
+    "--controls negative": ([*AA, "--controls", "-1"], "'--controls': -1 is not in the range"),
+    "agreement panel member malformed": (["agreement", "--judge", "smollm2", "--judge",
+                                          "x@", "--pairs", "p.jsonl"], "expected MODEL"),
+}
+
 CASES = ["unknown model", "model folder without tokenizer",
          "empty prompt set",
          "prompt file with wrong column", "duplicate prompt ids",
@@ -180,7 +196,7 @@ CASES = ["unknown model", "model folder without tokenizer",
          "stats file with no valid line", "unknown option", "card path under a file",
          "unwritable card path", "unwritable card path (card)", "card path under a file (card)",
          "sweep over an unknown field", "sweep with an empty grid",
-         "sweep with a grid field without values", *ANSWERS_CASES]
+         "sweep with a grid field without values", *ANSWERS_CASES, *PANEL_CASES]
 
 
 @pytest.mark.parametrize("case", CASES)

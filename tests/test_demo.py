@@ -47,6 +47,16 @@ def test_demo_leaves_every_artifact_and_the_card_matches_the_summary(tmp_path, c
     text = (out / "README.md").read_text()
     low, high = summary["pairwise"]["ci"]["low"], summary["pairwise"]["ci"]["high"]
     assert f"{100 * low:.1f}%" in text and f"{100 * high:.1f}%" in text
+    # the card says first whether its judge could judge, with the control figures, and names the
+    # bundled judge as a smoke-test judge (what it says depends on the judge: plumbing only)
+    verdict, controls = summary["verdict"], summary["controls"]
+    assert verdict["smoke_test"] == ["smollm2@pairwise"]
+    assert text.index(f"**{verdict['status']}: ") < text.index("| measure | value |")
+    assert "the bundled smoke-test judge" in text
+    if controls["n"]:
+        assert (f"{100 * controls['accuracy']:.1f}% of verdicts for the real answer on "
+                f"{controls['n']} pairs") in text
+    assert "verdict on the judge" in done.stdout and "smoke-test judge" in done.stdout
 
     again = subprocess.run([JUDGE, "demo", "--steps", "2", "--limit", "3", "--bench-limit", "10",
                             "--engine", "hf", "--out", str(out)], env=env, capture_output=True,

@@ -48,6 +48,15 @@ def test_label_probabilities_agree_across_engines(engines):
     assert v["A"] == pytest.approx(h["A"], abs=0.02)
 
 
+def test_vllm_on_cpu_keeps_kv_blocks_of_32(engines):
+    """Chosen by bench/block_size.py: 128-token blocks never let the two orders share a block."""
+    from judge.engines import is_cuda
+
+    if is_cuda():
+        pytest.skip("GPUs keep vLLM's own default block size")
+    assert engines("vllm").llm.llm_engine.vllm_config.cache_config.block_size == 32
+
+
 def test_compare_end_to_end_on_vllm(real_loader, cache_dir, tmp_path):
     config = CompareConfig(base="smollm2", tuned="smollm2", limit=2, max_new_tokens=24,
                            temperature=0.8, out=str(tmp_path / "run"), cache_dir=str(cache_dir),

@@ -77,6 +77,12 @@ def test_the_wheel_carries_its_files_and_no_bare_train_module(installed, user_fo
     (user_folder / "j.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
     stats = run([str(installed / "judge"), "stats", "j.jsonl", "--json"], user_folder, env)
     assert json.loads(stats.stdout)["wins"] == 2
+    # report.html from the templates, style and script the wheel carries
+    shutil.copytree(ROOT / "tests" / "data" / "run-0.1.0", user_folder / "old")
+    run([str(installed / "judge"), "report", "run"], user_folder / "old", env)
+    page = (user_folder / "old" / "run" / "report.html").read_text()
+    assert page.count('<article class="prompt"') == 3 and "form#filters" in page
+    assert "function update()" in page
     assert not (user_folder / "RAN-USER-TRAIN").exists()
 
 

@@ -39,10 +39,15 @@ def files(out: Path, pattern: str) -> list[Path]:
     return sorted(out.glob(pattern))
 
 
+def panel_args(out: Path) -> list[str]:
+    """The same run judged by a panel: the bundled model with two templates."""
+    return [*args(out), "--judge", "smollm2", "--judge", "smollm2@graded"]
+
+
 def kill_when(out: Path, cache_dir: Path, ready: Callable[[Path, float], bool],
-              limit: float = 300) -> bool:
+              limit: float = 300, command: Callable[[Path], list[str]] = args) -> bool:
     """Start a run, SIGKILL it once `ready(out, seconds)` holds; False if it finished first."""
-    proc = subprocess.Popen(args(out), env=env(cache_dir), stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(command(out), env=env(cache_dir), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     start = time.monotonic()
     while proc.poll() is None and time.monotonic() < start + limit:
@@ -98,3 +103,39 @@ def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, cache_dir,
     for name in ("generations", "judgments"):
         assert sorted(p.name for p in (out / name).iterdir()) == sorted(
             p.name for p in (tmp_path / "whole" / name).iterdir())
+
+
+def test_a_killed_panel_run_resumes_where_each_judge_stopped(tmp_path, cache_dir, smollm2):
+    whole = subprocess.run(panel_args(tmp_path / "whole"), env=env(cache_dir),
+                           capture_output=True, text=True, timeout=600)
+    assert whole.returncode == 0, whole.stderr[-2000:]
+    expected = json.loads(whole.stdout)
+
+    out = tmp_path / "killed"
+    def count(pattern: str) -> Callable[[Path], int]:
+        return lambda o: sum(lines(p) for p in files(o, pattern))
+
+    first, second = count("judgments/*__pairwise.jsonl"), count("judgments/*__graded.jsonl")
+    checks = count("controls/*__*.jsonl")
+    stages = {
+        "in the first judge's verdicts": lambda o, t: first(o) >= 2,
+        "in the first judge's controls": lambda o, t: checks(o) >= 1,
+        "in the second judge's verdicts": lambda o, t: second(o) >= 2,
+        "in the second judge's controls": lambda o, t: second(o) >= 6 and checks(o) >= 7,
+    }
+    killed = [name for name, ready in stages.items()
+              if kill_when(out, cache_dir, ready, command=panel_args)]
+    assert len(killed) >= 2, f"the run finished before most kill points: killed {killed}"
+    before = {p: p.read_bytes() for p in files(out, "*/*__*.jsonl")}
+
+    final = subprocess.run(panel_args(out), env=env(cache_dir), capture_output=True, text=True,
+                           timeout=600)
+    assert final.returncode == 0, final.stderr[-2000:]
+    resumed = json.loads(final.stdout)
+    for block in ("pairwise", "panel", "members", "controls", "verdict"):
+        assert resumed[block] == expected[block]
+    for path, data in before.items():  # what was judged before the kills stays as it was
+        assert path.read_bytes().startswith(data)
+    for ledger in files(out, "*/*__*.jsonl"):
+        keys = [json.loads(x)["key"] for x in ledger.read_text().splitlines()]
+        assert len(keys) == len(set(keys)) == lines(tmp_path / "whole" / ledger.relative_to(out))

@@ -149,20 +149,30 @@ def test_a_copy_of_the_reference_is_exactly_half_with_no_judge_call(tmp_path):
     b = Board(tmp_path)
     reference = ref_file(tmp_path)
     copy = ref_file(tmp_path, "copy.json")  # the same bytes under another name
-    board = b.run(reference, f"copy={copy}")
+    board = b.run(reference, f"copy={copy}", controls=0)
     assert b.loaded == []  # nothing to judge: the judge never loads
     (standing,) = board["standings"]
     assert standing["win_rate"] == 0.5 and standing["ties"] == 3
     assert standing["ci"]["low"] == standing["ci"]["high"] == 0.5
     assert standing["bradley_terry"]["strength"] == 0.0
     assert standing["bradley_terry"]["win_rate"] == 0.5
+    assert standing["verdict"]["status"] == "unchecked" and board["controls"] is None
     (lines,) = (tmp_path / "lb" / "copy" / "judgments").glob("*.jsonl")
     rows = [json.loads(x) for x in lines.read_text().splitlines()]
     assert len(rows) == 6 and all(r["skipped"] and r["winner"] == "tie" for r in rows)
+    # with control pairs the judge loads for them alone: three off-topic pairs in both orders
+    # (the reference's answers are too short to cut), and the pair's own lines stay as they were
+    before = lines.read_bytes()
+    again = b.run(reference, f"copy={copy}")
+    assert b.loaded == ["judge"] and b.engines["judge"].calls == [("generate", 6)]
+    assert lines.read_bytes() == before and again["standings"][0]["win_rate"] == 0.5
+    assert (again["controls"]["n"], again["controls"]["by_kind"]["truncated"]["n"]) == (3, 0)
 
 
 def ledgers(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*.jsonl")}
+    """The generations, judgments and control ledgers of a run folder (not its prompts.jsonl)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*.jsonl")
+            if p.parent.name in ("generations", "judgments", "controls")}
 
 
 def test_adding_a_model_judges_only_it_and_the_reference_answers_once(tmp_path):
@@ -179,7 +189,8 @@ def test_adding_a_model_judges_only_it_and_the_reference_answers_once(tmp_path):
     (shared,) = (lb / "generations").iterdir()
     assert len(shared.read_text().splitlines()) == 3
     before = {name: ledgers(lb / name) for name in ("m1", "m2")}
-    assert all(len(v) == 3 for v in before.values())  # reference, model, judgments
+    # reference, model, judgments; the control pairs and their verdicts
+    assert all(len(v) == 5 for v in before.values())
     assert b.bars["reference"] == [3, 3] and b.bars["m1"] == [9, 9]
     m3 = make_folder(tmp_path, "m3")
     board = b.run(reference, m1, m2, m3)
@@ -229,12 +240,14 @@ def test_bad_leaderboards_fail_before_anything_is_written(tmp_path, case, word):
 
 
 def test_the_command_prints_the_ranked_table(tmp_path):
-    """The CLI end to end where no model has to load: a copy of the reference ties every pair."""
+    """The CLI end to end where no model has to load: a copy of the reference ties every pair,
+    and no control pair asks the judge."""
     reference = ref_file(tmp_path)
     copy = ref_file(tmp_path, "copy.json")
     out = tmp_path / "lb"
     args = ["leaderboard", "--reference", reference, f"copy={copy}", "--judge",
-            make_folder(tmp_path, "judge"), "--out", str(out), "--bootstrap", "200"]
+            make_folder(tmp_path, "judge"), "--out", str(out), "--bootstrap", "200",
+            "--controls", "0"]
     shown = CliRunner().invoke(cli, args, env={"COLUMNS": "200"})
     assert shown.exit_code == 0, shown.output
     assert "leaderboard vs ref" in shown.output and "copy " in shown.output
@@ -278,3 +291,43 @@ def test_real_vllm_judges_a_leaderboard_of_two_answers_files(tmp_path, real_load
     shown = CliRunner().invoke(cli, ["stats", str(tmp_path / "lb"), "--json", "--bootstrap",
                                      "200"])
     assert json.loads(shown.stdout) == {"format": "leaderboard folder", **board.bradley_terry}
+
+
+class PanelBoard(Board):
+    """Board with a second judge that always picks the answer shown first."""
+
+    def __init__(self, tmp: Path) -> None:
+        super().__init__(tmp)
+        self.second = make_folder(tmp, "second")
+
+    def load(self, model, options):
+        if Path(model.path).name != "second":
+            return super().load(model, options)
+        self.loaded.append("second")
+        self.engines["second"] = ScriptedEngine(model, replies={"": "A"})
+        return self.engines["second"]
+
+
+def test_a_panel_ranks_every_member_s_verdicts_and_judges_the_controls_once(tmp_path):
+    b = PanelBoard(tmp_path)
+    m1 = alpaca_eval(tmp_path / "m1.json", answers_of("m1"), "m1")
+    m2 = arena_hard_v2(tmp_path / "m2.jsonl", answers_of("m2"), "m2")
+    board = b.run(ref_file(tmp_path), m1, m2, panel=[b.second])
+    # m1's pair loads both judges; m2's starts with the one still loaded
+    assert b.loaded == ["judge", "second", "judge"]
+    # the three off-topic control pairs (the answers are too short to cut), both orders, once
+    # per judge for the whole leaderboard: m2's pair finds them in the shared ledger
+    assert b.engines["second"].calls == [("generate", 6), ("generate", 6), ("generate", 6)]
+    assert board["controls"]["n"] == 3 and board["judge"].startswith("panel: ")
+    first, second = board["standings"]
+    # m1: the first judge 5/6 of its lines; the second one ties every prompt: 3/6 -> 8/12
+    assert first["name"] == "m1" and first["bradley_terry"]["win_rate"] == pytest.approx(
+        8 / 12, abs=1e-4)
+    # the panel's own win rate: mean over prompts of the members' item scores
+    assert first["win_rate"] == pytest.approx((5 / 6 + 0.5) / 2)
+    assert {s["verdict"]["status"] for s in board["standings"]} == {"inconclusive"}
+    md = (tmp_path / "lb" / "leaderboard.md").read_text()
+    assert "judge check" in md and "inconclusive: the panel could not tell" in md
+    shown = CliRunner().invoke(cli, ["stats", str(tmp_path / "lb"), "--json", "--bootstrap",
+                                     "200"])
+    assert json.loads(shown.stdout) == {"format": "leaderboard folder", **board["bradley_terry"]}

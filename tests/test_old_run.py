@@ -55,13 +55,29 @@ def test_the_old_folder_resumes_without_a_model_call_and_keeps_its_numbers(tmp_p
         loaded.append(model.ref)
         return ScriptedEngine(model)
 
+    # the command of 0.1.0, which had no control pairs: --controls 0
     config = CompareConfig(base="base", tuned="tuned", judge="judge", prompts="p.jsonl",
                            out="run", cache_dir="cache", engine=EngineOptions(kind="hf"),
-                           bootstrap=200, temperature=0.7, seed=3, max_new_tokens=32)
+                           bootstrap=200, temperature=0.7, seed=3, max_new_tokens=32, controls=0)
     after = run_compare(config, lambda name, total: lambda done, tokens: None, load).as_json()
     assert loaded == []  # every answer and verdict came from the 0.1.0 ledgers
     before.pop("timing")
     assert keeps(after, before)  # later releases may add fields, never change one
+    # no control pair was judged, but the old verdicts flip with the order on 2 of 3 prompts
+    assert "controls" not in after and after["verdict"]["status"] == "inconclusive"
+    assert after["verdict"]["reasons"] == ["it gave the same winner in both answer orders on only "
+                                           "33.3% of prompts (under 50%)"]
     run = json.loads(Path("run/run.json").read_text())
     assert run["models_loaded"] == []
     assert run["sampling"]["tuned"]["seed"] == 4  # recorded from now on
+
+    # with today's default the judge is asked about the control pairs only: the old verdicts
+    # stay as they are, byte for byte, and so do their numbers
+    (ledger,) = Path("run/judgments").glob("*.jsonl")
+    lines = ledger.read_bytes()
+    with_controls = run_compare(config.model_copy(update={"controls": 8}),
+                                lambda name, total: lambda done, tokens: None, load).as_json()
+    assert loaded == ["judge"] and ledger.read_bytes() == lines
+    assert with_controls["pairwise"] == after["pairwise"]
+    assert with_controls["controls"]["n"] == len(Path("run/controls/pairs.jsonl").read_text()
+                                                 .splitlines()) > 0

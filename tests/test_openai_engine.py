@@ -107,6 +107,29 @@ def test_served_label_probabilities_match_in_process_vllm(vllm_server, engines):
     assert remote["A"] == pytest.approx(local["A"], abs=0.02)
 
 
+def test_text_and_label_probabilities_come_from_one_request(proxy):
+    """--verdict both through a real server: one chat completion per judgment carries the text
+    and its first token's label probabilities, equal to a one-token request's."""
+    opts = options(proxy.url)
+    engine = OpenAIEngine(resolve_served("smollm2", opts), opts)
+    template = load_template("pairwise")
+    chats = [template.render(instruction="Capital of France?", answer_a=a, answer_b=b)
+             for a, b in (("Paris.", "Rome."), ("Rome.", "Paris."))]
+    params = SamplingParams(max_new_tokens=16)
+    done = engine.generate(chats, params, template.labels)
+    assert proxy.posts == 2
+    assert all(c.text and 0 < c.tokens <= 16 for c in done)
+    text_only = engine.generate(chats, params)
+    assert proxy.posts == 4 and all(c.label_probs is None for c in text_only)
+    assert [c.text for c in done] == [c.text for c in text_only]
+    alone = engine.label_probs(chats, template.labels)
+    assert proxy.posts == 6
+    for c, p in zip(done, alone, strict=True):
+        assert c.label_probs is not None and set(c.label_probs) == set(p) == {"A", "B", "tie"}
+        assert sum(c.label_probs.values()) == pytest.approx(1.0)
+        assert all(c.label_probs[lab] == pytest.approx(p[lab], abs=1e-3) for lab in p)
+
+
 def test_retries_500_and_stalls_then_succeeds(proxy):
     opts = options(proxy.url, request_timeout=1.5, max_retries=3)
     engine = OpenAIEngine(resolve_served("smollm2", opts), opts)

@@ -7,9 +7,18 @@ template of your own gets the same names):
                           answers file by the model it names)
     base_hub_id           the base model's hub id, when it has one
     prompts, n_prompts    the prompt set and how many prompts were judged
-    pairwise              summary.json's pairwise block (a mapping)
-    headline              [(measure, value)] rows, as the terminal shows them, followed by the
-                          style-controlled rate and the bias diagnostics where the run has them
+    pairwise              summary.json's pairwise block (a mapping); a panel's numbers for a
+                          panel
+    verdict               the sentence that says whether the judge could judge on this run's
+                          own checks ("inconclusive: the judge could not tell ..."), or None
+                          for a summary.json written before the verdict existed
+    verdict_status        passed | inconclusive | unchecked, or None
+    smoke_test            a sentence naming the bundled smoke-test judge when the run used it,
+                          else None
+    headline              [(measure, value)] rows, as the terminal shows them: the control pairs,
+                          the headline numbers, the style-controlled rate and the bias
+                          diagnostics where the run has them, the panel's agreement for a panel
+    controls, panel, members   summary.json's blocks of those names (mappings), or None / {}
     bias, style_control   summary.json's blocks of those names (mappings), or None
     categories            [{category, win_rate, low, high, n, wins, ties, losses}] per category
                           (the bootstrap interval of the mean score; every number None for a
@@ -18,7 +27,7 @@ template of your own gets the same names):
     verdict_sources       {text|logprob|skipped|none: count}
     benchmarks            [{task, metric, base, tuned, delta, stderr, p_value, n}]
     examples              [{prompt_id, prompt, base, tuned, verdicts: [{order, winner, source}]}],
-                          differing answers first
+                          differing answers first (a panel: its first judge's verdicts)
     plot, judge_version   the plot's file name; the judge version that ran
     filters               pct, pp, points, num, fence (judge/card/write.py)
 
@@ -39,9 +48,16 @@ from judge.models.refs import display_name, model_label
 from judge.pipeline.generate import generation_key
 from judge.pipeline.run_folder import RunFolder, RunRecord
 from judge.records import Generation, Judgment, PromptItem, SamplingParams
-from judge.report.format import diagnostics, headline
+from judge.report.format import (
+    VERDICT,
+    diagnostics,
+    headline,
+    panel_rows,
+    smoke_text,
+    verdict_rows,
+)
 from judge.report.markdown import escape_cell
-from judge.stats.summary import PairwiseStats
+from judge.stats.summary import PairwiseStats, Summary
 
 
 def card_context(run_dir: Path, plot_name: str | None, n_examples: int = 3) -> dict[str, Any]:
@@ -51,18 +67,30 @@ def card_context(run_dir: Path, plot_name: str | None, n_examples: int = 3) -> d
     benchmarks = [{"task": task, **row.model_dump()} for task, row in summary.benchmarks.items()]
     base, tuned = (model_label(run.models[side]) for side in ("base", "tuned"))
     prompts = prompt_source(run)
+    leading = dict(verdict_rows(summary))
     return {
         "model_name": tuned,
         "base": base,
         "tuned": tuned,
-        "judge": display_name(summary.judge),
+        "judge": judge_name(summary),
         "template": summary.template,
         "base_hub_id": base if "/" in base else None,
         "prompts": prompts,
         "n_prompts": run.n_prompts,
         "pairwise": summary.pairwise.model_dump(),
-        "headline": headline(summary.pairwise)
-        + diagnostics(summary.bias, summary.style_control, summary.graded),
+        "verdict": leading.get(VERDICT),
+        "verdict_status": summary.verdict.status if summary.verdict else None,
+        "smoke_test": smoke_sentence(summary),
+        "headline": [(k, escape_cell(v)) for k, v in verdict_rows(summary)
+                     if k not in (VERDICT, "smoke-test judge")]
+        + headline(summary.pairwise)
+        + diagnostics(summary.bias, summary.style_control, summary.graded)
+        + [(k, escape_cell(v)) for k, v in panel_rows(summary.panel, summary.members,
+                                                      lambda label: member_name(summary, label))],
+        "controls": summary.controls.model_dump() if summary.controls else None,
+        "panel": summary.panel.model_dump() if summary.panel else None,
+        "members": {member_name(summary, label): m.model_dump()
+                    for label, m in summary.members.items()},
         "bias": summary.bias.model_dump() if summary.bias else None,
         "style_control": summary.style_control.model_dump() if summary.style_control else None,
         "categories": categories(summary.by_category),
@@ -72,6 +100,27 @@ def card_context(run_dir: Path, plot_name: str | None, n_examples: int = 3) -> d
         "plot": plot_name,
         "judge_version": run.versions.get("judge"),
     }
+
+
+def member_name(summary: Summary, label: str) -> str:
+    """A panel member as a card names it: its model's display name and its template."""
+    member = summary.members[label]
+    return escape_cell(f"{display_name(member.judge)}@{member.template}")
+
+
+def smoke_sentence(summary: Summary) -> str | None:
+    """The smoke-test note with the judges by their display names (labels may be local paths)."""
+    if summary.verdict is None or not summary.verdict.smoke_test:
+        return None
+    names = [member_name(summary, label) if label in summary.members
+             else escape_cell(display_name(summary.judge)) for label in summary.verdict.smoke_test]
+    return smoke_text(names)
+
+
+def judge_name(summary: Summary) -> str:
+    if not summary.members:
+        return display_name(summary.judge)
+    return "a panel of " + ", ".join(member_name(summary, label) for label in summary.members)
 
 
 def categories(by_category: dict[str, PairwiseStats | None]) -> list[dict[str, Any]]:
@@ -121,14 +170,16 @@ def side_answers(folder: RunFolder, run: RunRecord, side: str,
 
 
 def examples(folder: RunFolder, run: RunRecord, template: str, limit: int) -> list[dict[str, Any]]:
-    """Up to `limit` prompts with both answers and both verdicts; differing answers first."""
+    """Up to `limit` prompts with both answers and both verdicts; differing answers first. A
+    panel's examples show its first judge's verdicts."""
     if limit <= 0:
         return []
     sampling = run.side_sampling()
     base = side_answers(folder, run, "base", sampling["base"])
     tuned = side_answers(folder, run, "tuned", sampling["tuned"])
+    judge, template = run.judge_ledgers()[0] if run.judges else (run.models["judge"], template)
     verdicts: dict[str, dict[str | None, Judgment]] = {}
-    for j in load_records(folder.judgments(run.models["judge"], template), Judgment):
+    for j in load_records(folder.judgments(judge, template), Judgment):
         if j.prompt_id in base and j.prompt_id in tuned:
             verdicts.setdefault(j.prompt_id, {})[j.order] = j  # the latest line of an order wins
     prompts = {g.prompt_id: g.prompt

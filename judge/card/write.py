@@ -21,7 +21,8 @@ import yaml
 from judge.card.context import card_context
 from judge.errors import InputError
 from judge.files import check_writable, write_bytes_atomic
-from judge.report.plots import WINRATE_ROWS, draw_winrate
+from judge.report.format import plot_title
+from judge.report.plots import WINRATE_HEIGHT, draw_winrate, plain
 from judge.resources import resource
 from judge.stats.summary import PairwiseStats
 
@@ -153,18 +154,21 @@ def fence(text: str, lang: str = "text") -> str:
     return f"{ticks}{lang}\n{text.strip()}\n{ticks}"
 
 
-def plot_png(context: dict[str, Any]) -> bytes:
-    """Win rate with its interval, and benchmark deltas with ±1.96 s.e., as PNG bytes."""
+def card_figure(context: dict[str, Any]) -> Any:
+    """Win rate with its interval (the run plot's look and title), and benchmark deltas with
+    ±1.96 s.e.: a matplotlib figure."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     pw, rows = PairwiseStats.model_validate(context["pairwise"]), context["benchmarks"]
-    heights = [0.5 * WINRATE_ROWS + 0.9] + ([0.5 * len(rows) + 0.9] if rows else [])
+    heights = [WINRATE_HEIGHT] + ([0.5 * len(rows) + 0.9] if rows else [])
     fig, axes = plt.subplots(len(heights), 1, figsize=(6.4, sum(heights)), dpi=100,
                              squeeze=False, gridspec_kw={"height_ratios": heights})
-    draw_winrate(axes[0][0], pw)
+    title = plot_title(context["tuned"], context["base"], context["judge"], context["template"],
+                       pw)
+    draw_winrate(axes[0][0], pw, title)
     if rows:
         ax = axes[1][0]
         ax.axvline(0, color="grey", linestyle="--", linewidth=1)
@@ -172,10 +176,18 @@ def plot_png(context: dict[str, Any]) -> bytes:
             spread = 196 * row["stderr"] if row["stderr"] is not None else 0.0
             ax.errorbar([100 * row["delta"]], [i], xerr=[spread], fmt="s", capsize=5,
                         color="tab:green" if row["delta"] >= 0 else "tab:red")
-        ax.set_yticks(range(len(rows)), [f"{r['task']} ({r['metric']})" for r in rows])
+        ax.set_yticks(range(len(rows)), [plain(f"{r['task']} ({r['metric']})") for r in rows])
         ax.set_ylim(-0.6, len(rows) - 0.4)
-        ax.set_xlabel("benchmark delta, tuned - base (points, ±1.96 s.e.)")
+        ax.set_xlabel("benchmark score, tuned minus base (points, 95% interval: ±1.96 s.e.)")
     fig.tight_layout()
+    return fig
+
+
+def plot_png(context: dict[str, Any]) -> bytes:
+    """card_figure as PNG bytes."""
+    import matplotlib.pyplot as plt
+
+    fig = card_figure(context)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata={"Software": None})  # no version: same bytes
     plt.close(fig)

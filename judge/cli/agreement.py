@@ -2,6 +2,7 @@
 
     judge agreement verdicts.jsonl                                    # judge vs human labels
     judge agreement --judge smollm2 --pairs labeled.jsonl --verdict logprob
+    judge agreement --judge J1 --judge J2@graded --judge J3 --pairs labeled.jsonl   # a panel
 """
 
 from __future__ import annotations
@@ -11,19 +12,30 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
-from judge.cli.common import default_cache, engine_config, engine_options, slug, stage_progress
+from judge.cli.common import (
+    FORMAT,
+    check_format,
+    check_members,
+    default_cache,
+    engine_config,
+    engine_options,
+    print_grid,
+    slug,
+    stage_progress,
+)
 from judge.errors import InputError
-from judge.report.tables import agreement_table
+from judge.report.export import fields_csv
+from judge.report.tables import agreement_grid, judge_run_grid
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 @click.command()
 @click.argument("file", type=FILE, required=False)
-@click.option("--judge", "judge_ref", default=None,
-              help="Run this judge model on --pairs first (smollm2, a folder, .gguf, hub id).")
+@click.option("--judge", "judge_ref", multiple=True, callback=check_members,
+              help="Run this judge model on --pairs first (smollm2, a folder, .gguf, hub id; "
+              "MODEL@TEMPLATE with a template of its own); repeat it for a panel.")
 @click.option("--pairs", type=FILE, default=None,
               help="Labelled pairs (JSONL: id, instruction, output_a, output_b, label A|B|tie).")
 @click.option("--template", default="pairwise", show_default=True, help="Judge template.")
@@ -31,15 +43,19 @@ FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
               show_default=True, help="Read verdicts from text, label log-probs, or both.")
 @click.option("--judge-max-new-tokens", type=click.IntRange(1), default=48, show_default=True,
               help="Reply length budget for the judge (text verdicts).")
+@click.option("--controls", type=click.IntRange(0), default=8, show_default=True,
+              help="Control pairs per kind built from the preferred answers (see judge compare); "
+              "0 skips them.")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Folder for the judge's ledger and verdicts (default results/agreement-JUDGE).")
 @click.option("--cache-dir", default=default_cache, show_default="$JUDGE_CACHE_DIR or "
               "~/.cache/judge", help="Where converted GGUF models are kept.")
 @click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
+@FORMAT
 @engine_options
-def agreement(file: Path | None, judge_ref: str | None, pairs: Path | None, template: str,
-              verdict: str, judge_max_new_tokens: int, out: str | None, cache_dir: str,
-              as_json: bool, **engine: Any) -> None:
+def agreement(file: Path | None, judge_ref: tuple[str, ...], pairs: Path | None, template: str,
+              verdict: str, judge_max_new_tokens: int, controls: int, out: str | None,
+              cache_dir: str, as_json: bool, fmt: str, **engine: Any) -> None:
     """Score a judge against human labels: FILE has id, label, verdict, verdict_swapped (or is an
     LLMBar result.json or JudgeBench outputs file); or give --judge MODEL --pairs LABELED.jsonl to
     judge the pairs in both orders first. Every rate counts all pairs, an invalid verdict as
@@ -47,32 +63,42 @@ def agreement(file: Path | None, judge_ref: str | None, pairs: Path | None, temp
     from judge.stats.agreement import agreement as score
     from judge.stats.agreement import read_agreement
 
-    if (judge_ref is None) != (pairs is None):
+    if bool(judge_ref) != (pairs is not None):
         raise InputError("--judge and --pairs go together")
-    if (file is None) == (judge_ref is None):
+    if (file is None) == (not judge_ref):
         raise InputError("give either a verdicts FILE or --judge MODEL --pairs LABELED.jsonl")
+    check_format(as_json, fmt)
     if file is not None:
-        lines, fmt = read_agreement(file)
-        result, title = score(lines), f"{file}  (format: {fmt})"
+        lines, kind = read_agreement(file)
+        result = score(lines)
+        data, grid = ({"format": kind, **result.model_dump()},
+                      agreement_grid(result, f"{file}  (format: {kind})"))
     else:
-        fmt = "agreement"
-        result, title = run_judge(judge_ref, pairs, template, verdict, judge_max_new_tokens, out,
-                                  cache_dir, engine)
+        from judge.pipeline.agreement import extra_blocks
+
+        found, title = run_judge(judge_ref, pairs, template, verdict, judge_max_new_tokens,
+                                 controls, out, cache_dir, engine)
+        data = {"format": "agreement", **found.agreement.model_dump(), **extra_blocks(found)}
+        grid = judge_run_grid(found, title)
     if as_json:
-        click.echo(json.dumps({"format": fmt, **result.model_dump()}, indent=2))
+        click.echo(json.dumps(data, indent=2))
+    elif fmt == "csv":
+        click.echo(fields_csv(data), nl=False)
     else:
-        Console().print(agreement_table(result, title))
+        print_grid(grid, fmt)
 
 
-def run_judge(judge_ref, pairs, template, verdict, max_new_tokens, out, cache_dir, engine):
-    from judge.pipeline.agreement import AgreementConfig, run_agreement
+def run_judge(judge_ref, pairs, template, verdict, max_new_tokens, controls, out, cache_dir,
+              engine):
+    from judge.pipeline.agreement import AgreementConfig, agreement_run
 
-    out = out or str(Path("results") / f"agreement-{slug(judge_ref)}")
+    out = out or str(Path("results") / f"agreement-{slug(judge_ref[0])}")
     config = AgreementConfig(
-        judge=judge_ref, pairs=str(pairs), template=template, verdict=verdict,
-        judge_max_new_tokens=max_new_tokens, out=out, cache_dir=cache_dir,
+        judge=judge_ref[0], panel=list(judge_ref[1:]), pairs=str(pairs), template=template,
+        verdict=verdict, judge_max_new_tokens=max_new_tokens, controls=controls, out=out,
+        cache_dir=cache_dir,
         engine=engine_config(engine, seed=0),  # where engine flags and the API key are read
     )
     with stage_progress() as progress:
-        result = run_agreement(config, progress)
-    return result, f"{judge_ref} on {pairs}  (verdicts: {out}/verdicts.jsonl)"
+        found = agreement_run(config, progress)
+    return found, f"{', '.join(judge_ref)} on {pairs}  (verdicts: {out}/verdicts.jsonl)"

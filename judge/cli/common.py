@@ -12,6 +12,7 @@ import time
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -26,6 +27,10 @@ from rich.progress import (
 )
 
 from judge.engines import EngineOptions
+from judge.errors import InputError
+
+if TYPE_CHECKING:
+    from judge.report.tables import Grid
 
 err_console = Console(stderr=True)
 
@@ -81,6 +86,28 @@ def hide_progress_bars() -> None:
     tqdm.std.tqdm.__init__ = quiet  # type: ignore[method-assign]
 
 
+FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "markdown"]), default="table",
+    show_default=True, help="table: for the terminal; csv: every number, one per row (a "
+    "leaderboard or battles file: one row per model); markdown: the table, for pasting.")
+
+
+def check_format(as_json: bool, fmt: str) -> None:
+    if as_json and fmt != "table":
+        raise InputError(f"--json and --format {fmt} ask for two outputs; give one")
+
+
+def print_grid(grid: Grid, fmt: str) -> None:
+    """A table of `judge stats` or `judge agreement` as the terminal's or as Markdown."""
+    from judge.report.export import markdown_table
+    from judge.report.tables import rich_table
+
+    if fmt == "markdown":
+        click.echo(markdown_table(grid.title, grid.columns, grid.rows))
+    else:
+        Console().print(rich_table(grid))
+
+
 def engine_options(f):
     options = [
         click.option("--engine", type=click.Choice(["auto", "vllm", "hf", "openai"]),
@@ -114,8 +141,9 @@ def engine_options(f):
         click.option("--tensor-parallel-size", type=click.IntRange(1), default=1,
                      show_default=True, help="vLLM tensor parallel GPUs per model."),
         click.option("--block-size", type=click.IntRange(1), default=None,
-                     help="vLLM KV-cache block size (CPU default 128). The two orders of a pair "
-                     "share their opening; blocks of 32 let vLLM's prefix cache reuse it."),
+                     help="vLLM KV-cache block size (default on CPU: 32, chosen by measurement; "
+                     "on GPU: vLLM's). Smaller blocks let the prefix cache reuse the opening "
+                     "the two orders of a pair share."),
         click.option("--trust-remote-code", is_flag=True, help="Allow model repos to run code."),
     ]
     for option in reversed(options):
@@ -126,10 +154,16 @@ def engine_options(f):
 def judging_options(f):
     """How answers are made and judged: the options compare and leaderboard share."""
     options = [
-        click.option("--judge", "judge_ref", default="smollm2", show_default=True,
+        click.option("--judge", "judge_ref", multiple=True, default=["smollm2"],
+                     show_default=True, callback=check_members,
                      help="Judge model: smollm2, a model folder, a .gguf file or a hub id; 'flow' "
                      "is Flow-Judge-v0.1 with its own format (template 'flow'), 'flow:PATH' a "
-                     "local copy."),
+                     "local copy. MODEL@TEMPLATE gives it a template of its own. Repeat it for a "
+                     "panel: each judge judges every pair, the panel decides by majority."),
+        click.option("--controls", type=click.IntRange(0), default=8, show_default=True,
+                     help="Control pairs per kind, built from the run's own answers (the real "
+                     "answer against an answer to another prompt, and against itself cut short): "
+                     "they check the judge and count in no win rate; 0 skips them."),
         click.option("--flow-metric", default=None, help="Flow judge: the rubric (a flow-judge "
                      "preset or helpfulness-5, correctness-5, correctness-binary); default picked "
                      "from the prompts."),
@@ -168,6 +202,15 @@ def judging_options(f):
     for option in reversed(options):
         f = option(f)
     return f
+
+
+def check_members(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]):
+    """Each --judge value is MODEL or MODEL@TEMPLATE; a malformed one is one line, exit 2."""
+    from judge.pipeline.panel import split_member
+
+    for spec in value:
+        split_member(spec)
+    return value
 
 
 def engine_config(engine: dict, seed: int) -> EngineOptions:

@@ -43,18 +43,22 @@ def card_pairs(given: tuple[str, ...]) -> dict[str, str]:
               help="Write MODEL's result (MODEL as given, or its name) into the card at PATH; "
               "repeat it for several.")
 @click.option("--card-template", default=None, help="Your own Jinja2 card-section template.")
+@click.option("--report-template", type=click.Path(dir_okay=False), default=None,
+              help="Your own Jinja2 template for each model's report.html.")
+@click.option("--leaderboard-template", type=click.Path(dir_okay=False), default=None,
+              help="Your own Jinja2 template for leaderboard.html.")
 @click.option("--json", "as_json", is_flag=True, help="Print leaderboard.json to stdout.")
 @engine_options
-def leaderboard(models, reference, judge_ref, flow_metric, prompts, prompt_column, limit, template,
-                verdict, max_new_tokens, judge_max_new_tokens, temperature, seed, confidence,
-                bootstrap, chunk, cache_dir, out, card_folders, card_for, card_template, as_json,
-                **engine) -> None:
+def leaderboard(models, reference, judge_ref, controls, flow_metric, prompts, prompt_column, limit,
+                template, verdict, max_new_tokens, judge_max_new_tokens, temperature, seed,
+                confidence, bootstrap, chunk, cache_dir, out, card_folders, card_for,
+                card_template, report_template, leaderboard_template, as_json, **engine) -> None:
     """Judge every MODEL against --reference on the same prompts, in both answer orders, and rank
     them by Bradley–Terry strength with intervals.
 
     Each MODEL (and the reference) is a model reference as in `judge compare`, or an answers file;
     NAME=REF names it. The reference answers once; each model gets its own compare run folder
-    inside --out, and leaderboard.json, leaderboard.md and leaderboard.png sit at the top.
+    inside --out, and leaderboard.html, .json, .md and .png sit at the top.
     """
     from judge.pipeline.compare import CompareConfig
     from judge.pipeline.leaderboard import LeaderboardConfig, run_leaderboard
@@ -63,21 +67,22 @@ def leaderboard(models, reference, judge_ref, flow_metric, prompts, prompt_colum
     if out is None:
         out = str(Path("results") / f"leaderboard-vs-{slug(reference.split('=')[-1])}")
     settings = CompareConfig(
-        base=reference, tuned=reference, judge=judge_ref, flow_metric=flow_metric,
+        base=reference, tuned=reference, judge=judge_ref[0], panel=list(judge_ref[1:]),
+        controls=controls, flow_metric=flow_metric,
         prompts=prompts, prompt_column=prompt_column, limit=limit, template=template,
         verdict=verdict, max_new_tokens=max_new_tokens, judge_max_new_tokens=judge_max_new_tokens,
         temperature=temperature, seed=seed, confidence=confidence, bootstrap=bootstrap,
         chunk=chunk, out=out, cache_dir=cache_dir, card_template=card_template,
-        engine=engine_config(engine, seed),
+        report_template=report_template, engine=engine_config(engine, seed),
     )
     config = LeaderboardConfig(reference=reference, models=list(models), out=out,
                                settings=settings, cards=card_pairs(card_for),
-                               card_folders=card_folders)
+                               card_folders=card_folders, leaderboard_template=leaderboard_template)
     with stage_progress(eta=True) as progress:
         board = run_leaderboard(config, progress)
     if as_json:
         click.echo(json.dumps(board.as_json(), indent=2))
         return
     Console().print(leaderboard_table(board))
-    click.echo(f"results: {out}/ (leaderboard.json, leaderboard.md, leaderboard.png; one run "
-               "folder per model)")
+    click.echo(f"results: {out}/ (leaderboard.html, leaderboard.json, leaderboard.md, "
+               "leaderboard.png; one run folder per model)")

@@ -4,8 +4,9 @@
     judge leaderboard --reference R M.. judge/cli/leaderboard.py
     judge sweep --recipe R --grid F=A,B judge/cli/sweep.py
     judge demo                          judge/cli/demo.py
-    judge train orpo                    judge/cli/train.py
+    judge train orpo|dpo|sft           judge/cli/train.py
     judge bench MODEL / judge card RUN  judge/cli/bench.py, judge/cli/card.py
+    judge report RUN_OR_LEADERBOARD     judge/cli/report.py
     judge stats FILE                    judge/cli/stats.py
     judge agreement FILE                judge/cli/agreement.py
     judge templates list|show|check     judge/cli/templates.py
@@ -26,6 +27,7 @@ from judge.cli.common import err_console, quiet_backends
 from judge.cli.compare import compare
 from judge.cli.demo import demo
 from judge.cli.leaderboard import leaderboard
+from judge.cli.report import report
 from judge.cli.stats import stats
 from judge.cli.sweep import sweep
 from judge.cli.templates import templates
@@ -46,7 +48,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     quiet_backends(verbose)
 
 
-for command in (compare, leaderboard, sweep, demo, train, bench, card, stats, agreement,
+for command in (compare, leaderboard, report, sweep, demo, train, bench, card, stats, agreement,
                 templates):
     cli.add_command(command)
 

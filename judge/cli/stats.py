@@ -15,17 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
-from judge.cli.common import err_console
+from judge.cli.common import FORMAT, check_format, err_console, print_grid
 from judge.errors import InputError
-from judge.report.tables import lines_table, models_table, ratings_table
+from judge.report.export import fields_csv, records_csv
+from judge.report.tables import lines_grid, models_grid, ratings_grid
 
 FILE = click.Path(exists=True, path_type=Path)
-
-
 def aggregate(parsed: Any, options: dict[str, Any]) -> tuple[dict[str, Any], Any, Callable]:
-    """(the numbers as JSON, what the table shows, the table) for one translated file."""
+    """(the numbers as JSON, what the table shows, the grid maker) for one translated file."""
     from judge.stats.bradley_terry import bradley_terry
     from judge.stats.ratings import summarize_ratings
     from judge.stats.summary import blocks_json, line_blocks
@@ -36,17 +34,18 @@ def aggregate(parsed: Any, options: dict[str, Any]) -> tuple[dict[str, Any], Any
         raise InputError("--baseline applies to files whose lines name model_a and model_b")
     if parsed.kind == "models":
         result = bradley_terry(parsed.rows, baseline, *common)
-        return result, result, models_table
+        return result, result, models_grid
     if parsed.kind == "ratings":
         ratings = summarize_ratings(parsed.rows, *common)
-        return ratings.model_dump(), ratings, ratings_table
+        return ratings.model_dump(), ratings, ratings_grid
     blocks = line_blocks(parsed.rows, parsed.texts, *common)
-    return blocks_json(blocks), blocks, lines_table
+    return blocks_json(blocks), blocks, lines_grid
 
 
 @click.command()
 @click.argument("file", type=FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
+@FORMAT
 @click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True,
               help="Interval level.")
 @click.option("--bootstrap", type=click.IntRange(100), default=2000, show_default=True,
@@ -55,7 +54,7 @@ def aggregate(parsed: Any, options: dict[str, Any]) -> tuple[dict[str, Any], Any
 @click.option("--baseline", default=None,
               help="Model the others are compared with (model_a/model_b files; default: the "
               "model in most battles).")
-def stats(file: Path, as_json: bool, **options: Any) -> None:
+def stats(file: Path, as_json: bool, fmt: str, **options: Any) -> None:
     """Aggregate a judgments FILE (JSON Lines or a JSON array): judge's base-vs-tuned lines,
     alpaca_eval annotations, arena-hard judgments, named-model battles (Bradley–Terry, Chatbot
     Arena logs too) or pointwise ratings; the format is read from the content and named. With
@@ -64,6 +63,7 @@ def stats(file: Path, as_json: bool, **options: Any) -> None:
     (its leaderboard.json's)."""
     from judge.stats.anchors import StatsFile, read_stats_file
 
+    check_format(as_json, fmt)
     if file.is_dir():
         from judge.pipeline.leaderboard import folder_battles
 
@@ -72,11 +72,18 @@ def stats(file: Path, as_json: bool, **options: Any) -> None:
         parsed = StatsFile(format="leaderboard folder", kind="models", rows=rows)
     else:
         parsed = read_stats_file(file)
-    data, shown, table = aggregate(parsed, options)
+    data, shown, grid = aggregate(parsed, options)
+    data = {"format": parsed.format, **data}
     if as_json:
-        click.echo(json.dumps({"format": parsed.format, **data}, indent=2))
+        click.echo(json.dumps(data, indent=2))
         return
-    Console().print(table(shown, f"{file}  (format: {parsed.format})"))
+    if fmt == "csv" and parsed.kind == "models":
+        click.echo(records_csv(data["models"], "model"), nl=False)
+        return
+    if fmt == "csv":
+        click.echo(fields_csv(data), nl=False)
+        return
+    print_grid(grid(shown, f"{file}  (format: {parsed.format})"), fmt)
     warnings = list(data.get("warnings", [])) + list((data.get("bias") or {}).get("warnings", []))
     for warning in warnings:
         err_console.print(f"warning: {warning}", markup=False, highlight=False)

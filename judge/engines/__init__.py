@@ -1,7 +1,8 @@
 """The engine seam: one protocol, three real engines, loaded lazily and only when chosen.
 
 An engine answers chats (`generate`) and, for verdicts, gives the probability of each label string
-as the first token of the reply (`label_probs`). The judge is just another engine.
+as the first token of the reply: alongside the text, from the same request (`generate(...,
+labels)`), or alone from a one-token request (`label_probs`). The judge is just another engine.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from judge.records import Completion, Message, ModelInfo, Record, SamplingParams
 
 EngineKind = Literal["auto", "vllm", "hf", "openai"]
 Chat = Sequence[Message]
+# what label_probs asks for: one greedy token, read for its label probabilities
+ONE_TOKEN = SamplingParams(max_new_tokens=1, temperature=0.0)
 
 
 class EngineOptions(Record):
@@ -29,7 +32,7 @@ class EngineOptions(Record):
     kv_cache_gb: float | None = None  # vLLM KV cache size; on CPU judge sets one (see vllm_engine)
     max_model_len: int = 2048
     tensor_parallel_size: int = 1
-    block_size: int | None = None  # vLLM KV block; smaller blocks let short shared prefixes hit
+    block_size: int | None = None  # vLLM KV block; None: 32 on CPU (see vllm_engine), GPU default
     trust_remote_code: bool = False
     seed: int = 0
     # openai engine: servers (a model may be served by several: requests are spread over them)
@@ -43,12 +46,17 @@ class EngineOptions(Record):
 class Engine(Protocol):
     model: ModelInfo
 
-    def generate(self, chats: Sequence[Chat], params: SamplingParams) -> list[Completion]:
-        """One completion per chat, in order."""
+    def generate(
+        self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None
+    ) -> list[Completion]:
+        """One completion per chat, in order. With `labels`, each completion also carries the
+        label probabilities of its first generated token, equal to what `label_probs` gives for
+        the same chat (the same prompt, so the same logits), at no extra request."""
         ...
 
     def label_probs(self, chats: Sequence[Chat], labels: Sequence[str]) -> list[dict[str, float]]:
-        """Per chat, each label's probability as the reply's first token, renormalised over labels.
+        """Per chat, each label's probability as the reply's first token, renormalised over labels,
+        from a one-token request (`--verdict logprob`): `generate(chats, ONE_TOKEN, labels)`.
 
         An empty dict means the engine could not see any of the labels (e.g. outside top-k).
         """

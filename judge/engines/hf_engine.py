@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from judge.engines import Chat, EngineOptions, first_token_ids, renormalise
+from judge.engines import ONE_TOKEN, Chat, EngineOptions, first_token_ids, renormalise
 from judge.records import Completion, ModelInfo, SamplingParams
 
 
@@ -58,8 +58,11 @@ class HFEngine:
             yield idx, enc
 
     @torch.inference_mode()
-    def generate(self, chats: Sequence[Chat], params: SamplingParams) -> list[Completion]:
+    def generate(
+        self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None
+    ) -> list[Completion]:
         results: list[Completion | None] = [None] * len(chats)
+        ids = first_token_ids(self.tokenizer, labels) if labels is not None else None
         texts = self._texts(chats)
         sample = params.temperature > 0
         if sample:
@@ -73,28 +76,32 @@ class HFEngine:
                 top_p=None,
                 top_k=None,
                 pad_token_id=self.tokenizer.pad_token_id,
+                # `logits` are the raw ones (before repetition penalties or temperature, which
+                # `scores` have): the first step's are what label_probs computes
+                output_logits=ids is not None,
+                return_dict_in_generate=True,
             )
-            new = out[:, enc["input_ids"].shape[1] :]
+            new = out.sequences[:, enc["input_ids"].shape[1] :]
+            probs = torch.softmax(out.logits[0].float(), dim=-1) if ids is not None else None
             for row, i in enumerate(idx):
-                ids = new[row].tolist()
-                used = len(ids)
-                if self.tokenizer.eos_token_id in ids:  # the stop token counts, as in vLLM
-                    used = ids.index(self.tokenizer.eos_token_id) + 1
-                    ids = ids[: used - 1]
-                text = str(self.tokenizer.decode(ids, skip_special_tokens=True))
-                results[i] = Completion(text=text.strip(), tokens=used)
+                results[i] = self._completion(new[row].tolist(), probs, row, ids)
         return [r for r in results if r is not None]
 
-    @torch.inference_mode()
+    def _completion(self, ids: list[int], probs: torch.Tensor | None, row: int,
+                    labels: dict[str, int] | None) -> Completion:
+        used = len(ids)
+        if self.tokenizer.eos_token_id in ids:  # the stop token counts, as in vLLM
+            used = ids.index(self.tokenizer.eos_token_id) + 1
+            ids = ids[: used - 1]
+        text = str(self.tokenizer.decode(ids, skip_special_tokens=True))
+        first = None
+        if probs is not None and labels is not None:
+            first = renormalise({lab: float(probs[row, t]) for lab, t in labels.items()})
+        return Completion(text=text.strip(), tokens=used, label_probs=first)
+
     def label_probs(self, chats: Sequence[Chat], labels: Sequence[str]) -> list[dict[str, float]]:
-        ids = first_token_ids(self.tokenizer, labels)
-        results: list[dict[str, float]] = [{} for _ in chats]
-        for idx, enc in self._batches(self._texts(chats)):
-            logits = self.net(**enc).logits[:, -1, :].float()
-            probs = torch.softmax(logits, dim=-1)
-            for row, i in enumerate(idx):
-                results[i] = renormalise({lab: float(probs[row, t]) for lab, t in ids.items()})
-        return results
+        # one generated step through the same path as a text request, so both read equal logits
+        return [c.label_probs or {} for c in self.generate(chats, ONE_TOKEN, labels)]
 
     def close(self) -> None:
         del self.net

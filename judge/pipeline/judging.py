@@ -14,7 +14,16 @@ from judge.pipeline.fill import Advance, Done, fill
 from judge.pipeline.ledger import Ledger, content_key
 from judge.pipeline.timing import StageTiming
 from judge.pipeline.verdicts import make_judgment, make_rating, rate
-from judge.records import Judgment, Message, ModelInfo, Order, PromptItem, SamplingParams, Side
+from judge.records import (
+    Generation,
+    Judgment,
+    Message,
+    ModelInfo,
+    Order,
+    PromptItem,
+    SamplingParams,
+    Side,
+)
 from judge.templates.template import JudgeTemplate
 
 log = logging.getLogger("judge")
@@ -92,25 +101,30 @@ def judge_stage(
                    for (key, item, order, _), text, prob in zip(part, texts, probs, strict=True)]
         return Done(records, tokens, len(part))
 
-    return fill(ledger, keys, todo, verdicts, lambda: pool.get(judge.model), chunk, advance)
+    # `chunk` counts prompts, as everywhere: one call carries both orders of each (measured: 32
+    # judgments a call took 8% less CPU than 16 on vLLM's CPU backend, bench/ README "Speed")
+    return fill(ledger, keys, todo, verdicts, lambda: pool.get(judge.model),
+                chunk * len(ORDERS), advance)
 
 
 Replies = tuple[list[str | None], list[dict[str, float] | None], int]
 
 
 def ask(engine: Engine, chats: Sequence[Chat], judge: Judge) -> Replies:
-    """The judge's texts and/or label probabilities for each chat, and the tokens it spent."""
-    texts: list[str | None] = [None] * len(chats)
-    probs: list[dict[str, float] | None] = [None] * len(chats)
-    tokens = 0
-    if judge.mode in ("text", "both"):
-        completions = engine.generate(chats, judge.params)
-        texts = [c.text for c in completions]
-        tokens += sum(c.tokens for c in completions)
-    if judge.mode in ("logprob", "both"):
-        probs = list(engine.label_probs(chats, judge.template.labels))
-        tokens += len(chats)
-    return texts, probs, tokens
+    """The judge's texts and/or label probabilities for each chat, and the tokens it generated.
+
+    One request per chat in every mode: `both` reads the label probabilities from the first token
+    of the text request itself (the same prompt gives the same logits as a one-token request, so
+    verdicts equal the two-request way's); `logprob` asks for one token only.
+    """
+    if judge.mode == "logprob":
+        probs: list[dict[str, float] | None] = list(engine.label_probs(chats,
+                                                                       judge.template.labels))
+        return [None] * len(chats), probs, len(chats)
+    labels = judge.template.labels if judge.mode == "both" else None
+    completions = engine.generate(chats, judge.params, labels)
+    return ([c.text for c in completions], [c.label_probs for c in completions],
+            sum(c.tokens for c in completions))
 
 
 def rate_stage(
@@ -160,3 +174,22 @@ def rate_stage(
 
 def as_key(chat: Sequence[Message]) -> tuple[tuple[str, str], ...]:
     return tuple((m.role, m.content) for m in chat)
+
+
+def shown_answer(item: PromptItem, generation: Generation) -> str:
+    """What the judge reads as one model's answer: for a multi-turn prompt, its whole side of the
+    conversation, turn by turn (MT-Bench judges the second turn in the light of the first)."""
+    if not item.turns or not generation.outputs:
+        return generation.output
+    pairs = enumerate(zip(item.turns, generation.outputs, strict=True), start=1)
+    return "\n\n".join(f"[Turn {n}] User: {user}\n[Turn {n}] Assistant: {reply}"
+                       for n, (user, reply) in pairs)
+
+
+def shown_request(item: PromptItem) -> PromptItem:
+    if not item.turns:
+        return item
+    listed = "\n".join(f"{n}. {turn}" for n, turn in enumerate(item.turns, start=1))
+    request = (f"A conversation of {len(item.turns)} turns; each answer is one assistant's side "
+               f"of it, judged as a whole with weight on the last turn. The user wrote:\n{listed}")
+    return item.model_copy(update={"prompt": request})

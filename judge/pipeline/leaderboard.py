@@ -2,15 +2,18 @@
 orders, on the same prompts; one compare run folder per model, ranked at the top.
 
     results/<leaderboard>/
-      leaderboard.json .md .png      the ranked table (judge/stats/leaderboard.py)
+      leaderboard.json .md .png .html   the ranked table (judge/stats/leaderboard.py)
       prompts.jsonl                  the prompts every model answered, ids shared by every folder
       generations/<reference>.jsonl  the reference's answers, generated once
+      controls/<judge>__<template>.jsonl   the control pairs' verdicts, judged once for all pairs
       <model>/                       a normal compare run folder: REF vs MODEL
 
 Everything is checked before any model loads. Then every model that has to answer does so, each
 loaded once (the judge's own model last, so it stays loaded), the reference's answers are copied
-into each folder, and every pair is judged by one judge loaded once. Everything is cached as in
-`judge compare`: listing one more model judges only that model.
+into each folder, and every pair is judged by one judge loaded once (a panel: each judge in
+turn). The control pairs are built from the reference's answers, so they are the same for every
+pair: judged for the first, copied into the others' ledgers. Everything is cached as in `judge
+compare`: listing one more model judges only that model.
 """
 
 from __future__ import annotations
@@ -30,11 +33,13 @@ from judge.pipeline.compare import CompareConfig, Outcome, Plan, Progress, compa
 from judge.pipeline.fill import Advance
 from judge.pipeline.generate import generate_stage
 from judge.pipeline.ledger import Ledger
-from judge.pipeline.run_folder import RunFolder, read_json
+from judge.pipeline.report import read_run, render_views, write_views
+from judge.pipeline.run_folder import RunFolder, prompts_text, read_json
 from judge.pipeline.timing import stage_time
 from judge.promptsets.align import align
 from judge.promptsets.load import load_prompts
 from judge.records import Generation, Judgment, ModelInfo, PromptItem, Record, SamplingParams
+from judge.report.html import BOARD_PAGE, leaderboard_page, page_template
 from judge.report.leaderboard import leaderboard_markdown, plot_leaderboard
 from judge.stats.leaderboard import (
     Entry,
@@ -55,6 +60,7 @@ class LeaderboardConfig(Record):
     settings: CompareConfig  # what every pair shares; base, tuned, out and card are set per pair
     cards: dict[str, str] = {}  # a model (as given, or its name) -> the card to write its result in
     card_folders: bool = False  # --card: every model that is a folder gets <folder>/README.md
+    leaderboard_template: str | None = None  # your own leaderboard.html template
 
 
 class Entrant(NamedTuple):
@@ -69,6 +75,7 @@ class LeaderboardFolder:
         self.json_file = self.root / "leaderboard.json"
         self.md_file = self.root / "leaderboard.md"
         self.plot_file = self.root / "leaderboard.png"
+        self.html_file = self.root / "leaderboard.html"
         self.prompts_file = self.root / "prompts.jsonl"
 
     def pair(self, entrant: Entrant) -> RunFolder:
@@ -107,6 +114,8 @@ def plan_leaderboard(config: LeaderboardConfig) -> LeaderboardPlan:
     check_names(reference, models)
     items = leaderboard_prompts(config.settings, [reference, *models])
     cards = card_targets(config, models)
+    if config.leaderboard_template:
+        page_template(config.leaderboard_template, BOARD_PAGE)
     for model in models:  # every pair's own checks: template, judge, models, cards
         plan_run(pair_config(config, folder, reference, model, checking=True))
     return LeaderboardPlan(folder, reference, models, items, cards)
@@ -160,8 +169,7 @@ def pair_config(config: LeaderboardConfig, folder: LeaderboardFolder, reference:
 
 
 def write_prompts(folder: LeaderboardFolder, items: list[PromptItem]) -> None:
-    lines = [item.model_dump_json(exclude_none=True) for item in items]
-    write_atomic(folder.prompts_file, "".join(line + "\n" for line in lines))
+    write_atomic(folder.prompts_file, prompts_text(items))
 
 
 class Bars:
@@ -170,7 +178,8 @@ class Bars:
 
     def __init__(self, progress: Progress, plans: dict[str, Plan], reference_answers: bool) -> None:
         n = len(next(iter(plans.values())).items)
-        totals = {name: 2 * n + (n if plan.models["tuned"].kind == "model" else 0)
+        totals = {name: 2 * n * len(plan.judges) + (n if plan.models["tuned"].kind == "model"
+                                                    else 0)
                   for name, plan in plans.items()}
         everything = sum(totals.values()) + (n if reference_answers else 0)
         self.total = progress("all models", everything)
@@ -188,9 +197,11 @@ class Bars:
         return step
 
     def judging(self, name: str) -> Progress:
-        """A pair's stage callback: its judging moves the model's bar; its answers are all cached
-        by then (the first phase made them), so they move nothing."""
-        return lambda stage, total: self.advance(name) if stage == "judge" else (lambda d, t: None)
+        """A pair's stage callback: its judging (every judge of a panel) moves the model's bar;
+        its answers are all cached by then (the first phase made them) and its control pairs
+        are not counted, so they move nothing."""
+        return lambda stage, total: (self.advance(name) if stage.startswith("judge")
+                                     else (lambda d, t: None))
 
 
 def answer_first(folder: LeaderboardFolder, plans: dict[str, Plan], pool: EnginePool,
@@ -223,6 +234,19 @@ def answer_first(folder: LeaderboardFolder, plans: dict[str, Plan], pool: Engine
     return timing
 
 
+def share_controls(folder: LeaderboardFolder, plan: Plan, into_pair: bool) -> None:
+    """Copy the control lines of every judge from the leaderboard's ledgers into a pair's
+    (before it runs: it finds them cached) or back (after: the next pair does). The pairs are
+    built from the reference's answers, so their keys are the same in every pair."""
+    shared, own = RunFolder(folder.root), RunFolder(plan.out)
+    for judge in plan.judges.values():
+        paths = (shared.controls(judge.model, judge.template["name"]),
+                 own.controls(judge.model, judge.template["name"]))
+        source, target = paths if into_pair else paths[::-1]
+        if source.is_file():
+            Ledger(target, Judgment).append(Ledger(source, Judgment).records.values())
+
+
 def run_leaderboard(
     config: LeaderboardConfig, progress: Progress, loader: Loader = load_engine
 ) -> Leaderboard:
@@ -240,7 +264,9 @@ def run_leaderboard(
         timing = answer_first(folder, plans, pool, bars, config.settings.chunk)
         for name, pair in pairs.items():
             start = time.perf_counter()
+            share_controls(folder, plans[name], into_pair=True)
             outcomes[name] = compare_outcome(pair, bars.judging(name), loader, pool)
+            share_controls(folder, plans[name], into_pair=False)
             timing[f"judge_{name}"] = stage_time(time.perf_counter() - start, 0)
     finally:
         pool.close()
@@ -248,7 +274,7 @@ def run_leaderboard(
     timing["total"] = stage_time(time.perf_counter() - started, 0)
     board = tabulate(config, plan, outcomes).model_copy(
         update={"timing": timing, "models_loaded": list(pool.loads)})
-    write_leaderboard(folder, board)
+    write_leaderboard(folder, board, config.leaderboard_template)
     if plan.cards:
         from judge.card.write import write_card
 
@@ -270,21 +296,50 @@ def tabulate(config: LeaderboardConfig, plan: LeaderboardPlan,
     entries = [
         Entry(m.name, m.ref, "answers" if m.answers else "model", folder_name(m.name),
               outcomes[m.name].summary.pairwise,
-              category_rates(outcomes[m.name].items, outcomes[m.name].judgments, *common))
+              category_rates(outcomes[m.name].items, outcomes[m.name].judgments, *common,
+                             panel=outcomes[m.name].by_judge),
+              outcomes[m.name].summary.verdict)
         for m in plan.models
     ]
     any_summary = next(iter(outcomes.values())).summary
     return Leaderboard(reference=ref, reference_ref=plan.reference.ref, judge=any_summary.judge,
                        template=any_summary.template, n_prompts=len(plan.items),
-                       standings=rank(entries, table), bradley_terry=table)
+                       standings=rank(entries, table), bradley_terry=table,
+                       controls=any_summary.controls,
+                       smoke_test=any_summary.verdict.smoke_test if any_summary.verdict else [])
 
 
-def write_leaderboard(folder: LeaderboardFolder, board: Leaderboard) -> None:
+def write_leaderboard(folder: LeaderboardFolder, board: Leaderboard,
+                      template: str | None = None) -> None:
     import json
 
+    page = leaderboard_page(board, template)  # rendered first: a failing template writes nothing
     write_atomic(folder.json_file, json.dumps(board.as_json(), indent=2) + "\n")
+    write_board_views(folder, board, page)
+
+
+def write_board_views(folder: LeaderboardFolder, board: Leaderboard, page: str) -> list[Path]:
     write_atomic(folder.md_file, leaderboard_markdown(board) + "\n")
+    write_atomic(folder.html_file, page)
     plot_leaderboard(board, folder.plot_file)
+    return [folder.html_file, folder.md_file, folder.plot_file]
+
+
+def rewrite_board(root: Path, page_template: str | None = None,
+                  board_template: str | None = None) -> list[Path]:
+    """`judge report LEADERBOARD`: leaderboard.md, .png and .html from leaderboard.json, and
+    every view of each of its run folders; all rendered before any is written."""
+    board, folder = read_board(root), LeaderboardFolder(root)
+    page = leaderboard_page(board, board_template)
+    runs = []
+    for standing in board.standings:
+        run_folder = RunFolder(folder.root / standing.folder)
+        data = read_run(run_folder)
+        runs.append((run_folder, data, render_views(run_folder, data, page_template)))
+    written = write_board_views(folder, board, page)
+    for run_folder, data, texts in runs:
+        written += write_views(run_folder, data, texts)
+    return written
 
 
 def read_board(root: Path) -> Leaderboard:
@@ -307,11 +362,11 @@ def folder_battles(root: Path) -> tuple[list[dict[str, Any]], str]:
     for standing in board.standings:
         run_folder = RunFolder(folder.root / standing.folder)
         run = run_folder.read_run()
-        path = run_folder.judgments(run.models["judge"], run.template.get("name", ""))
-        latest: dict[tuple[str, str | None], Judgment] = {}
-        for j in load_records(path, Judgment):
-            named = (j.base_model, j.tuned_model) == (board.reference, standing.name)
-            if named and j.prompt_id in prompts:
-                latest[(j.prompt_id, j.order)] = j
-        rows += battle_rows(list(latest.values()), board.reference, standing.name)
+        for judge, template in run.judge_ledgers():  # a panel: every judge's lines are battles
+            latest: dict[tuple[str, str | None], Judgment] = {}
+            for j in load_records(run_folder.judgments(judge, template), Judgment):
+                named = (j.base_model, j.tuned_model) == (board.reference, standing.name)
+                if named and j.prompt_id in prompts:
+                    latest[(j.prompt_id, j.order)] = j
+            rows += battle_rows(list(latest.values()), board.reference, standing.name)
     return in_order(rows), board.reference

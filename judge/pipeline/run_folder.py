@@ -3,11 +3,16 @@
     results/<run>/
       run.json                    RunRecord: config, models, template, sampling per side, timing
       generations/<model>.jsonl   answers, one line per prompt
-      judgments/<judge>__<template>.jsonl   verdicts, one line per prompt and order
+      judgments/<judge>__<template>.jsonl   verdicts, one line per prompt and order (one file
+                                  per judge of a panel)
+      controls/<judge>__<template>.jsonl    the control pairs' verdicts (never in a win rate)
+      controls/pairs.jsonl        the control pairs: kind, prompt, both answers
       bench/<model>.json          lm-eval results
-      summary.json report.md winrate.png
+      prompts.jsonl               the prompts the run judged (ids, categories, turns)
+      summary.json                the numbers
+      report.md report.html winrate.png verdicts.csv   for people (judge/pipeline/report.py)
 
-Compare writes it, the card and the report read it, and nothing else builds these paths.
+Compare writes it, the card and `judge report` read it, and nothing else builds these paths.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from pydantic import ValidationError
 from judge.errors import InputError
 from judge.files import write_atomic
 from judge.models.refs import model_slug
-from judge.records import ModelInfo, Record, SamplingParams, Side
+from judge.records import ModelInfo, PromptItem, Record, SamplingParams, Side
 from judge.stats.summary import StageTime, Summary, read_summary
 
 
@@ -34,6 +39,13 @@ def side_sampling(max_new_tokens: int, temperature: float, seed: int) -> dict[Si
             for side, offset in offsets}
 
 
+class JudgeRecord(Record):
+    """One judge of a run (a panel has several): its model and its template."""
+
+    model: ModelInfo
+    template: dict[str, str]  # name, sha, origin
+
+
 class RunRecord(Record):
     """run.json. Compare writes every field; a reader needs only config, models and n_prompts
     (the rest defaults, so a hand-made or older folder still gives its card)."""
@@ -43,11 +55,19 @@ class RunRecord(Record):
     models: dict[str, ModelInfo]
     sampling: dict[Side, SamplingParams] | None = None  # absent in folders written before it
     template: dict[str, str] = {}
+    judges: dict[str, JudgeRecord] = {}  # "MODEL@TEMPLATE" -> the judge; absent before panels
     n_prompts: int
     models_loaded: list[str] = []
     versions: dict[str, str] = {}
     timing: dict[str, StageTime] = {}
     timing_this_run: dict[str, StageTime] = {}
+
+    def judge_ledgers(self) -> list[tuple[ModelInfo, str]]:
+        """(judge model, template name) of every judge, in panel order; a run.json written
+        before panels names its one judge in models and template."""
+        if self.judges:
+            return [(j.model, j.template["name"]) for j in self.judges.values()]
+        return [(self.models["judge"], self.template.get("name", ""))]
 
     def side_sampling(self) -> dict[Side, SamplingParams]:
         """How each side's answers were sampled: as recorded, or for an older run.json, by the
@@ -56,6 +76,11 @@ class RunRecord(Record):
             return dict(self.sampling)
         config = self.config
         return side_sampling(config["max_new_tokens"], config["temperature"], config["seed"])
+
+
+def prompts_text(items: list[PromptItem]) -> str:
+    """A prompts.jsonl: one PromptItem per line, as `--prompts` reads it back."""
+    return "".join(item.model_dump_json(exclude_none=True) + "\n" for item in items)
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -90,11 +115,30 @@ class RunFolder:
     def plot_file(self) -> Path:
         return self.root / "winrate.png"
 
+    @property
+    def html_file(self) -> Path:
+        return self.root / "report.html"
+
+    @property
+    def csv_file(self) -> Path:
+        return self.root / "verdicts.csv"
+
+    @property
+    def prompts_file(self) -> Path:
+        return self.root / "prompts.jsonl"
+
     def generations(self, model: ModelInfo) -> Path:
         return self.root / "generations" / f"{model_slug(model)}.jsonl"
 
     def judgments(self, judge: ModelInfo, template: str) -> Path:
         return self.root / "judgments" / f"{model_slug(judge)}__{template}.jsonl"
+
+    def controls(self, judge: ModelInfo, template: str) -> Path:
+        return self.root / "controls" / f"{model_slug(judge)}__{template}.jsonl"
+
+    @property
+    def control_pairs_file(self) -> Path:
+        return self.root / "controls" / "pairs.jsonl"
 
     def bench(self, model: ModelInfo) -> Path:
         return self.root / "bench" / f"{model_slug(model)}.json"
@@ -123,6 +167,9 @@ class RunFolder:
 
     def write_run(self, run: RunRecord) -> None:
         write_atomic(self.run_file, json.dumps(run.model_dump(), indent=2, default=str) + "\n")
+
+    def write_prompts(self, items: list[PromptItem]) -> None:
+        write_atomic(self.prompts_file, prompts_text(items))
 
     def write_summary(self, summary: Summary) -> None:
         write_atomic(self.summary_file, json.dumps(summary.as_json(), indent=2) + "\n")

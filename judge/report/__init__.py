@@ -1,1 +1,1 @@
-"""What a run leaves for people: the terminal tables, report.md and the win-rate plot."""
+"""What a run leaves for people: terminal tables, report.md, report.html, CSV and plots."""

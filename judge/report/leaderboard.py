@@ -15,7 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from judge.models.refs import display_name
-from judge.report.format import pct
+from judge.report.format import control_text, pct, smoke_text, verdict_text
+from judge.report.plots import plain
 from judge.stats.leaderboard import Leaderboard, Standing
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()|~])")
@@ -34,7 +35,7 @@ def columns(board: Leaderboard) -> list[str]:
     level = board.bradley_terry["ci"]["level"]
     return ["rank", "model", f"win rate vs {board.reference} [{level:.0%} interval]",
             f"Bradley–Terry win rate [{level:.0%} interval]", "Elo-style", "W / T / L",
-            "prompts (invalid lines)", "position consistency"]
+            "prompts (invalid lines)", "position consistency", "judge check"]
 
 
 def cells(s: Standing) -> list[str]:
@@ -42,11 +43,27 @@ def cells(s: Standing) -> list[str]:
     return [str(s.rank), s.name, f"{pct(s.win_rate)} {interval(s.ci.low, s.ci.high)}",
             f"{pct(bt.win_rate)} {interval(bt.low, bt.high)}" if bt else "n/a",
             f"{bt.elo:.0f}" if bt else "n/a", f"{s.wins} / {s.ties} / {s.losses}",
-            f"{s.n} ({s.n_invalid})", pct(s.position_consistency)]
+            f"{s.n} ({s.n_invalid})", pct(s.position_consistency),
+            s.verdict.status if s.verdict else "n/a"]
 
 
 def reference_cells(board: Leaderboard) -> list[str]:
-    return ["–", f"{board.reference} (reference)", "50.0%", "50.0%", "1000", "", "", ""]
+    return ["–", f"{board.reference} (reference)", "50.0%", "50.0%", "1000", "", "", "", ""]
+
+
+def judge_check(board: Leaderboard) -> list[str]:
+    """What the leaderboard says about its judge: the smoke-test note, the control pairs (the
+    same for every model: built from the reference's answers) and each model's verdict that is
+    not `passed`."""
+    who = "the panel" if board.judge.startswith("panel: ") else "the judge"
+    lines = [f"{smoke_text(board.smoke_test)}."] if board.smoke_test else []
+    if board.controls is not None:
+        lines.append(f"Control pairs (from the reference's answers): "
+                     f"{control_text(board.controls)}.")
+    for s in board.standings:
+        if s.verdict is not None and s.verdict.status != "passed":
+            lines.append(f"{s.name}: {verdict_text(s.verdict, who)}")
+    return lines
 
 
 def convention(board: Leaderboard) -> str:
@@ -60,6 +77,16 @@ def convention(board: Leaderboard) -> str:
             f"(seed {ci['seed']}).")
 
 
+def category_table(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
+    """The categories, and per model (in rank order) its win rate and n in each."""
+    categories = sorted({c for s in board.standings for c in s.categories})
+    rows = []
+    for s in board.standings:
+        rates = [s.categories.get(c) for c in categories]
+        rows.append(["" if r is None else f"{pct(r.win_rate)} (n {r.n})" for r in rates])
+    return categories, rows
+
+
 def leaderboard_markdown(board: Leaderboard) -> str:
     """leaderboard.md; names are escaped (they are data), the rest is our own text."""
     names = columns(board)
@@ -67,6 +94,7 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     lines = [f"# Leaderboard vs {md_text(board.reference)}", "",
              f"Judge {md_text(display_name(board.judge))}, template {md_text(board.template)}. "
              + convention(board).replace(board.reference, md_text(board.reference)), "",
+             *[f"{md_text(line)}\n" for line in judge_check(board)],
              "| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
     for standing in board.standings:
         row = cells(standing)
@@ -75,16 +103,12 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     reference = reference_cells(board)
     reference[1] = f"{md_text(board.reference)} (reference)"
     lines.append("| " + " | ".join(reference) + " |")
-    categories = sorted({c for s in board.standings for c in s.categories})
+    categories, rows = category_table(board)
     if categories:
         lines += ["", "## Win rate vs the reference per category", "",
                   "| model | " + " | ".join(md_text(c) for c in categories) + " |",
                   "|---|" + "---|" * len(categories)]
-        for s in board.standings:
-            shown = []
-            for c in categories:
-                rate = s.categories.get(c)
-                shown.append("" if rate is None else f"{pct(rate.win_rate)} (n {rate.n})")
+        for s, shown in zip(board.standings, rows, strict=True):
             lines.append(f"| {md_text(s.name)} | " + " | ".join(shown) + " |")
     lines += ["", "## Run folders", ""]
     lines += [f"- [{md_text(s.name)}]({s.folder}/report.md)" for s in board.standings]
@@ -95,10 +119,11 @@ def leaderboard_table(board: Leaderboard) -> Table:
     """The terminal's ranked table, in percent, narrow enough for 80 columns (leaderboard.md
     has every column)."""
     level = board.bradley_terry["ci"]["level"]
+    caption = "\n".join([f"win rates vs {board.reference} in % [{level:.0%} interval]; inv. "
+                         "invalid lines; cons. position consistency", *judge_check(board)])
     table = Table(title=Text(f"leaderboard vs {board.reference}  (judge: {board.judge}, "
                              f"template: {board.template}, {board.n_prompts} prompts)"),
-                  caption=Text(f"win rates vs {board.reference} in % [{level:.0%} interval]; "
-                               "inv. invalid lines; cons. position consistency"),
+                  caption=Text(caption, justify="left"),
                   box=box.SIMPLE_HEAD, pad_edge=False,
                   collapse_padding=True)
     for name in ("#", "model", "win rate", "Bradley–Terry", "W/T/L", "inv.", "cons."):
@@ -117,6 +142,12 @@ def short(rate: float, low: float, high: float) -> str:
     return f"{100 * rate:.1f} [{100 * low:.1f}–{100 * high:.1f}]"
 
 
+def board_title(board: Leaderboard) -> str:
+    return (f"{len(board.standings)} models vs {board.reference}\njudge "
+            f"{display_name(board.judge)}, template {board.template}, n = {board.n_prompts} "
+            "prompts in both orders")
+
+
 def plot_leaderboard(board: Leaderboard, path: Path) -> None:
     """One bar per model: its Bradley–Terry win rate vs the reference with its interval, best on
     top, against the 50% line; skipped when matplotlib is absent."""
@@ -128,20 +159,26 @@ def plot_leaderboard(board: Leaderboard, path: Path) -> None:
     except ImportError:
         return
     rows = [s for s in board.standings if s.bradley_terry is not None]
-    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(rows) + 1.2), dpi=100)
+    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(rows) + 1.7), dpi=100)
     ax.axvline(50, color="grey", linestyle="--", linewidth=1)
     for y, s in enumerate(reversed(rows)):
         bt = s.bradley_terry
         assert bt is not None
-        err = [[max(0.0, 100 * (bt.win_rate - bt.low))], [max(0.0, 100 * (bt.high - bt.win_rate))]]
-        ax.errorbar([100 * bt.win_rate], [y], xerr=err, fmt="o", capsize=5,
-                    color="tab:green" if bt.low > 0.5 else "tab:red" if bt.high < 0.5
-                    else "tab:blue")
+        color = "tab:green" if bt.low > 0.5 else "tab:red" if bt.high < 0.5 else "tab:blue"
+        if bt.high - bt.low < 1e-9:  # drawn so that it cannot pass for a certain rate
+            ax.plot([100 * bt.win_rate], [y], marker="D", markersize=9, color="tab:orange",
+                    markeredgecolor="black", linestyle="none")
+        else:
+            err = [[max(0.0, 100 * (bt.win_rate - bt.low))],
+                   [max(0.0, 100 * (bt.high - bt.win_rate))]]
+            ax.errorbar([100 * bt.win_rate], [y], xerr=err, fmt="o", capsize=5, color=color)
     ax.set_xlim(0, 100)
     ax.set_ylim(-0.6, len(rows) - 0.4)
-    ax.set_yticks(range(len(rows)), [s.name.replace("$", r"\$") for s in reversed(rows)])
-    level, reference = board.bradley_terry["ci"]["level"], board.reference.replace("$", r"\$")
-    ax.set_xlabel(f"win rate vs {reference}, % (Bradley–Terry, {level:.0%} intervals)")
+    ax.set_yticks(range(len(rows)), [plain(s.name) for s in reversed(rows)])
+    level, reference = board.bradley_terry["ci"]["level"], plain(board.reference)
+    ax.set_xlabel(f"win rate against {reference}, %, {level:.0%} interval "
+                  "(Bradley–Terry; dashed: as good)")
+    fig.suptitle(plain(board_title(board)), x=0.01, ha="left", fontsize=9)
     fig.tight_layout()
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp, metadata={"Software": None})

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from judge.records import Judgment, PromptItem
-from judge.report.format import bench_rows, category_rows, diagnostics, headline, one_line
+from judge.report.format import (
+    VERDICT,
+    bench_rows,
+    category_rows,
+    diagnostics,
+    headline,
+    one_line,
+    panel_rows,
+    verdict_rows,
+)
+from judge.report.leaderboard import md_text
 from judge.stats.summary import Summary
 
 
@@ -15,17 +25,22 @@ def report_markdown(
     answers: dict[str, tuple[str, str]],
     judgments: Sequence[Judgment],
 ) -> str:
+    leading = verdict_rows(summary)
     lines = [
         f"# {summary.tuned} vs {summary.base}",
         "",
+        *[f"**{value}**\n" for name, value in leading if name == VERDICT],
         f"Judge `{summary.judge}` with template `{summary.template}`, every pair in both "
         "orders. Score per prompt = tuned model's share of the two verdicts (tie = 0.5).",
         "",
         "| measure | value |",
         "|---|---|",
+        *[f"| {name} | {escape_cell(value)} |" for name, value in leading if name != VERDICT],
         *[f"| {name} | {value} |" for name, value in headline(summary.pairwise)],
         *[f"| {name} | {value} |" for name, value in
           diagnostics(summary.bias, summary.style_control, summary.graded)],
+        *[f"| {name} | {escape_cell(value)} |" for name, value in
+          panel_rows(summary.panel, summary.members, md_text)],
         "",
         *(["## By category", "", "| category | win rate (mean score) |", "|---|---|",
            *[f"| {escape_cell(n)} | {v} |" for n, v in category_rows(summary.by_category)], ""]

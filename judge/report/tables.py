@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from judge.report.format import bench_rows, category_rows, diagnostics, headline, interval, pct
-from judge.stats.agreement import AgreementStats
+from judge.report.format import (
+    bench_rows,
+    category_rows,
+    check_rows,
+    diagnostics,
+    headline,
+    interval,
+    kappa,
+    panel_rows,
+    pct,
+    verdict_rows,
+)
+from judge.stats.agreement import AgreementRun, AgreementStats
 from judge.stats.summary import PairwiseStats, RatingsStats, Summary
 
 
@@ -28,8 +40,11 @@ def add_rows(table: Table, rows: list[tuple[str, str]]) -> None:
 def summary_table(summary: Summary) -> Table:
     table = two_columns(f"{summary.tuned} vs {summary.base}  (judge: {summary.judge}, "
                         f"template: {summary.template})")
+    add_rows(table, [(name, escape(value)) for name, value in verdict_rows(summary)])
     add_rows(table, headline(summary.pairwise))
     add_rows(table, diagnostics(summary.bias, summary.style_control, summary.graded))
+    add_rows(table, [(escape(name), escape(value))
+                     for name, value in panel_rows(summary.panel, summary.members)])
     add_rows(table, [(f"category {escape(name)}", value)
                      for name, value in category_rows(summary.by_category)])
     add_rows(table, bench_rows(summary.benchmarks))
@@ -46,6 +61,7 @@ def demo_table(summary: Summary, card: str) -> Table:
     """The ten-second reading of a demo: the verdict, its doubt, the benchmarks, where it went."""
     pw = summary.pairwise
     table = two_columns("judge demo: ORPO-tuned smollm2 vs smollm2")
+    add_rows(table, [(name, escape(value)) for name, value in verdict_rows(summary)])
     table.add_row("win rate", f"{pct(pw.win_rate)}  ({interval(pw.ci_bootstrap, 'bootstrap')})")
     table.add_row("wins / ties / losses", f"{pw.wins} / {pw.ties} / {pw.losses}")
     table.add_row("invalid verdicts", f"{pw.n_invalid} of {2 * pw.n + pw.n_invalid}")
@@ -57,36 +73,57 @@ def demo_table(summary: Summary, card: str) -> Table:
     return table
 
 
-def lines_table(blocks: Mapping[str, Any], title: str) -> Table:
+class Grid(NamedTuple):
+    """A table as text cells, for the terminal (rich), Markdown or anything else: `judge stats`
+    and `judge agreement` print one in the format asked for. `header` False: a two-column table
+    of (measure, value) rows, shown without its header in the terminal."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    header: bool = True
+
+
+def pairs(title: str, rows: list[tuple[str, str]]) -> Grid:
+    return Grid(title, ["measure", "value"], [list(row) for row in rows], header=False)
+
+
+def rich_table(grid: Grid) -> Table:
+    """The grid in the terminal; every cell plain text (names are data, not rich markup)."""
+    table = Table(title=Text(grid.title), show_header=grid.header)
+    for i, column in enumerate(grid.columns):
+        table.add_column(Text(column), style="bold" if i == 0 and not grid.header else None)
+    for row in grid.rows:
+        table.add_row(*(Text(cell) for cell in row))
+    return table
+
+
+def lines_grid(blocks: Mapping[str, Any], title: str) -> Grid:
     """`judge stats` on base-vs-tuned lines: the headline, diagnostics and categories."""
-    table = two_columns(title)
     pairwise: PairwiseStats = blocks["pairwise"]
-    add_rows(table, [row for row in headline(pairwise) if row[0] != "warning"])
-    add_rows(table, [row for row in diagnostics(blocks.get("bias"), blocks.get("style_control"),
-                                                 blocks.get("graded")) if row[0] != "warning"])
-    add_rows(table, [(f"category {escape(name)}", value)
-                     for name, value in category_rows(blocks.get("by_category") or {})])
-    return table
+    rows = [row for row in headline(pairwise) if row[0] != "warning"]
+    rows += [row for row in diagnostics(blocks.get("bias"), blocks.get("style_control"),
+                                        blocks.get("graded")) if row[0] != "warning"]
+    rows += [(f"category {name}", value)
+             for name, value in category_rows(blocks.get("by_category") or {})]
+    return pairs(title, rows)
 
 
-def models_table(result: dict[str, Any], title: str) -> Table:
+def models_grid(result: dict[str, Any], title: str) -> Grid:
     level = result["ci"]["level"]
-    table = Table(title=f"{title}  (baseline {result['baseline']}, {result['n']} battles, "
-                  f"{result['n_invalid']} invalid)")
-    for column in ("model", "Elo-style", f"win rate vs baseline [{level:.0%} interval]",
-                   "battles", "W / T / L"):
-        table.add_column(column)
-    for name, m in result["models"].items():
-        table.add_row(name, f"{m['elo']:.0f}",
-                      f"{pct(m['win_rate'])}  [{pct(m['ci']['low'])} – {pct(m['ci']['high'])}]",
-                      str(m["battles"]), f"{m['wins']} / {m['ties']} / {m['losses']}")
-    return table
+    columns = ["model", "Elo-style", f"win rate vs baseline [{level:.0%} interval]", "battles",
+               "W / T / L"]
+    rows = [[name, f"{m['elo']:.0f}",
+             f"{pct(m['win_rate'])}  [{pct(m['ci']['low'])} – {pct(m['ci']['high'])}]",
+             str(m["battles"]), f"{m['wins']} / {m['ties']} / {m['losses']}"]
+            for name, m in result["models"].items()]
+    return Grid(f"{title}  (baseline {result['baseline']}, {result['n']} battles, "
+                f"{result['n_invalid']} invalid)", columns, rows)
 
 
-def ratings_table(result: RatingsStats, title: str) -> Table:
-    table = two_columns(title)
+def ratings_grid(result: RatingsStats, title: str) -> Grid:
     ci, se = result.ci, result.standard_error
-    add_rows(table, [
+    return pairs(title, [
         ("mean rating base / tuned", f"{result.mean_base:.3f} / {result.mean_tuned:.3f}"),
         ("mean difference (tuned − base)",
          f"{result.mean_difference:+.3f}" + ("" if se is None else f" ± {se:.3f} s.e.")),
@@ -95,11 +132,6 @@ def ratings_table(result: RatingsStats, title: str) -> Table:
         ("prompts rated (invalid lines)", f"{result.n} ({result.n_invalid})"),
         ("Wilcoxon signed-rank p-value", f"{result.p_value:.3g}"),
     ])
-    return table
-
-
-def kappa(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
 
 
 def agreement_rows(r: AgreementStats) -> list[tuple[str, str]]:
@@ -127,11 +159,38 @@ def agreement_rows(r: AgreementStats) -> list[tuple[str, str]]:
     ]
 
 
-def agreement_table(result: AgreementStats, title: str) -> Table:
-    table = two_columns(title)
-    add_rows(table, agreement_rows(result))
-    for name, stats in result.by_category.items():
-        table.add_row(f"category {escape(name)}", f"accuracy {pct(stats.accuracy)}, vote accuracy "
-                      f"{pct(stats.vote_accuracy)}, position consistency "
-                      f"{pct(stats.position_consistency)}; n {stats.n}")
-    return table
+def agreement_grid(result: AgreementStats, title: str) -> Grid:
+    rows = agreement_rows(result)
+    rows += [(f"category {name}", f"accuracy {pct(stats.accuracy)}, vote accuracy "
+              f"{pct(stats.vote_accuracy)}, position consistency "
+              f"{pct(stats.position_consistency)}; n {stats.n}")
+             for name, stats in result.by_category.items()]
+    return pairs(title, rows)
+
+
+def judge_run_grid(found: AgreementRun, title: str) -> Grid:
+    """`judge agreement --judge`: the verdict on the judge and its controls first, then the
+    agreement with the labels, and for a panel each judge's own and how much they agree."""
+    rows = check_rows(found.judge_check, found.controls, found.panel is not None)
+    rows += agreement_rows(found.agreement)
+    if found.panel is not None:
+        rows += panel_agreement_rows(found)
+    return pairs(title, rows)
+
+
+def panel_agreement_rows(found: AgreementRun) -> list[tuple[str, str]]:
+    panel = found.panel
+    assert panel is not None
+    rows = [("Fleiss' kappa (members' outcomes)",
+             f"{kappa(panel.fleiss_kappa)} over the {panel.n} pairs every member judged validly")]
+    rows += [(f"Cohen's kappa, {p.a} / {p.b}",
+              f"{kappa(p.cohen_kappa)} over {p.n} pairs; same outcome on {pct(p.agreement)}")
+             for p in panel.pairs]
+    for label, m in found.members.items():
+        controls = pct(m.controls.accuracy) if m.controls else "n/a"
+        rows.append((f"judge {label}",
+                     f"accuracy {pct(m.agreement.accuracy)}, position consistency "
+                     f"{pct(m.agreement.position_consistency)}, sides with the panel on "
+                     f"{pct(panel.sides_with_panel.get(label))}; controls {controls}; "
+                     f"{m.judge_check.status}"))
+    return rows

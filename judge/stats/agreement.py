@@ -41,7 +41,7 @@ from judge.errors import InputError
 from judge.records import Record
 from judge.stats.categories import check_categories, group_items
 from judge.stats.intervals import wilson
-from judge.stats.summary import Interval
+from judge.stats.summary import ControlStats, Interval, JudgeVerdict, PanelStats
 
 Label = Literal["A", "B", "tie"]
 Verdict = Literal["A", "B", "tie", "invalid"]
@@ -98,6 +98,26 @@ class AgreementStats(Record):
     cohen_kappa_swapped_valid: float | None
     intervals: dict[str, Interval]
     by_category: dict[str, AgreementStats] = {}
+
+
+class MemberAgreement(Record):
+    """One judge of `judge agreement`: its agreement with the labels, its control pairs, and the
+    verdict on it."""
+
+    agreement: AgreementStats
+    controls: ControlStats | None
+    judge_check: JudgeVerdict
+
+
+class AgreementRun(Record):
+    """What `judge agreement --judge` found: for one judge its numbers; for a panel the panel's
+    (the majority of the members' verdicts per pair and order), `panel` and each member's."""
+
+    agreement: AgreementStats
+    controls: ControlStats | None
+    judge_check: JudgeVerdict
+    panel: PanelStats | None = None
+    members: dict[str, MemberAgreement] = {}
 
 
 def parse_lines(rows: Sequence[dict], origin: str, record: type[L]) -> list[L]:

@@ -17,7 +17,13 @@ from pydantic import Field
 
 from judge.errors import InputError
 from judge.records import Judgment, PromptItem, Record
-from judge.stats.summary import BootstrapInterval, PairwiseStats, StageTime
+from judge.stats.summary import (
+    BootstrapInterval,
+    ControlStats,
+    JudgeVerdict,
+    PairwiseStats,
+    StageTime,
+)
 
 SCHEMA = "judge.leaderboard/1"
 BATTLE_WINNER = {"tuned": "model_b", "base": "model_a", "tie": "tie", "invalid": "invalid"}
@@ -58,6 +64,7 @@ class Standing(Record):
     position_consistency: float | None
     bradley_terry: Strength | None  # None when none of its lines could be read
     categories: dict[str, CategoryRate]
+    verdict: JudgeVerdict | None = None  # could the judge judge this pair (its summary.json)
 
 
 class Leaderboard(Record):
@@ -72,6 +79,9 @@ class Leaderboard(Record):
     # this run's cost: each model's answers, each pair's judging (wall seconds), loads, total
     timing: dict[str, StageTime] = {}
     models_loaded: list[str] = []
+    # the judge's control pairs, built from the reference's answers: the same in every pair
+    controls: ControlStats | None = None
+    smoke_test: list[str] = []  # judges that are the bundled smoke-test model
 
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True)
@@ -106,18 +116,35 @@ def in_order(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def category_rates(
     items: Sequence[PromptItem], judgments: Sequence[Judgment], confidence: float = 0.95,
     resamples: int = 2000, seed: int = 0,
+    panel: Mapping[str, Sequence[Judgment]] | None = None,
 ) -> dict[str, CategoryRate]:
     """Win rate vs the reference per prompt category, each as `summarize` computes the whole
     (orders averaged per prompt, paired bootstrap), grouped as compare's summary.json groups them
-    (judge/stats/categories.py: empty unless there are two groups or more)."""
+    (judge/stats/categories.py: empty unless there are two groups or more). With `panel` (each
+    judge's lines), the panel's rate per category (judge/stats/panel.py)."""
     from judge.stats.categories import group_rows
     from judge.stats.pairwise import summarize
+    from judge.stats.panel import panel_by_category
 
     category = {item.prompt_id: item.category for item in items}
-    lines = [j.model_dump(exclude={"rating_base", "rating_tuned", "sides"})
-             | {"category": category.get(j.prompt_id)} for j in judgments]
+
+    def lines_of(found: Sequence[Judgment]) -> list[dict[str, Any]]:
+        return [j.model_dump(exclude={"rating_base", "rating_tuned", "sides"})
+                | {"category": category.get(j.prompt_id)} for j in found]
+
+    if panel is not None and len(panel) > 1:
+        members = {label: lines_of(found) for label, found in panel.items()}
+        every = [row for rows in members.values() for row in rows]
+        rates = {}
+        for name, pw in panel_by_category(members, confidence, resamples, seed).items():
+            invalid = sum(r["score"] is None for r in group_rows(every)[name])
+            rates[name] = (CategoryRate(n=0, n_invalid=invalid, win_rate=None, ci=None)
+                           if pw is None else CategoryRate(n=pw.n, n_invalid=pw.n_invalid,
+                                                           win_rate=pw.win_rate,
+                                                           ci=pw.ci_bootstrap))
+        return rates
     rates = {}
-    for name, rows in group_rows(lines).items():
+    for name, rows in group_rows(lines_of(judgments)).items():
         invalid = sum(r["score"] is None for r in rows)
         if invalid == len(rows):
             rates[name] = CategoryRate(n=0, n_invalid=invalid, win_rate=None, ci=None)
@@ -145,6 +172,7 @@ class Entry(NamedTuple):
     folder: str
     pairwise: PairwiseStats
     categories: dict[str, CategoryRate]
+    verdict: JudgeVerdict | None = None
 
 
 def rank(entries: Sequence[Entry], table: Mapping[str, Any]) -> list[Standing]:
@@ -163,5 +191,6 @@ def rank(entries: Sequence[Entry], table: Mapping[str, Any]) -> list[Standing]:
             losses=pw.losses, n=pw.n, n_invalid=pw.n_invalid,
             position_consistency=pw.position_consistency,
             bradley_terry=strength_of(table, entry.name), categories=entry.categories,
+            verdict=entry.verdict,
         ))
     return standings

@@ -129,15 +129,27 @@ def summarize(
     lengths = check_pairwise(rows)
     ids, scores = item_means(rows)
     invalid = item_scores(rows)[1]
+    return item_block(ids, scores, [outcome(float(s)) for s in scores], rows, invalid, len(rows),
+                      lengths, soft_win_rate(rows), confidence, resamples, seed)
+
+
+def item_block(
+    ids: Sequence[str], scores: np.ndarray, outcomes: Sequence[str],
+    ordered: Sequence[Mapping[str, Any]], invalid: int, lines: int,
+    lengths: Mapping[str, tuple[float, float]] | None, soft: float | None,
+    confidence: float, resamples: int, seed: int,
+) -> PairwiseStats:
+    """The pairwise block of items with these mean scores and discrete outcomes; `ordered` are
+    the lines that carry the orders (position statistics). A single judge's outcome is its
+    rounded score; a panel's is its members' majority (judge/stats/panel.py)."""
     n = len(scores)
-    won, lost = scores > 0.5 + TIE_TOLERANCE, scores < 0.5 - TIE_TOLERANCE
-    wins, losses = int(won.sum()), int(lost.sum())
+    wins, losses = outcomes.count("tuned"), outcomes.count("base")
     ties = n - wins - losses
-    discrete = np.where(won, 1.0, np.where(lost, 0.0, 0.5))
+    discrete = np.array([WINNER_SCORE[o] for o in outcomes])
     low, high = wilson(wins + ties / 2, n, confidence)
     b_low, b_high = bootstrap_interval(scores, confidence, resamples, seed)
-    consistency, first_rate = position_stats(rows)
-    warnings = invalid_warning(invalid, len(rows))
+    consistency, first_rate = position_stats(ordered)
+    warnings = invalid_warning(invalid, lines)
     lc: dict[str, Any] = {"lc_win_rate": None}
     if lengths is not None:
         lc = length_controlled(scores, [lengths[p][0] for p in ids], [lengths[p][1] for p in ids])
@@ -154,7 +166,7 @@ def summarize(
         ci=Interval(method="wilson", level=confidence, low=low, high=high),
         ci_bootstrap=BootstrapInterval(method="paired_bootstrap", level=confidence, low=b_low,
                                        high=b_high, resamples=resamples, seed=seed),
-        soft_win_rate=soft_win_rate(rows),
+        soft_win_rate=soft,
         p_value=sign_test(wins, losses),
         position_consistency=consistency,
         first_position_rate=first_rate,

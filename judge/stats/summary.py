@@ -137,25 +137,59 @@ class StageTime(Record):
     tokens_per_second: float | None
 
 
+class ControlKind(Record):
+    """How the judge did on control pairs, all or one kind of them (judge/stats/controls.py)."""
+
+    n: int  # control pairs judged
+    n_invalid: int  # pairs with an invalid verdict in at least one order
+    accuracy: float | None  # verdicts for the real answer / all verdicts; invalid and tie = wrong
+    ci: Interval | None  # Wilson
+    position_consistency: float | None  # null for pointwise templates (one line per pair)
+    skipped: dict[str, int] = {}  # prompts passed over while building them, by reason
+
+
+class ControlStats(ControlKind):
+    """The `controls` block: pairs whose better answer is known by construction."""
+
+    requested: int  # per kind (--controls)
+    by_kind: dict[str, ControlKind]
+
+
+class JudgeVerdict(Record):
+    """The `verdict` block: could this run's judge judge (judge/stats/controls.py has the rule)?"""
+
+    status: Literal["passed", "inconclusive", "unchecked"]
+    reasons: list[str]  # inconclusive: each failed check, with its figures; unchecked: why
+    smoke_test: list[str] = []  # judges of this run that are the bundled smoke-test model
+
+
+class MemberPair(Record):
+    """Two panel members compared over the prompts both judged validly (judge/stats/panel.py)."""
+
+    a: str
+    b: str
+    n: int
+    agreement: float | None  # share of those prompts with the same outcome
+    cohen_kappa: float | None
+
+
+class PanelStats(Record):
+    """The `panel` block: how much the members agree (judge/stats/panel.py)."""
+
+    members: list[str]
+    n: int  # prompts every member judged validly: the items of Fleiss' kappa
+    fleiss_kappa: float | None
+    pairs: list[MemberPair]
+    sides_with_panel: dict[str, float | None]  # member -> share of its outcomes the panel shares
+
+
 # Blocks only some runs produce; left out of the file when absent, as before the record.
-OPTIONAL_BLOCKS = ("ratings", "graded", "by_category", "bias", "style_control")
+OPTIONAL_BLOCKS = ("verdict", "ratings", "graded", "by_category", "bias", "style_control",
+                   "controls", "panel", "members")
 
 
-class Summary(Record):
-    schema_: Literal["judge.summary/1"] = Field(default="judge.summary/1", alias="schema")
-    base: str
-    tuned: str
-    judge: str
-    template: str
-    pairwise: PairwiseStats
-    ratings: RatingsStats | None = None
-    graded: GradedStats | None = None
-    by_category: dict[str, PairwiseStats | None] = {}  # null: every line of it was invalid
-    bias: BiasStats | None = None
-    style_control: StyleControl | None = None
-    verdict_sources: dict[str, int]
-    benchmarks: dict[str, BenchDelta]
-    timing: dict[str, StageTime]
+class Blocks(Record):
+    """A record whose optional blocks are left out of its JSON when absent."""
 
     @model_serializer(mode="wrap")
     def _drop_absent_blocks(self, handler: SerializerFunctionWrapHandler) -> dict:
@@ -164,6 +198,46 @@ class Summary(Record):
             if data.get(name) in (None, {}):
                 data.pop(name, None)
         return data
+
+
+class MemberSummary(Blocks):
+    """One panel member's own numbers, as a single-judge summary.json has them."""
+
+    judge: str
+    template: str
+    verdict: JudgeVerdict | None = None
+    pairwise: PairwiseStats
+    ratings: RatingsStats | None = None
+    graded: GradedStats | None = None
+    by_category: dict[str, PairwiseStats | None] = {}
+    bias: BiasStats | None = None
+    style_control: StyleControl | None = None
+    controls: ControlStats | None = None
+    verdict_sources: dict[str, int]
+
+
+class Summary(Blocks):
+    """summary.json. For a panel, `judge` and `template` list the members, `pairwise` and the
+    blocks beside it are the panel's, and `members` holds each member's own."""
+
+    schema_: Literal["judge.summary/1"] = Field(default="judge.summary/1", alias="schema")
+    base: str
+    tuned: str
+    judge: str
+    template: str
+    verdict: JudgeVerdict | None = None
+    pairwise: PairwiseStats
+    ratings: RatingsStats | None = None
+    graded: GradedStats | None = None
+    by_category: dict[str, PairwiseStats | None] = {}  # null: every line of it was invalid
+    bias: BiasStats | None = None
+    style_control: StyleControl | None = None
+    controls: ControlStats | None = None
+    panel: PanelStats | None = None
+    members: dict[str, MemberSummary] = {}
+    verdict_sources: dict[str, int]
+    benchmarks: dict[str, BenchDelta]
+    timing: dict[str, StageTime]
 
     def as_json(self) -> dict[str, Any]:
         """The dict written to summary.json (and printed by `--json`)."""
@@ -240,12 +314,21 @@ def verdict_blocks(
     from the prompt set) take precedence over the lines' own, which older ledgers lack."""
     from judge.stats.ratings import summarize_ratings
 
-    rows = [j.model_dump(exclude={"rating_base", "rating_tuned", "sides"}) for j in judgments]
-    if categories is not None:
-        rows = [row | {"category": categories.get(row["prompt_id"])} for row in rows]
-    blocks = line_blocks(rows, answers, confidence, resamples, seed)
+    blocks = line_blocks(judgment_rows(judgments, categories), answers, confidence, resamples,
+                         seed)
     rated = [{"prompt_id": j.prompt_id, "rating_base": j.rating_base,
               "rating_tuned": j.rating_tuned} for j in judgments if j.sides is not None]
     if rated:
         blocks["ratings"] = summarize_ratings(rated, confidence, resamples, seed)
     return blocks
+
+
+def judgment_rows(
+    judgments: Sequence[Judgment], categories: Mapping[str, str | None] | None = None,
+) -> list[dict[str, Any]]:
+    """Judgment records as the lines the statistics read (pointwise lines by their outcome);
+    `categories` (prompt_id -> category) replace the lines' own."""
+    rows = [j.model_dump(exclude={"rating_base", "rating_tuned", "sides"}) for j in judgments]
+    if categories is not None:
+        rows = [row | {"category": categories.get(row["prompt_id"])} for row in rows]
+    return rows

@@ -1,0 +1,42 @@
+"""`judge report FOLDER`: a run's or a leaderboard's pages again, from the folder alone.
+
+    judge report results/base-vs-tuned --open   # report.html .md, winrate.png, verdicts.csv
+    judge report results/leaderboard-vs-smollm2 # leaderboard.html .md .png, each run folder's
+    judge report results/base-vs-tuned --report-template my_report.html.j2
+"""
+
+from __future__ import annotations
+
+import webbrowser
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--open", "open_page", is_flag=True,
+              help="Open report.html (leaderboard.html) in a web browser; where there is none, "
+              "print its path.")
+@click.option("--report-template", type=click.Path(dir_okay=False), default=None,
+              help="Your own Jinja2 template for report.html (it may extend report.html.j2).")
+@click.option("--leaderboard-template", type=click.Path(dir_okay=False), default=None,
+              help="Your own Jinja2 template for leaderboard.html.")
+def report(folder: Path, open_page: bool, report_template: str | None,
+           leaderboard_template: str | None) -> None:
+    """Write FOLDER's report.html, report.md, winrate.png and verdicts.csv again from its
+    summary.json, run.json and ledgers (any run folder, older ones too), or for a leaderboard
+    folder its leaderboard.html, .md and .png and every run folder's. No model is loaded."""
+    from judge.pipeline.report import regenerate
+
+    written = regenerate(folder, report_template, leaderboard_template)
+    for path in written:
+        click.echo(str(path))
+    if open_page:
+        page = written[0].resolve()
+        try:
+            opened = webbrowser.open(page.as_uri())
+        except webbrowser.Error:
+            opened = False
+        if not opened:
+            click.echo(f"no web browser to open it with here; open {page} yourself")
