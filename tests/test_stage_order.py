@@ -68,7 +68,7 @@ def test_an_aa_run_judged_by_its_model_loads_it_once(tmp_path):
     config = CompareConfig(base=s.base, tuned=s.base, judge=s.base, prompts=str(s.prompts),
                            temperature=0.7, out=str(tmp_path / "run"),
                            cache_dir=str(tmp_path / "cache"), engine=EngineOptions(kind="hf"),
-                           bootstrap=200)
+                           bootstrap=200, controls=0)  # the loads only: no control pairs
     summary = run_compare(config, lambda name, total: lambda done, tokens: None, load).as_json()
     run = json.loads((tmp_path / "run" / "run.json").read_text())
     assert [Path(ref).name for ref in run["models_loaded"]] == ["base"]
