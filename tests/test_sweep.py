@@ -24,8 +24,8 @@ from judge.engines import EngineOptions
 from judge.errors import InputError
 from judge.models.refs import resolve_model
 from judge.pipeline.compare import CompareConfig
-from judge.pipeline.sweep import SweepConfig, plan_sweep, run_sweep
 from judge.stats.sweep import TrialResult, separation
+from judge.sweep.run import SweepConfig, plan_sweep, run_sweep
 
 PROMPTS = [f"Question number {i}?" for i in range(1, 7)]
 RATES = ["1e-5", "2e-5", "3e-5"]
@@ -241,7 +241,7 @@ def test_lora_and_methods_are_swept_as_whole_recipes(tmp_path):
 
 
 def test_a_trial_resumes_from_its_newest_whole_checkpoint(tmp_path):
-    from judge.pipeline.launch import Job, command, next_action
+    from judge.sweep.launch import Job, command, next_action
 
     model = tmp_path / "trial"
     assert next_action(model) == "fresh"
@@ -267,7 +267,7 @@ def test_a_trial_resumes_from_its_newest_whole_checkpoint(tmp_path):
 
 
 def test_parallel_trials_get_their_own_gpus():
-    from judge.pipeline.launch import gpu_groups
+    from judge.sweep.launch import gpu_groups
 
     assert gpu_groups(["0", "1", "2", "3"], 2) == [["0", "1"], ["2", "3"]]
     assert gpu_groups(["4", "5", "6"], 3) == [["4"], ["5"], ["6"]]

@@ -89,8 +89,8 @@ def sweep(**values) -> None:
     against the recipe's base model on the same prompts in both answer orders, and rank them by
     Bradley–Terry strength with intervals, with each trial's final losses beside."""
     from judge.pipeline.compare import CompareConfig
-    from judge.pipeline.sweep import SweepConfig, run_sweep
     from judge.report.sweep import sweep_table
+    from judge.sweep.run import SweepConfig, run_sweep
 
     values["random"] = values.pop("random_n")
     own = {key: values.pop(key) for key in OWN}

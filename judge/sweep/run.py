@@ -13,7 +13,7 @@ model is the folder named after the trial, and its recipe and log sit beside, no
 
 Everything is checked before anything is written: every trial's recipe (fields, types, the trl
 config, the data, the model), the accelerate config, the GPUs for --parallel, the judge, template
-and prompts. Then the trials that need it train (judge/pipeline/launch.py), and every trained
+and prompts. Then the trials that need it train (judge/sweep/launch.py), and every trained
 trial is judged through the leaderboard's own API, so a rerun trains and judges only what is
 missing and a trial added to a sweep costs only that trial.
 """
@@ -34,20 +34,9 @@ from judge.engines.pool import Loader
 from judge.errors import InputError
 from judge.files import check_writable, write_atomic
 from judge.pipeline.compare import CompareConfig, Progress, plan_run
-from judge.pipeline.launch import Done, Job, gpu_groups, next_action, run_jobs
 from judge.pipeline.leaderboard import LeaderboardConfig, folder_battles, run_leaderboard
 from judge.pipeline.run_folder import RunFolder, read_json
 from judge.pipeline.timing import stage_time
-from judge.pipeline.trials import (
-    Trial,
-    build_trial,
-    grid_points,
-    parse_grid,
-    parse_space,
-    random_points,
-    recipe_text,
-    with_output,
-)
 from judge.records import Record
 from judge.report.sweep import plot_sweep, sweep_markdown
 from judge.stats.leaderboard import Leaderboard
@@ -59,6 +48,17 @@ from judge.stats.sweep import (
     TrialResult,
     rank_trials,
     separation,
+)
+from judge.sweep.launch import Done, Job, gpu_groups, next_action, run_jobs
+from judge.sweep.trials import (
+    Trial,
+    build_trial,
+    grid_points,
+    parse_grid,
+    parse_space,
+    random_points,
+    recipe_text,
+    with_output,
 )
 from judge.train.methods import MethodName, method
 from judge.train.outputs import read_record
