@@ -147,6 +147,29 @@ def test_sweep_files_and_the_card_carry_the_table(swept):
         assert (root / "recipes" / f"{name}.yaml").is_file()
 
 
+def test_judge_report_writes_the_sweep_views_again_and_says_the_judge_failed(swept, tmp_path):
+    import shutil
+
+    from judge.pipeline.report import regenerate
+
+    s, sweep, _ = swept
+    copy = tmp_path / "sweep"
+    shutil.copytree(s.tmp / "sweep", copy)
+    md = (copy / "sweep.md").read_text()
+    # the scripted judge picks the first answer shown unless one trial's answer is there: it
+    # fails its control pairs on every trial, and the headline says so beside the best
+    checks = {t["judge_check"] for t in sweep["trials"]}
+    assert checks == {"inconclusive"}
+    assert "checks were inconclusive on every trial" in md
+    (copy / "sweep.md").unlink()
+    (copy / "sweep.png").unlink()
+    written = regenerate(copy)
+    assert written[0] == copy / "leaderboard" / "leaderboard.html"  # the page to open
+    assert (copy / "sweep.md").read_text() == md.replace(str(s.tmp / "sweep"), str(copy))
+    assert (copy / "sweep.png").read_bytes()[:4] == b"\x89PNG"
+    assert json.loads((copy / "sweep.json").read_text()) == sweep  # read, not rewritten
+
+
 def test_a_rerun_loads_nothing_and_trains_nothing(swept):
     s, sweep, _ = swept
     again = s.run()

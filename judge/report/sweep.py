@@ -68,9 +68,27 @@ def cells(sweep: Sweep, t: TrialResult) -> list[str]:
 
 
 def verdict(sweep: Sweep) -> str:
-    """The headline: the best trial, and whether it is told apart from the runner-up."""
+    """The headline: the best trial, whether it is told apart from the runner-up, and whether
+    the judge passed its own checks."""
     if sweep.best is None:
         return "No trial could be judged."
+    return ranking(sweep) + judge_doubt(sweep)
+
+
+def judge_doubt(sweep: Sweep) -> str:
+    """A judge that failed its checks on a trial makes that trial's rates no evidence: say so
+    next to the best, not only in the table's last column."""
+    checks = [t.judge_check for t in sweep.trials if t.judged is not None]
+    failed = sum(check == "inconclusive" for check in checks)
+    if not failed:
+        return ""
+    where = "every trial" if failed == len(checks) else f"{failed} of {len(checks)} trials"
+    return (f" The judge's own checks were inconclusive on {where} (judge check below): "
+            "there the win rates are no evidence either way.")
+
+
+def ranking(sweep: Sweep) -> str:
+    assert sweep.best is not None
     best = next(t for t in sweep.trials if t.name == sweep.best)
     assert best.judged is not None
     bt = best.judged.bradley_terry
@@ -137,7 +155,9 @@ def sweep_table(sweep: Sweep) -> Table:
                   caption=Text("losses: train / eval; rates vs the base in % [interval]"),
                   box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for name in ("#", "settings", "loss", "win rate", "Bradley–Terry", "check"):
-        table.add_column(Text(name), no_wrap=name != "settings")
+        # settings wrap at their spaces: wide enough for a field name like learning_rate
+        table.add_column(Text(name), no_wrap=name != "settings", overflow="fold",
+                         min_width=13 if name == "settings" else None)
     for t in sweep.trials:
         tr, s = t.training, t.judged
         loss = f"{number(tr.train_loss, 2)} / {number(tr.eval_loss, 2)}" if tr else "failed"

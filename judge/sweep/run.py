@@ -315,6 +315,23 @@ def write_sweep(folder: SweepFolder, sweep: Sweep) -> None:
     plot_sweep(sweep, folder.plot_file)
 
 
+def rewrite_sweep(root: Path, page_template: str | None = None,
+                  board_template: str | None = None) -> list[Path]:
+    """`judge report SWEEP`: sweep.md and sweep.png from sweep.json, and the views of its
+    leaderboard and of every trial's run folder; loads no model. The files written, the
+    leaderboard's page (the one to open) first."""
+    from judge.pipeline.leaderboard import rewrite_board
+    from judge.stats.sweep import read_sweep
+
+    folder = SweepFolder(root)
+    sweep = read_sweep(read_json(folder.json_file), str(folder.json_file))
+    written = []
+    if (folder.leaderboard / "leaderboard.json").is_file():
+        written = rewrite_board(folder.leaderboard, page_template, board_template)
+    write_sweep(folder, sweep)
+    return [*written, folder.md_file, *([folder.plot_file] if folder.plot_file.is_file() else [])]
+
+
 def write_best_card(folder: SweepFolder, sweep: Sweep, card: Path, template: str | None) -> None:
     """The best trial's card, from its run folder in the leaderboard, with the sweep table."""
     from judge.card.write import write_card
