@@ -123,6 +123,16 @@ def case_args(case: str, tmp: Path, smollm2) -> tuple[list[str], str]:
     if case == "card path under a file (card)":
         card = write(tmp / "plain-file", "x") + "/README.md"
         return [*scripted_run(tmp), "--card", card], "is a file, not a folder"
+    if case == "sweep over an unknown field":
+        return ["sweep", "--recipe", "smollm2-cpu", "--grid", "learning_rate=1e-5,2e-5",
+                "--grid", "betta=0.1,0.2", "--out", str(tmp / "sweep")], \
+            "--grid betta: unknown setting 'betta' (not a recipe key or ORPOConfig field; " \
+            "did you mean 'beta'?)"
+    if case == "sweep with an empty grid":
+        return ["sweep", "--recipe", "smollm2-cpu", "--out", str(tmp / "sweep")], "empty grid"
+    if case == "sweep with a grid field without values":
+        return ["sweep", "--recipe", "smollm2-cpu", "--grid", "learning_rate=",
+                "--out", str(tmp / "sweep")], "empty grid"
     if case in ANSWERS_CASES:
         return answers_case(case, tmp)
     if case in PANEL_CASES:
@@ -185,7 +195,8 @@ CASES = ["unknown model", "model folder without tokenizer",
          "missing judged-evaluation prompts",
          "stats file with no valid line", "unknown option", "card path under a file",
          "unwritable card path", "unwritable card path (card)", "card path under a file (card)",
-         *ANSWERS_CASES, *PANEL_CASES]
+         "sweep over an unknown field", "sweep with an empty grid",
+         "sweep with a grid field without values", *ANSWERS_CASES, *PANEL_CASES]
 
 
 @pytest.mark.parametrize("case", CASES)

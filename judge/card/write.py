@@ -215,9 +215,12 @@ def check_card(card_path: Path) -> None:
         split_front_matter(text, card_path)
 
 
-def render_card(run_dir: Path, card_path: Path, template: str | None = None) -> tuple[str, bytes]:
-    """(new card text, plot PNG bytes) for the card at card_path; writes nothing."""
-    context = card_context(run_dir, PLOT_NAME)
+def render_card(run_dir: Path, card_path: Path, template: str | None = None,
+                extra: dict[str, Any] | None = None) -> tuple[str, bytes]:
+    """(new card text, plot PNG bytes) for the card at card_path; writes nothing. `extra` adds
+    names to the template's namespace (`judge sweep` gives `sweep`: its table); without it the
+    namespace is card_context's alone."""
+    context = {**card_context(run_dir, PLOT_NAME), **(extra or {})}
     old = read_card(card_path)
     meta, body = split_front_matter(old, card_path) if old is not None else ({}, "")
     if old is None:
@@ -227,10 +230,11 @@ def render_card(run_dir: Path, card_path: Path, template: str | None = None) -> 
     return text + replace_section(body, section, card_path), plot_png(context)
 
 
-def write_card(run_dir: Path, card_path: Path, template: str | None = None) -> None:
+def write_card(run_dir: Path, card_path: Path, template: str | None = None,
+               extra: dict[str, Any] | None = None) -> None:
     """Create or update the card's eval section, model-index and plot (next to the card)."""
     check_writable(card_path, "--card")
-    text, png = render_card(run_dir, card_path, template)
+    text, png = render_card(run_dir, card_path, template, extra)
     plot = card_path.with_name(PLOT_NAME)
     if not plot.is_file() or plot.read_bytes() != png:
         write_bytes_atomic(plot, png)

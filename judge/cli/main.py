@@ -2,8 +2,9 @@
 
     judge compare BASE TUNED            judge/cli/compare.py
     judge leaderboard --reference R M.. judge/cli/leaderboard.py
+    judge sweep --recipe R --grid F=A,B judge/cli/sweep.py
     judge demo                          judge/cli/demo.py
-    judge train orpo                    judge/cli/train.py
+    judge train orpo|dpo|sft           judge/cli/train.py
     judge bench MODEL / judge card RUN  judge/cli/bench.py, judge/cli/card.py
     judge report RUN_OR_LEADERBOARD     judge/cli/report.py
     judge stats FILE                    judge/cli/stats.py
@@ -28,6 +29,7 @@ from judge.cli.demo import demo
 from judge.cli.leaderboard import leaderboard
 from judge.cli.report import report
 from judge.cli.stats import stats
+from judge.cli.sweep import sweep
 from judge.cli.templates import templates
 from judge.cli.train import train
 from judge.errors import InputError, ServiceError
@@ -46,7 +48,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     quiet_backends(verbose)
 
 
-for command in (compare, leaderboard, report, demo, train, bench, card, stats, agreement,
+for command in (compare, leaderboard, report, sweep, demo, train, bench, card, stats, agreement,
                 templates):
     cli.add_command(command)
 

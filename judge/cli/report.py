@@ -2,6 +2,7 @@
 
     judge report results/base-vs-tuned --open   # report.html .md, winrate.png, verdicts.csv
     judge report results/leaderboard-vs-smollm2 # leaderboard.html .md .png, each run folder's
+    judge report results/sweep-smollm2-cpu      # sweep.md .png, its leaderboard's and trials'
     judge report results/base-vs-tuned --report-template my_report.html.j2
 """
 
@@ -26,7 +27,8 @@ def report(folder: Path, open_page: bool, report_template: str | None,
            leaderboard_template: str | None) -> None:
     """Write FOLDER's report.html, report.md, winrate.png and verdicts.csv again from its
     summary.json, run.json and ledgers (any run folder, older ones too), or for a leaderboard
-    folder its leaderboard.html, .md and .png and every run folder's. No model is loaded."""
+    folder its leaderboard.html, .md and .png and every run folder's, or for a sweep folder its
+    sweep.md and sweep.png and all of its leaderboard's. No model is loaded."""
     from judge.pipeline.report import regenerate
 
     written = regenerate(folder, report_template, leaderboard_template)

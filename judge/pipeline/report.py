@@ -116,11 +116,15 @@ def regenerate(root: Path, page_template: str | None = None,
                board_template: str | None = None) -> list[Path]:
     """`judge report FOLDER`: a run folder's views, or a leaderboard folder's and every one of its
     run folders'. The files written, the page to open first."""
+    if (root / "sweep.json").is_file():
+        from judge.sweep.run import rewrite_sweep
+
+        return rewrite_sweep(root, page_template, board_template)
     if (root / "leaderboard.json").is_file():
         from judge.pipeline.leaderboard import rewrite_board
 
         return rewrite_board(root, page_template, board_template)
     if not RunFolder(root).summary_file.is_file():
         raise InputError(f"{root} is neither a run folder (it has no summary.json) nor a "
-                         "leaderboard folder (no leaderboard.json)")
+                         "leaderboard folder (no leaderboard.json) nor a sweep (no sweep.json)")
     return rewrite_run(root, page_template)
