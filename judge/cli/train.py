@@ -8,7 +8,7 @@
     accelerate launch --config_file recipes/accelerate/multi_gpu.yaml -m judge train orpo \
         --recipe R.yaml
 
-The three commands share every option; what differs between methods is in judge/train/methods.py.
+The three commands share every option; what differs between methods is in train/methods.py.
 """
 
 from __future__ import annotations

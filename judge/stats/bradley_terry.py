@@ -5,7 +5,7 @@ better, 0.5 = tie, or a soft probability). The model is
 
     P(model_b beats model_a) = σ(β_b − β_a),
 
-fitted by maximum likelihood on the soft outcomes (judge/logistic.py; ties count as half a win
+fitted by maximum likelihood on the soft outcomes (judge/stats/logistic.py; ties count as half a win
 each way, as in Arena-Hard's fit). Every model gets a coefficient and the tiny ridge picks the
 centred solution, so the fit treats all models alike and does not depend on the baseline; strengths
 are then reported relative to it, s_m = β_m − β_baseline. A model's win rate against the baseline

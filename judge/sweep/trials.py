@@ -6,8 +6,8 @@
     --random 6 --space learning_rate=1e-6:1e-4:log --space warmup_steps=0:5
 
 Every value is typed through the trial's method's config fields exactly as a recipe key or
-`--FIELD VALUE` is (judge/train/fields.py), and every trial's whole recipe is built by
-judge/train/recipe.py's build_recipe, so an unknown field or a wrong type is one line before
+`--FIELD VALUE` is (train/fields.py), and every trial's whole recipe is built by
+train/recipe.py's build_recipe, so an unknown field or a wrong type is one line before
 anything is written. A trial's name is a readable label of its settings and a short hash of its
 whole recipe (output folder aside): a rerun finds its folder, a changed recipe is a new trial.
 """
