@@ -1,5 +1,6 @@
 """Weighted logistic regression on soft labels, without intercept: the fit behind the
-length-controlled win rate (judge/stats/lc.py) and Bradley–Terry strengths (judge/stats/bradley_terry.py).
+length-controlled win rate (judge/stats/lc.py) and Bradley–Terry strengths
+(judge/stats/bradley_terry.py).
 
 A soft label y in [0, 1] enters the log-likelihood as y·log σ(xβ) + (1 − y)·log(1 − σ(xβ)); that is
 the same objective as AlpacaEval's trick of duplicating each row into a 1 of weight y and a 0 of
