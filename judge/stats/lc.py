@@ -8,8 +8,8 @@ averaged) with score y_i (the tuned model's share of the verdicts) and length di
     logit P(tuned better | i) = θ + φ·tanh(δ_i / sd(δ))          sd with ddof = 1, as pandas does
 
 fitted by maximum likelihood on the soft labels y_i (judge/stats/logistic.py). θ is the model
-term and φ the judge's appetite for length; the tanh keeps one very long answer from dominating the fit.
-The length-controlled win rate is the prediction at zero length difference: LC = σ(θ).
+term and φ the judge's appetite for length; the tanh keeps one very long answer from dominating
+the fit. The length-controlled win rate is the prediction at zero length difference: LC = σ(θ).
 (AlpacaEval writes δ as baseline minus model; that only flips the sign of φ, never LC.)
 
 Differences from AlpacaEval: no instruction-difficulty term and no regularisation towards
