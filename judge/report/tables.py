@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from judge.report.format import (
+    DEGENERATE_NOTE,
     bench_rows,
     category_rows,
     check_rows,
@@ -62,7 +63,11 @@ def demo_table(summary: Summary, card: str) -> Table:
     pw = summary.pairwise
     table = two_columns("judge demo: ORPO-tuned smollm2 vs smollm2")
     add_rows(table, [(name, escape(value)) for name, value in verdict_rows(summary)])
-    table.add_row("win rate", f"{pct(pw.win_rate)}  ({interval(pw.ci_bootstrap, 'bootstrap')})")
+    table.add_row("win rate", f"{pct(pw.win_rate)}  ({interval(pw.ci_bootstrap, 'bootstrap')})"
+                  + (f"; {DEGENERATE_NOTE}" if pw.ci_bootstrap.high - pw.ci_bootstrap.low < 1e-9
+                     else ""))
+    table.add_row("prompts won, ties half",
+                  f"{pct(pw.discrete_win_rate)}  ({interval(pw.ci, 'Wilson')})")
     table.add_row("wins / ties / losses", f"{pw.wins} / {pw.ties} / {pw.losses}")
     table.add_row("invalid verdicts", f"{pw.n_invalid} of {2 * pw.n + pw.n_invalid}")
     table.add_row("position consistency", pct(pw.position_consistency))
