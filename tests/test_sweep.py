@@ -223,6 +223,12 @@ def test_three_prompts_all_better_are_not_enough():
     ({"random": 2, "space": ["beta=0:1"]}, "exclude each other"),
     ({"grid": ["method=orpo,sft"]}, "unknown setting 'beta' (not a recipe key or SFTConfig"),
     ({"grid": ["beta=0.1"], "parallel": 2, "gpus": ["0"]}, "--parallel 2 needs a GPU per trial"),
+    ({"accelerate_config": "multi_gpus"}, "--accelerate-config multi_gpus does not exist "
+                                          "(shipped: deepspeed_zero3, multi_gpu;"),
+    # the shipped file found by name and read: 2 processes per trial, 1 GPU each
+    ({"grid": ["beta=0.1,0.2"], "accelerate_config": "multi_gpu", "parallel": 2,
+      "gpus": ["0", "1"]}, "starts 2 processes per trial; with --parallel 2 on 2 GPUs each "
+                           "trial has 1"),
 ])
 def test_bad_sweeps_fail_before_anything_is_written(tmp_path, update, message):
     s = Sweeper(tmp_path)

@@ -23,7 +23,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from judge.errors import InputError
 from judge.records import Record
-from judge.resources import shipped_files
+from judge.resources import resource, shipped_files
 
 from .fields import coerce, config_class, config_fields, unknown
 from .methods import MethodName, method
@@ -120,6 +120,20 @@ def find_recipe(ref: str) -> Path:
         return shipped[ref]
     raise InputError(f"recipe {ref} does not exist (shipped: {', '.join(sorted(shipped))}; "
                      "or give a YAML file)")
+
+
+def find_accelerate_config(ref: str) -> Path:
+    """An accelerate config given by path, or a shipped one by name (`multi_gpu`,
+    `deepspeed_zero3`: recipes/accelerate/ travels in the wheel)."""
+    path = Path(ref).expanduser()
+    if path.is_file():
+        return path
+    folder = resource("judge.train.recipes", "accelerate")  # data only: a namespace package
+    shipped = {p.stem: p for p in sorted(folder.glob("*.yaml"))}
+    if ref in shipped and path.suffix == "":
+        return shipped[ref]
+    raise InputError(f"--accelerate-config {ref} does not exist (shipped: "
+                     f"{', '.join(sorted(shipped))}; or give a YAML file)")
 
 
 def read_recipe_file(path: Path) -> dict[str, Any]:

@@ -5,7 +5,7 @@ against the base, ranked by the judged result with intervals.
     judge sweep --recipe smollm2-cpu --random 8 --space learning_rate=1e-6:1e-4:log \\
         --space warmup_steps=0:5 --max-steps 20 --limit 16
     judge sweep --recipe R.yaml --grid learning_rate=1e-5,2e-5 --parallel 2 \\
-        --accelerate-config recipes/accelerate/multi_gpu.yaml --judge JUDGE --engine vllm
+        --accelerate-config multi_gpu --judge JUDGE --engine vllm
 
 Settings the command does not know itself (`--max-steps 2`) are training settings every trial
 gets, as in `judge train`; `--seed`, `--dtype` and `--threads` belong to the judging side (put
@@ -71,9 +71,10 @@ def say(text: str) -> None:
 @click.option("--parallel", type=click.IntRange(1), default=1, show_default=True,
               help="Trials trained at once; with GPUs each gets its own share of them "
               "(CUDA_VISIBLE_DEVICES). On CPU they share the cores.")
-@click.option("--accelerate-config", type=click.Path(dir_okay=False), default=None,
+@click.option("--accelerate-config", default=None, metavar="FILE|NAME",
               help="Run each trial under `accelerate launch --config_file FILE`, as you would "
-              "run `judge train` on several GPUs.")
+              "run `judge train` on several GPUs; a shipped one by name: multi_gpu, "
+              "deepspeed_zero3.")
 @judging_options
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Sweep folder (default results/sweep-RECIPE). Rerun to resume: only missing "

@@ -62,7 +62,7 @@ from judge.sweep.trials import (
 )
 from judge.train.methods import MethodName, method
 from judge.train.outputs import read_record
-from judge.train.recipe import find_recipe, read_recipe_file
+from judge.train.recipe import find_accelerate_config, find_recipe, read_recipe_file
 
 Say = Callable[[str], None]
 DONE: dict[str, ThisRun] = {"skip": "skipped", "resume": "resumed", "fresh": "trained"}
@@ -173,7 +173,7 @@ def check_trials(trials: list[Trial], config: SweepConfig) -> None:
 
 
 def check_accelerate(config: SweepConfig) -> None:
-    path = Path(config.accelerate_config or "")
+    path = find_accelerate_config(config.accelerate_config or "")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
@@ -218,8 +218,10 @@ def train_trials(plan: SweepPlan, config: SweepConfig, environ: Mapping[str, str
         else:
             say(f"{done.name} trained in {done.seconds:.0f} s")
 
+    launcher = (str(find_accelerate_config(config.accelerate_config))
+                if config.accelerate_config else None)
     outcomes = run_jobs(jobs, config.parallel, config.gpus, config.judging.cache_dir,
-                        config.accelerate_config, environ, finished, started)
+                        launcher, environ, finished, started)
     return actions, {d.name: d.error for d in outcomes if d.error}
 
 
