@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
@@ -14,6 +14,27 @@ VerdictSource = Literal["text", "logprob", "skipped", "none"]
 
 class Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+R = TypeVar("R", bound=BaseModel)
+
+
+def read_schema_file(cls: type[R], schema: str, data: dict[str, Any], where: str,
+                     problem: str = "has a bad field") -> R:
+    """A file's content (summary.json, leaderboard.json, sweep.json) as its record: another
+    schema, or the first field that does not fit, is one InputError line naming `where`."""
+    from pydantic import ValidationError
+
+    from judge.errors import InputError
+
+    if data.get("schema") != schema:
+        raise InputError(f"{where} is not a {schema} file")
+    try:
+        return cls.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"{where} {problem}: {field} ({first['msg']})") from None
 
 
 class Message(Record):

@@ -15,8 +15,7 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import Field
 
-from judge.errors import InputError
-from judge.records import Judgment, PromptItem, Record
+from judge.records import Judgment, PromptItem, Record, read_schema_file
 from judge.stats.summary import (
     BootstrapInterval,
     ControlStats,
@@ -88,16 +87,7 @@ class Leaderboard(Record):
 
 
 def read_leaderboard(data: dict[str, Any], where: str) -> Leaderboard:
-    from pydantic import ValidationError
-
-    if data.get("schema") != SCHEMA:
-        raise InputError(f"{where} is not a {SCHEMA} file")
-    try:
-        return Leaderboard.model_validate(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"{where} has a bad field: {field} ({first['msg']})") from None
+    return read_schema_file(Leaderboard, SCHEMA, data, where)
 
 
 def battle_rows(judgments: Sequence[Judgment], reference: str, model: str) -> list[dict[str, Any]]:

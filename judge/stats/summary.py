@@ -13,8 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
-from judge.errors import InputError
-from judge.records import Judgment, Record
+from judge.records import Judgment, Record, read_schema_file
 
 SCHEMA = "judge.summary/1"
 
@@ -246,17 +245,8 @@ class Summary(Blocks):
 
 def read_summary(data: dict[str, Any], where: str) -> Summary:
     """A summary.json's content as a Summary; anything else is one InputError line."""
-    from pydantic import ValidationError
-
-    if data.get("schema") != SCHEMA:
-        raise InputError(f"{where} is not a {SCHEMA} file")
-    try:
-        return Summary.model_validate(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"{where} lacks a field the card needs or has a bad one: {field} "
-                         f"({first['msg']})") from None
+    return read_schema_file(Summary, SCHEMA, data, where,
+                            "lacks a field the card needs or has a bad one")
 
 
 def line_blocks(

@@ -26,8 +26,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from judge.errors import InputError
-from judge.records import Record
+from judge.records import Record, read_schema_file
 from judge.stats.intervals import bootstrap_interval, sign_test
 from judge.stats.leaderboard import Standing
 from judge.stats.pairwise import TIE_TOLERANCE, item_scores
@@ -103,16 +102,7 @@ class Sweep(Record):
 
 
 def read_sweep(data: dict[str, Any], where: str) -> Sweep:
-    from pydantic import ValidationError
-
-    if data.get("schema") != SCHEMA:
-        raise InputError(f"{where} is not a {SCHEMA} file")
-    try:
-        return Sweep.model_validate(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"{where} has a bad field: {field} ({first['msg']})") from None
+    return read_schema_file(Sweep, SCHEMA, data, where)
 
 
 def order_key(trial: TrialResult) -> tuple:
