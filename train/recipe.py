@@ -112,28 +112,26 @@ def shipped_recipes() -> dict[str, Path]:
 
 def find_recipe(ref: str) -> Path:
     """A recipe file given by path, or a shipped recipe given by name (`smollm2-cpu`)."""
-    path = Path(ref).expanduser()
-    if path.is_file():
-        return path
-    shipped = shipped_recipes()
-    if ref in shipped and path.suffix == "":
-        return shipped[ref]
-    raise InputError(f"recipe {ref} does not exist (shipped: {', '.join(sorted(shipped))}; "
-                     "or give a YAML file)")
+    return find_yaml(ref, shipped_recipes(), "recipe")
 
 
 def find_accelerate_config(ref: str) -> Path:
     """An accelerate config given by path, or a shipped one by name (`multi_gpu`,
     `deepspeed_zero3`: recipes/accelerate/ travels in the wheel)."""
+    folder = resource("judge.train.recipes", "accelerate")  # data only: a namespace package
+    return find_yaml(ref, {p.stem: p for p in sorted(folder.glob("*.yaml"))},
+                     "--accelerate-config")
+
+
+def find_yaml(ref: str, shipped: dict[str, Path], what: str) -> Path:
+    """`ref` as an existing file, else as the name (no suffix) of one of `shipped`."""
     path = Path(ref).expanduser()
     if path.is_file():
         return path
-    folder = resource("judge.train.recipes", "accelerate")  # data only: a namespace package
-    shipped = {p.stem: p for p in sorted(folder.glob("*.yaml"))}
     if ref in shipped and path.suffix == "":
         return shipped[ref]
-    raise InputError(f"--accelerate-config {ref} does not exist (shipped: "
-                     f"{', '.join(sorted(shipped))}; or give a YAML file)")
+    raise InputError(f"{what} {ref} does not exist (shipped: {', '.join(sorted(shipped))}; "
+                     "or give a YAML file)")
 
 
 def read_recipe_file(path: Path) -> dict[str, Any]:

@@ -56,6 +56,7 @@ from judge.report.format import (
     smoke_text,
     verdict_rows,
 )
+from judge.report.format import member_name as shown_name
 from judge.report.markdown import escape_cell
 from judge.stats.summary import PairwiseStats, Summary
 
@@ -104,17 +105,14 @@ def card_context(run_dir: Path, plot_name: str | None, n_examples: int = 3) -> d
 
 def member_name(summary: Summary, label: str) -> str:
     """A panel member as a card names it: its model's display name and its template."""
-    member = summary.members[label]
-    return escape_cell(f"{display_name(member.judge)}@{member.template}")
+    return escape_cell(shown_name(summary, label))
 
 
 def smoke_sentence(summary: Summary) -> str | None:
     """The smoke-test note with the judges by their display names (labels may be local paths)."""
     if summary.verdict is None or not summary.verdict.smoke_test:
         return None
-    names = [member_name(summary, label) if label in summary.members
-             else escape_cell(display_name(summary.judge)) for label in summary.verdict.smoke_test]
-    return smoke_text(names)
+    return smoke_text([member_name(summary, label) for label in summary.verdict.smoke_test])
 
 
 def judge_name(summary: Summary) -> str:

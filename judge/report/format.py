@@ -150,6 +150,15 @@ def run_names(summary: Summary, models: Mapping[str, ModelInfo]) -> dict[str, st
             "judge": display_name(summary.judge), "template": summary.template}
 
 
+def member_name(summary: Summary, label: str) -> str:
+    """A judge of the run by display name: a panel member as MODEL@TEMPLATE (its label may be a
+    local path), any other label as the run's judge."""
+    member = summary.members.get(label)
+    if member is None:
+        return display_name(summary.judge)
+    return f"{display_name(member.judge)}@{member.template}"
+
+
 def plot_title(tuned: str, base: str, judge: str, template: str, pw: PairwiseStats) -> str:
     """Who was compared, by whom and on how much: the title of every win-rate plot."""
     invalid = f", {pw.n_invalid} invalid verdicts left out" if pw.n_invalid else ""

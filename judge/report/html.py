@@ -59,6 +59,7 @@ from judge.report.format import (
     control_text,
     diagnostics,
     headline,
+    member_name,
     panel_rows,
     plot_title,
     run_names,
@@ -146,13 +147,6 @@ def plot(pw: PairwiseStats, title: str) -> dict[str, Any]:
     caption = "; ".join(f"{r['label']}: {r['method']}" for r in rates) + "."
     return {"title": title, "rates": rates, "note": DEGENERATE_NOTE, "caption": caption,
             "axis": "tuned model's win rate against the base  (dashed: no difference)"}
-
-
-def member_name(summary: Summary, label: str) -> str:
-    member = summary.members.get(label)
-    if member is None:
-        return display_name(summary.judge)
-    return f"{display_name(member.judge)}@{member.template}"
 
 
 def judge_check(summary: Summary) -> dict[str, Any]:
