@@ -163,11 +163,15 @@ def test_judge_report_writes_the_sweep_views_again_and_says_the_judge_failed(swe
     assert "checks were inconclusive on every trial" in md
     (copy / "sweep.md").unlink()
     (copy / "sweep.png").unlink()
+    data = (copy / "sweep.json").stat()  # the data: judge report reads it, never replaces it
     written = regenerate(copy)
     assert written[0] == copy / "leaderboard" / "leaderboard.html"  # the page to open
     assert (copy / "sweep.md").read_text() == md.replace(str(s.tmp / "sweep"), str(copy))
     assert (copy / "sweep.png").read_bytes()[:4] == b"\x89PNG"
-    assert json.loads((copy / "sweep.json").read_text()) == sweep  # read, not rewritten
+    after = (copy / "sweep.json").stat()  # an atomic rewrite would be a new inode
+    assert (after.st_ino, after.st_mtime_ns) == (data.st_ino, data.st_mtime_ns)
+    assert copy / "sweep.json" not in written
+    assert json.loads((copy / "sweep.json").read_text()) == sweep
 
 
 def test_a_rerun_loads_nothing_and_trains_nothing(swept):

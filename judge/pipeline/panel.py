@@ -133,25 +133,19 @@ def judge_members(
             pool, member.judge, requests, answers,
             Ledger(folder.judgments(model, template.name), Judgment), chunk,
             progress("judge" + suffix, 2 * len(requests)), names)
-        add(judging, stage)
+        judging.add(stage)
         checked: list[Judgment] = []
         if controls is not None and controls.pairs:
             checked, stage = judge_stage(
                 pool, member.judge, controls.items, controls.answers,
                 Ledger(folder.controls(model, template.name), Judgment), chunk,
                 progress("controls" + suffix, 2 * len(controls.items)), control_names)
-            add(checking, stage)
+            checking.add(stage)
         found[member.label] = Judged(judgments, checked)
     timing = {"judge": judging.as_time()}
     if controls is not None:
         timing["controls"] = checking.as_time()
     return {m.label: found[m.label] for m in members}, timing
-
-
-def add(total: StageTiming, stage: StageTiming) -> None:
-    total.seconds += stage.seconds
-    total.tokens += stage.tokens
-    total.requests += stage.requests
 
 
 def position(pw: PairwiseStats) -> tuple[float | None, float | None]:

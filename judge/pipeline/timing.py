@@ -23,6 +23,12 @@ class StageTiming:
     def as_time(self) -> StageTime:
         return stage_time(self.seconds, self.tokens)
 
+    def add(self, other: StageTiming) -> None:
+        """Fold another run of the same stage in (a panel's members, one after the other)."""
+        self.seconds += other.seconds
+        self.tokens += other.tokens
+        self.requests += other.requests
+
 
 def accumulate(
     previous: Mapping[str, StageTime], current: Mapping[str, StageTime]

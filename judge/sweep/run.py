@@ -313,6 +313,11 @@ def run_sweep(config: SweepConfig, progress: Progress, say: Say, environ: Mappin
 
 def write_sweep(folder: SweepFolder, sweep: Sweep) -> None:
     write_atomic(folder.json_file, json.dumps(sweep.as_json(), indent=2) + "\n")
+    write_views(folder, sweep)
+
+
+def write_views(folder: SweepFolder, sweep: Sweep) -> None:
+    """sweep.md and sweep.png, made from the record alone."""
     write_atomic(folder.md_file, sweep_markdown(sweep) + "\n")
     plot_sweep(sweep, folder.plot_file)
 
@@ -330,7 +335,7 @@ def rewrite_sweep(root: Path, page_template: str | None = None,
     written = []
     if (folder.leaderboard / "leaderboard.json").is_file():
         written = rewrite_board(folder.leaderboard, page_template, board_template)
-    write_sweep(folder, sweep)
+    write_views(folder, sweep)  # sweep.json is the data: read, not written
     return [*written, folder.md_file, *([folder.plot_file] if folder.plot_file.is_file() else [])]
 
 
