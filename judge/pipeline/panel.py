@@ -206,10 +206,7 @@ def judge_blocks(
         stats = control_stats(lines, any(ordered for _, ordered in per_member),
                               controls.requested, controls.skipped, settings.confidence)
     smoke = [label for label, s in own.items() if s.verdict and s.verdict.smoke_test]
-    sources: dict[str, int] = {}
-    for summary in own.values():
-        for source, count in summary.verdict_sources.items():
-            sources[source] = sources.get(source, 0) + count
+    sources = count_sources([j for m in members for j in judged[m.label].judgments])
     return {"judge": "panel: " + ", ".join(own),
             "template": ", ".join(dict.fromkeys(m.judge.template.name for m in members)),
             "verdict": judge_verdict(stats, position(blocks["pairwise"]), smoke), **blocks,
