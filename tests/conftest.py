@@ -7,6 +7,7 @@ vLLM's CPU backend holds one engine per process, so every test that needs a real
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,6 +22,21 @@ from judge.engines import EngineOptions, load_engine  # noqa: E402
 from judge.engines.pool import Borrowed  # noqa: E402
 from judge.models.refs import resolve_model  # noqa: E402
 from judge.records import Completion, Message, ModelInfo, SamplingParams  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def module_tmp(tmp_path_factory, request) -> Path:
+    """One module's shared folder, removed when the module ends unless one of its tests failed.
+
+    Training fixtures write GBs (a full checkpoint of the bundled model is ~1.6 GB with its
+    optimizer); pytest would keep them all until the session ends, and CI's disk is finite.
+    Per-test folders go at once through pyproject's tmp_path_retention_policy = "failed".
+    """
+    failed_before = request.session.testsfailed
+    path = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
+    yield path
+    if request.session.testsfailed == failed_before:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

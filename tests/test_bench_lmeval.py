@@ -24,8 +24,8 @@ LIMIT = 10
 
 
 @pytest.fixture(scope="module")
-def bench_run(smollm2, tmp_path_factory):
-    out = tmp_path_factory.mktemp("bench-run")
+def bench_run(smollm2, module_tmp):
+    out = module_tmp
     return out, run_bench(smollm2, ["judge_mcq"], out, limit=LIMIT)
 
 

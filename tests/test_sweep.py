@@ -87,8 +87,8 @@ class Sweeper:
 
 
 @pytest.fixture(scope="module")
-def swept(tmp_path_factory):
-    s = Sweeper(tmp_path_factory.mktemp("sweep"))
+def swept(module_tmp):
+    s = Sweeper(module_tmp)
     s.train_by_hand("1e-5", loss=2.5, eval_loss=1.0)
     s.train_by_hand("2e-5", loss=2.0, eval_loss=2.0)
     s.train_by_hand("3e-5", loss=3.0, eval_loss=3.0)

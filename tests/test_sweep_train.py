@@ -61,8 +61,8 @@ def trials(sweep: dict) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, cache_dir, smollm2):
-    tmp = tmp_path_factory.mktemp("sweep")
+def runs(module_tmp, cache_dir, smollm2):
+    tmp = module_tmp
     out = tmp / "sweep"
     killed_first = "learning_rate-1e-05"
     proc = subprocess.Popen(args(out, "--parallel", "2"), env=env(cache_dir),

@@ -56,8 +56,8 @@ def cache_files(out: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, cache_dir):
-    out = tmp_path_factory.mktemp("judged") / "tuned"
+def run(module_tmp, cache_dir):
+    out = module_tmp / "tuned"
     record = train(cache_dir, out)
     weights = load_file(str(out / "model.safetensors"))
     return out, record, lines(out), cache_files(out), weights

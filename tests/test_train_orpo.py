@@ -38,8 +38,8 @@ def weights(folder: str | Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def full_run(tmp_path_factory, cache_dir, smollm2):
-    out = tmp_path_factory.mktemp("orpo") / "tuned"
+def full_run(module_tmp, cache_dir, smollm2):
+    out = module_tmp / "tuned"
     common = ["--recipe", str(RECIPE), "--output-dir", str(out), *SMALL]
     first = train(cache_dir, *common, "--max-steps", "2", "--save-steps", "2")
     second = train(cache_dir, *common, "--max-steps", "3", "--save-steps", "2", "--resume")
