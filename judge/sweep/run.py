@@ -105,6 +105,7 @@ class SweepPlan(NamedTuple):
     trials: list[Trial]
     base: str  # the base model's reference: every trial's recipe model
     space: dict[str, Any]
+    launcher: Path | None  # the accelerate config every trial runs under, found and checked
 
 
 def trial_points(config: SweepConfig, method_name: str) -> tuple[list[dict[str, str]], dict]:
@@ -138,6 +139,7 @@ def plan_sweep(config: SweepConfig) -> SweepPlan:
             raise InputError(f"--grid gives the same trial twice ({trial.name}): drop the repeat")
         trials.setdefault(trial.name, with_output(trial, folder.model(trial.name)))
     check_trials(list(trials.values()), config)
+    launcher = check_accelerate(config) if config.accelerate_config else None
     base = next(iter(trials.values())).recipe.model
     judging = config.judging.model_copy(update={
         "base": base, "tuned": base, "out": str(folder.leaderboard / ".check"), "card": None})
@@ -146,7 +148,7 @@ def plan_sweep(config: SweepConfig) -> SweepPlan:
         from judge.card.write import check_card
 
         check_card(Path(config.card))
-    return SweepPlan(folder, list(trials.values()), base, space)
+    return SweepPlan(folder, list(trials.values()), base, space, launcher)
 
 
 def check_trials(trials: list[Trial], config: SweepConfig) -> None:
@@ -168,11 +170,10 @@ def check_trials(trials: list[Trial], config: SweepConfig) -> None:
             seen.add(key)
     resolve_model(trials[0].recipe.model, Path(config.judging.cache_dir))
     gpu_groups(config.gpus, config.parallel)
-    if config.accelerate_config:
-        check_accelerate(config)
 
 
-def check_accelerate(config: SweepConfig) -> None:
+def check_accelerate(config: SweepConfig) -> Path:
+    """The --accelerate-config file (a path or a shipped name), read and fitted to --parallel."""
     path = find_accelerate_config(config.accelerate_config or "")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -186,6 +187,7 @@ def check_accelerate(config: SweepConfig) -> None:
         raise InputError(f"--accelerate-config {path} starts {wanted} processes per trial; with "
                          f"--parallel {config.parallel} on {len(config.gpus)} GPUs each trial "
                          f"has {share}")
+    return path
 
 
 def train_trials(plan: SweepPlan, config: SweepConfig, environ: Mapping[str, str],
@@ -218,8 +220,7 @@ def train_trials(plan: SweepPlan, config: SweepConfig, environ: Mapping[str, str
         else:
             say(f"{done.name} trained in {done.seconds:.0f} s")
 
-    launcher = (str(find_accelerate_config(config.accelerate_config))
-                if config.accelerate_config else None)
+    launcher = str(plan.launcher) if plan.launcher else None
     outcomes = run_jobs(jobs, config.parallel, config.gpus, config.judging.cache_dir,
                         launcher, environ, finished, started)
     return actions, {d.name: d.error for d in outcomes if d.error}
