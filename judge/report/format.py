@@ -128,8 +128,13 @@ class Rate(NamedTuple):
 
     @property
     def degenerate(self) -> bool:
-        """An interval of zero width: every prompt scored alike, which is no certainty."""
-        return self.high - self.low < 1e-9
+        return zero_width(self.low, self.high)
+
+
+def zero_width(low: float, high: float) -> bool:
+    """An interval of zero width: every prompt scored alike, which is no certainty; every view
+    marks it so that it cannot pass for a certain rate."""
+    return high - low < 1e-9
 
 
 def winrate_rates(pw: PairwiseStats) -> list[Rate]:

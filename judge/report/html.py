@@ -66,6 +66,7 @@ from judge.report.format import (
     smoke_text,
     verdict_text,
     winrate_rates,
+    zero_width,
 )
 from judge.report.markup import markdown_html
 from judge.resources import resource
@@ -216,7 +217,7 @@ def leaderboard_page(board: Leaderboard, template: str | None = None) -> str:
     level = board.bradley_terry["ci"]["level"]
     rates = [{"label": s.name, "rate": s.bradley_terry.win_rate, "low": s.bradley_terry.low,
               "high": s.bradley_terry.high, "level": level, "method": "Bradley–Terry",
-              "degenerate": s.bradley_terry.high - s.bradley_terry.low < 1e-9}
+              "degenerate": zero_width(s.bradley_terry.low, s.bradley_terry.high)}
              for s in board.standings if s.bradley_terry is not None]
     return render(template, BOARD_PAGE, {
         "title": f"Leaderboard vs {board.reference}", "board": board.as_json(),

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from judge.models.refs import display_name
-from judge.report.format import control_text, pct, smoke_text, verdict_text
+from judge.report.format import control_text, pct, smoke_text, verdict_text, zero_width
 from judge.report.plots import plain
 from judge.stats.leaderboard import Leaderboard, Standing
 
@@ -165,7 +165,7 @@ def plot_leaderboard(board: Leaderboard, path: Path) -> None:
         bt = s.bradley_terry
         assert bt is not None
         color = "tab:green" if bt.low > 0.5 else "tab:red" if bt.high < 0.5 else "tab:blue"
-        if bt.high - bt.low < 1e-9:  # drawn so that it cannot pass for a certain rate
+        if zero_width(bt.low, bt.high):  # a diamond, not a bar of no width
             ax.plot([100 * bt.win_rate], [y], marker="D", markersize=9, color="tab:orange",
                     markeredgecolor="black", linestyle="none")
         else:

@@ -21,6 +21,7 @@ from judge.report.format import (
     panel_rows,
     pct,
     verdict_rows,
+    zero_width,
 )
 from judge.stats.agreement import AgreementRun, AgreementStats
 from judge.stats.summary import PairwiseStats, RatingsStats, Summary
@@ -63,9 +64,9 @@ def demo_table(summary: Summary, card: str) -> Table:
     pw = summary.pairwise
     table = two_columns("judge demo: ORPO-tuned smollm2 vs smollm2")
     add_rows(table, [(name, escape(value)) for name, value in verdict_rows(summary)])
-    table.add_row("win rate", f"{pct(pw.win_rate)}  ({interval(pw.ci_bootstrap, 'bootstrap')})"
-                  + (f"; {DEGENERATE_NOTE}" if pw.ci_bootstrap.high - pw.ci_bootstrap.low < 1e-9
-                     else ""))
+    boot = pw.ci_bootstrap
+    table.add_row("win rate", f"{pct(pw.win_rate)}  ({interval(boot, 'bootstrap')})"
+                  + (f"; {DEGENERATE_NOTE}" if zero_width(boot.low, boot.high) else ""))
     table.add_row("prompts won, ties half",
                   f"{pct(pw.discrete_win_rate)}  ({interval(pw.ci, 'Wilson')})")
     table.add_row("wins / ties / losses", f"{pw.wins} / {pw.ties} / {pw.losses}")
