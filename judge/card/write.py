@@ -20,7 +20,7 @@ import yaml
 
 from judge.card.context import card_context
 from judge.errors import InputError
-from judge.files import check_writable, write_bytes_atomic
+from judge.files import check_targets, check_writable, read_bytes, read_text, write_bytes_atomic
 from judge.report.format import plot_title
 from judge.report.plots import WINRATE_HEIGHT, draw_winrate, plain
 from judge.resources import resource
@@ -31,6 +31,7 @@ PLOT_NAME = "judge_eval.png"
 OURS = "judge:"
 DEFAULT_TEMPLATE = resource("judge.card", "templates", "eval_section.md.j2")
 FENCE = re.compile(r"\A---[ \t]*\r?\n")
+CARD_BYTES = 64 << 20  # a model card is text; a bigger "card" is some other file
 CLOSE = re.compile(r"^---[ \t]*(\r?\n|\Z)", re.MULTILINE)
 
 
@@ -111,18 +112,30 @@ def front_matter(meta: dict[str, Any], context: dict[str, Any], where: Path) -> 
     return data.to_yaml(original_order=order)
 
 
-def render_section(context: dict[str, Any], template: str | None) -> str:
-    import jinja2
+def section_template(template: str | None) -> Any:
+    """The card section's template compiled in the sandbox (judge/sandbox.py): the shipped one, or
+    the user's file. A missing, unreadable or broken file is one InputError, found before a run
+    computes anything (compare, leaderboard and sweep check it first)."""
+    from judge.sandbox import BoundedSandbox, TemplateFailure
 
     path = Path(template) if template else DEFAULT_TEMPLATE
-    if not path.is_file():
-        raise InputError(f"card template {path} does not exist")
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False,
-                             autoescape=False, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(pct=pct, pp=pp, points=points, num=num, fence=fence)
+    source = read_text(path, "card template")
+    env = BoundedSandbox(keep_trailing_newline=False, autoescape=False, trim_blocks=True,
+                         lstrip_blocks=True)
+    env.add_filters(pct=pct, pp=pp, points=points, num=num, fence=fence)
     try:
-        text = env.from_string(path.read_text(encoding="utf-8")).render(**context)
-    except jinja2.TemplateError as err:
+        return env.compile_source(source)
+    except TemplateFailure as err:
+        raise InputError(f"card template {path}: {err}") from None
+
+
+def render_section(context: dict[str, Any], template: str | None) -> str:
+    from judge.sandbox import TemplateFailure, render
+
+    path = Path(template) if template else DEFAULT_TEMPLATE
+    try:
+        text = render(section_template(template), context)
+    except TemplateFailure as err:
         raise InputError(f"card template {path}: {err}") from None
     if START in text or END in text:
         raise InputError(f"card template {path} must not contain the section markers itself")
@@ -197,22 +210,23 @@ def plot_png(context: dict[str, Any]) -> bytes:
 def read_card(card_path: Path) -> str | None:
     if card_path.is_dir():
         raise InputError(f"--card {card_path} is a folder; name the README.md file inside it")
-    if not card_path.exists():
+    if not card_path.exists() and not card_path.is_symlink():
         return None
     try:
-        return card_path.read_bytes().decode("utf-8")
+        return read_bytes(card_path, "--card", CARD_BYTES).decode("utf-8")
     except UnicodeDecodeError:
         raise InputError(f"{card_path} is not UTF-8 text") from None
-    except OSError as err:
-        raise InputError(f"--card {card_path} cannot be read ({err.strerror})") from None
 
 
-def check_card(card_path: Path) -> None:
-    """Everything about the card that can fail, checked before a run spends any compute."""
+def check_card(card_path: Path, template: str | None = None) -> None:
+    """Everything about the card that can fail, checked before a run spends any compute: the
+    card (writable, parseable), its plot's place beside it, and the section template."""
     check_writable(card_path, "--card")
     text = read_card(card_path)
     if text is not None:
         split_front_matter(text, card_path)
+    check_targets([card_path.with_name(PLOT_NAME)])
+    section_template(template)
 
 
 def render_card(run_dir: Path, card_path: Path, template: str | None = None,
@@ -233,7 +247,7 @@ def render_card(run_dir: Path, card_path: Path, template: str | None = None,
 def write_card(run_dir: Path, card_path: Path, template: str | None = None,
                extra: dict[str, Any] | None = None) -> None:
     """Create or update the card's eval section, model-index and plot (next to the card)."""
-    check_writable(card_path, "--card")
+    check_card(card_path, template)
     text, png = render_card(run_dir, card_path, template, extra)
     plot = card_path.with_name(PLOT_NAME)
     if not plot.is_file() or plot.read_bytes() != png:

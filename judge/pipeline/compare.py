@@ -278,10 +278,13 @@ def check_extras(config: CompareConfig) -> None:
             raise InputError(f"--bench runs lm-eval on both models; {files[0]} is an answers file")
 
         check_tasks(config.bench, [Path(p) for p in config.include_path])
-    if config.card:
-        from judge.card.write import check_card
+    if config.card or config.card_template:
+        from judge.card.write import check_card, section_template
 
-        check_card(Path(config.card))
+        if config.card:
+            check_card(Path(config.card), config.card_template)
+        else:  # a card template is checked even where this run writes no card (a sweep's best)
+            section_template(config.card_template)
     if config.report_template:
         from judge.report.html import RUN_PAGE, page_template
 

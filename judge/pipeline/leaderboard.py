@@ -153,7 +153,7 @@ def card_targets(config: LeaderboardConfig, models: list[Entrant]) -> dict[str, 
                              f"({', '.join(m.name for m in models)})")
         targets[match[0].name] = Path(card)
     for path in targets.values():
-        check_card(path)
+        check_card(path, config.settings.card_template)
     return targets
 
 

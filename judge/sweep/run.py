@@ -147,7 +147,7 @@ def plan_sweep(config: SweepConfig) -> SweepPlan:
     if config.card:
         from judge.card.write import check_card
 
-        check_card(Path(config.card))
+        check_card(Path(config.card), config.judging.card_template)
     return SweepPlan(folder, list(trials.values()), base, space, launcher)
 
 
