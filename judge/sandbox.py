@@ -228,7 +228,8 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         own methods (`ljust`, `center`, `format`), `range` and `lipsum`; and whose result is."""
         # str.format comes wrapped by the sandbox (functools.update_wrapper keeps __wrapped__)
         owner = getattr(getattr(__obj, "__wrapped__", __obj), "__self__", None)
-        if isinstance(owner, str | bytes | list | tuple) or any(__obj is f for f in __self.sized_calls):
+        sizes = any(__obj is f for f in __self.sized_calls)
+        if sizes or isinstance(owner, str | bytes | list | tuple):
             checked_args(args, kwargs)
             if isinstance(owner, str) and getattr(__obj, "__name__", "") in ("format",
                                                                                "format_map"):
@@ -255,8 +256,9 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
 
 
 def render(template: jinja2.Template, variables: Mapping[str, Any]) -> str:
-    """The rendered text, within MAX_OUTPUT characters and RENDER_SECONDS; every way a render can
-    fail (a limit, the sandbox, an undefined variable, a filter's own error) is a TemplateFailure."""
+    """The rendered text, within MAX_OUTPUT characters and RENDER_SECONDS; every way a render
+    can fail (a limit, the sandbox, an undefined variable, a filter's error) is one
+    TemplateFailure."""
     parts, total = [], 0
     try:
         with deadline(RENDER_SECONDS):

@@ -18,8 +18,9 @@ from typing import Any
 
 import yaml
 
-from judge.card.context import card_context
+from judge.card.context import card_context, card_facts
 from judge.errors import InputError
+from judge.escape import meta_text
 from judge.files import check_targets, check_writable, read_bytes, read_text, write_bytes_atomic
 from judge.report.format import plot_title
 from judge.report.plots import WINRATE_HEIGHT, draw_winrate, plain
@@ -69,10 +70,15 @@ def replace_section(body: str, section: str, where: Path) -> str:
     return body[:begin] + section + body[end + len(END) :]
 
 
-def eval_results(context: dict[str, Any]) -> list:
-    """Our model-index entries: the judge's win rate and each benchmark's tuned score."""
+def eval_results(facts: dict[str, Any]) -> list:
+    """Our model-index entries: the judge's win rate and each benchmark's tuned score. Every text
+    from data goes through meta_text: one line, no control characters, no HTML."""
     from huggingface_hub import EvalResult
 
+    context: dict[str, Any] = {k: meta_text(v) if isinstance(v, str) else v
+                               for k, v in facts.items()}
+    context["benchmarks"] = [{**row, "task": meta_text(row["task"]),
+                              "metric": meta_text(row["metric"])} for row in facts["benchmarks"]]
     pw = context["pairwise"]
     results = [EvalResult(
         task_type="text-generation", task_name="Pairwise preference vs base (LLM judge)",
@@ -104,10 +110,10 @@ def front_matter(meta: dict[str, Any], context: dict[str, Any], where: Path) -> 
     if fresh:
         data.library_name = "transformers"
         if context["base_hub_id"]:
-            data.base_model = context["base_hub_id"]
+            data.base_model = context["base_hub_id"]  # a hub id by its pattern: nothing to escape
     kept = [r for r in data.eval_results or [] if not str(r.metric_config or "").startswith(OURS)]
     data.eval_results = kept + eval_results(context)
-    data.model_name = data.model_name or context["model_name"]
+    data.model_name = data.model_name or meta_text(context["model_name"])
     order = [key for key in meta if key != "model-index"]
     return data.to_yaml(original_order=order)
 
@@ -240,7 +246,8 @@ def render_card(run_dir: Path, card_path: Path, template: str | None = None,
     if old is None:
         body = f"# {context['model_name']}\n"
     section = render_section(context, template)
-    text = f"---\n{front_matter(meta, context, card_path)}\n---\n"
+    facts = card_facts(run_dir, PLOT_NAME)
+    text = f"---\n{front_matter(meta, facts, card_path)}\n---\n"
     return text + replace_section(body, section, card_path), plot_png(context)
 
 

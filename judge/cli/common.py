@@ -51,7 +51,8 @@ def quiet_backends(verbose: bool = False) -> None:
     """
     os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    handler = RichHandler(console=err_console, show_path=verbose)
+    handler = RichHandler(console=err_console, show_path=verbose, markup=False)
+    handler.addFilter(literal_record)
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(message)s", handlers=[handler], force=True)
     logging.getLogger("judge").setLevel(logging.INFO)
@@ -66,6 +67,15 @@ def quiet_backends(verbose: bool = False) -> None:
     os.environ.setdefault("TQDM_DISABLE", "1")
     hide_progress_bars()
     warnings.filterwarnings("ignore")
+
+
+def literal_record(record: logging.LogRecord) -> bool:
+    """A log line as text: its arguments (paths, names: data) lose terminal escape sequences."""
+    from judge.escape import term_text
+
+    if record.args:
+        record.msg, record.args = term_text(record.getMessage()), ()
+    return True
 
 
 def hide_progress_bars() -> None:

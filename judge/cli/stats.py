@@ -18,6 +18,7 @@ import click
 
 from judge.cli.common import FORMAT, check_format, err_console, print_grid
 from judge.errors import InputError
+from judge.escape import term_text
 from judge.report.export import fields_csv, records_csv
 from judge.report.tables import lines_grid, models_grid, ratings_grid
 
@@ -86,4 +87,5 @@ def stats(file: Path, as_json: bool, fmt: str, **options: Any) -> None:
     print_grid(grid(shown, f"{file}  (format: {parsed.format})"), fmt)
     warnings = list(data.get("warnings", [])) + list((data.get("bias") or {}).get("warnings", []))
     for warning in warnings:
-        err_console.print(f"warning: {warning}", markup=False, highlight=False)
+        err_console.print(f"warning: {term_text(warning)}", markup=False, highlight=False,
+                          emoji=False)

@@ -29,6 +29,7 @@ from judge.cli.common import (
     slug,
     stage_progress,
 )
+from judge.escape import term_text
 
 OWN = ("recipe", "method", "grid", "random", "space", "space_seed", "parallel",
        "accelerate_config", "out", "card", "card_template", "as_json", "settings")
@@ -47,7 +48,7 @@ def visible_gpus() -> list[str]:
 
 
 def say(text: str) -> None:
-    err_console.print(text, markup=False, highlight=False, soft_wrap=True)
+    err_console.print(term_text(text), markup=False, highlight=False, emoji=False, soft_wrap=True)
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
