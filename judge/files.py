@@ -45,6 +45,16 @@ def check_regular(path: Path, what: str) -> None:
         raise InputError(f"{what} {path} is {kind}, not a regular file")
 
 
+def meant_local(ref: str, suffixes: tuple[str, ...] = ()) -> bool:
+    """Whether a reference that names nothing on disk was meant as a local path, not a hub id:
+    it starts like a path (/, ., ~), ends in a file suffix, or its first folder exists here (a
+    missing `results/tuned` is a missing folder to report, not a hub id to look up)."""
+    path = Path(ref).expanduser()
+    if ref.startswith(("/", ".", "~")) or (suffixes and path.suffix.lower() in suffixes):
+        return True
+    return len(path.parts) > 1 and Path(path.parts[0]).is_dir()
+
+
 def read_bytes(path: Path, what: str = "file", limit: int = MAX_BYTES) -> bytes:
     """A regular file's bytes, at most `limit` of them; anything else is one InputError line."""
     check_regular(path, what)

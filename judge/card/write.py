@@ -46,6 +46,8 @@ def split_front_matter(text: str, where: Path) -> tuple[dict[str, Any], str]:
         raise InputError(f"{where}: front matter opened with '---' is never closed")
     try:
         meta = yaml.safe_load(text[opening.end() : closing.start()])
+    except RecursionError:
+        raise InputError(f"{where}: front matter nests too deeply") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f" (line {mark.line + 2})" if mark is not None else ""

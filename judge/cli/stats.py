@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from judge.cli.common import FORMAT, check_format, err_console, print_grid
+from judge.cli.common import BOOTSTRAP, FORMAT, SEED, Finite, check_format, err_console, print_grid
 from judge.errors import InputError
 from judge.escape import term_text
 from judge.report.export import fields_csv, records_csv
@@ -47,11 +47,11 @@ def aggregate(parsed: Any, options: dict[str, Any]) -> tuple[dict[str, Any], Any
 @click.argument("file", type=FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
 @FORMAT
-@click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True,
+@click.option("--confidence", type=Finite(0.5, 0.999), default=0.95, show_default=True,
               help="Interval level.")
-@click.option("--bootstrap", type=click.IntRange(100), default=2000, show_default=True,
+@click.option("--bootstrap", type=BOOTSTRAP, default=2000, show_default=True,
               help="Bootstrap resamples.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Bootstrap seed.")
 @click.option("--baseline", default=None,
               help="Model the others are compared with (model_a/model_b files; default: the "
               "model in most battles).")

@@ -18,7 +18,7 @@ from judge import __version__, package_versions
 from judge.engines import EngineOptions, load_engine, pick_kind
 from judge.engines.pool import EnginePool, Loader
 from judge.errors import InputError
-from judge.files import check_writable
+from judge.files import check_targets, check_writable
 from judge.models.answers import AnswerSet, is_answers_ref, resolve_answers
 from judge.models.refs import model_label, resolve_model
 from judge.pipeline.answers import AnswersFirst, read_sides, side_prompts
@@ -131,6 +131,7 @@ def plan_run(config: CompareConfig) -> tuple[Plan, list[Member]]:
                                  config.flow_metric)
     out = Path(config.out)
     check_writable(out, "--out")
+    check_targets(RunFolder(out).written())
     check_extras(config)
     cache = Path(config.cache_dir)
     models = {role: resolve_role(ref, cache, config.engine, files.get(role))

@@ -26,7 +26,7 @@ from judge.card.context import load_records
 from judge.engines import load_engine
 from judge.engines.pool import EnginePool, Loader
 from judge.errors import InputError
-from judge.files import check_writable, read_jsonl, write_atomic
+from judge.files import check_targets, check_writable, read_jsonl, write_atomic
 from judge.models.answers import AnswerSet, is_answers_ref, read_answers
 from judge.models.refs import display_name
 from judge.pipeline.compare import CompareConfig, Outcome, Plan, Progress, compare_outcome, plan_run
@@ -110,6 +110,8 @@ def plan_leaderboard(config: LeaderboardConfig) -> LeaderboardPlan:
     """Read and check every input, each pair included, before anything is written."""
     folder = LeaderboardFolder(config.out)
     check_writable(folder.root, "--out")
+    check_targets([folder.json_file, folder.md_file, folder.plot_file, folder.html_file,
+                   folder.prompts_file])
     reference, models = entrant(config.reference), [entrant(m) for m in config.models]
     check_names(reference, models)
     items = leaderboard_prompts(config.settings, [reference, *models])

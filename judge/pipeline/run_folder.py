@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from judge import files
 from judge.errors import InputError
 from judge.files import write_atomic
 from judge.models.refs import model_slug
@@ -84,12 +85,9 @@ def prompts_text(items: list[PromptItem]) -> str:
 
 
 def read_json(path: Path) -> dict[str, Any]:
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"{path} is missing: is {path.parent} a judge run folder?")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        raise InputError(f"{path} is not valid JSON") from None
+    data = files.read_json(path, "record")
     if not isinstance(data, dict):
         raise InputError(f"{path} is not a JSON object")
     return data
@@ -126,6 +124,11 @@ class RunFolder:
     @property
     def prompts_file(self) -> Path:
         return self.root / "prompts.jsonl"
+
+    def written(self) -> list[Path]:
+        """The files a run (re)writes whole at its end, checked before it starts."""
+        return [self.run_file, self.summary_file, self.prompts_file, self.report_file,
+                self.plot_file, self.html_file, self.csv_file]
 
     def generations(self, model: ModelInfo) -> Path:
         return self.root / "generations" / f"{model_slug(model)}.jsonl"

@@ -15,7 +15,7 @@ from rich.text import Text
 from judge.escape import md_text, term_cell
 from judge.models.refs import display_name
 from judge.report.format import control_text, pct, smoke_text, verdict_text, zero_width
-from judge.report.plots import plain
+from judge.report.plots import plain, save_png
 from judge.stats.leaderboard import Leaderboard, Standing
 
 
@@ -173,7 +173,4 @@ def plot_leaderboard(board: Leaderboard, path: Path) -> None:
                   "(Bradley–Terry; dashed: as good)")
     fig.suptitle(plain(board_title(board)), x=0.01, ha="left", fontsize=9)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, metadata={"Software": None})
-    plt.close(fig)
-    tmp.replace(path)
+    save_png(fig, path)

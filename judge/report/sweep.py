@@ -17,6 +17,7 @@ from judge.escape import md_text, term_cell
 from judge.models.refs import display_name
 from judge.report.format import pct
 from judge.report.leaderboard import interval
+from judge.report.plots import save_png
 from judge.stats.sweep import Sweep, TrialResult
 
 CHECK_NOTE = ("judge check: the judge's verdict on itself for the trial's pair (`verdict.status` "
@@ -203,7 +204,4 @@ def plot_sweep(sweep: Sweep, path: Path) -> None:
     base = sweep.base.replace("$", r"\$")
     ax.set_xlabel(f"win rate vs {base}, % (Bradley–Terry, intervals)")
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, metadata={"Software": None})
-    plt.close(fig)
-    tmp.replace(path)
+    save_png(fig, path)

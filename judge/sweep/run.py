@@ -32,7 +32,7 @@ from pydantic import Field
 from judge.engines import load_engine
 from judge.engines.pool import Loader
 from judge.errors import InputError
-from judge.files import check_writable, write_atomic
+from judge.files import check_targets, check_writable, read_text, write_atomic
 from judge.pipeline.compare import CompareConfig, Progress, plan_run
 from judge.pipeline.leaderboard import LeaderboardConfig, folder_battles, run_leaderboard
 from judge.pipeline.run_folder import RunFolder, read_json
@@ -127,6 +127,7 @@ def plan_sweep(config: SweepConfig) -> SweepPlan:
     written or trained."""
     folder = SweepFolder(config.out)
     check_writable(folder.root, "--out")
+    check_targets([folder.json_file, folder.md_file, folder.plot_file])
     file_values = read_recipe_file(find_recipe(config.recipe)) if config.recipe else {}
     method_name = config.method or str(file_values.get("method", "orpo"))
     method(method_name)
@@ -176,8 +177,8 @@ def check_accelerate(config: SweepConfig) -> Path:
     """The --accelerate-config file (a path or a shipped name), read and fitted to --parallel."""
     path = find_accelerate_config(config.accelerate_config or "")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        data = yaml.safe_load(read_text(path, "--accelerate-config", 1 << 20))
+    except (yaml.YAMLError, RecursionError):
         raise InputError(f"--accelerate-config {path} is not a readable YAML file") from None
     if not isinstance(data, dict):
         raise InputError(f"--accelerate-config {path} is not an accelerate config (a mapping)")
