@@ -10,7 +10,7 @@ import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic import Field
 
@@ -54,6 +54,7 @@ from judge.records import (
     SamplingParams,
     Side,
 )
+from judge.runs.lock import folder_lock
 from judge.stats.summary import StageTime, Summary
 
 Progress = Callable[[str, int], Advance]  # (stage name, total) -> advance callback
@@ -217,6 +218,32 @@ def compare_outcome(
     counted in this run's timing."""
     started = time.perf_counter()
     plan, members = plan_run(config)
+    with folder_lock(Path(plan.out), "run folder"):
+        RunFolder(plan.out).check_same_run(record_settings(config),
+                                           [item.prompt_id for item in plan.items])
+        return run_planned(config, plan, members, progress, loader, pool, started)
+
+
+# The settings that would put a second run's records into the ledger files a folder already holds
+# (the answers of each side, and the verdicts on them): a folder keeps one setting of these.
+# Another judge, panel, template or flow metric writes ledgers of its own and may share the
+# folder's answers; engine flags, chunk, interval level, bootstrap, benchmarks, the card and the
+# view templates change no record. The prompts may grow (a larger --limit extends a run) but not
+# lose prompts the folder already judged. judge/pipeline/run_folder.py checks both.
+RECORD_SETTINGS = ("base", "tuned", "max_new_tokens", "temperature", "seed",
+                   "judge_max_new_tokens", "verdict", "controls")
+
+
+def record_settings(config: CompareConfig) -> dict[str, Any]:
+    data = config.model_dump()
+    return {key: data[key] for key in RECORD_SETTINGS}
+
+
+def run_planned(
+    config: CompareConfig, plan: Plan, members: list[Member], progress: Progress,
+    loader: Loader, pool: EnginePool | None, started: float,
+) -> Outcome:
+    """compare_outcome's work, with the plan made and the run folder locked."""
     folder, models = RunFolder(plan.out), plan.models
     own = pool is None
     pool = pool or EnginePool(config.engine, loader)

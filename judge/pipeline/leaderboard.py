@@ -41,6 +41,7 @@ from judge.promptsets.load import load_prompts
 from judge.records import Generation, Judgment, ModelInfo, PromptItem, Record, SamplingParams
 from judge.report.html import BOARD_PAGE, leaderboard_page, page_template
 from judge.report.leaderboard import leaderboard_markdown, plot_leaderboard
+from judge.runs.lock import folder_lock
 from judge.stats.leaderboard import (
     Entry,
     Leaderboard,
@@ -255,6 +256,13 @@ def run_leaderboard(
     """Run (or extend, or resume) a leaderboard; return what leaderboard.json holds."""
     started = time.perf_counter()
     plan = plan_leaderboard(config)
+    with folder_lock(plan.folder.root, "leaderboard folder"):
+        return board_run(config, plan, progress, loader, started)
+
+
+def board_run(config: LeaderboardConfig, plan: LeaderboardPlan, progress: Progress,
+              loader: Loader, started: float) -> Leaderboard:
+    """run_leaderboard's work, with the plan made and the leaderboard folder locked."""
     folder = plan.folder
     write_prompts(folder, plan.items)
     pairs = {m.name: pair_config(config, folder, plan.reference, m) for m in plan.models}

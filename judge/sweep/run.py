@@ -39,6 +39,7 @@ from judge.pipeline.run_folder import RunFolder, read_json
 from judge.pipeline.timing import stage_time
 from judge.records import Record
 from judge.report.sweep import plot_sweep, sweep_markdown
+from judge.runs.lock import folder_lock
 from judge.stats.leaderboard import Leaderboard
 from judge.stats.summary import StageTime
 from judge.stats.sweep import (
@@ -263,6 +264,13 @@ def run_sweep(config: SweepConfig, progress: Progress, say: Say, environ: Mappin
     """Run (or resume, or extend) a sweep; return what sweep.json holds."""
     started = time.perf_counter()
     plan = plan_sweep(config)
+    with folder_lock(plan.folder.root, "sweep folder"):
+        return sweep_run(config, plan, progress, say, environ, loader, started)
+
+
+def sweep_run(config: SweepConfig, plan: SweepPlan, progress: Progress, say: Say,
+              environ: Mapping[str, str], loader: Loader, started: float) -> Sweep:
+    """run_sweep's work, with the plan made and the sweep folder locked."""
     actions, errors = train_trials(plan, config, environ, say)
     train_seconds = time.perf_counter() - started
     results = {}
