@@ -36,6 +36,7 @@ from jinja2.utils import Namespace
 MAX_VALUE = 10_000_000  # characters (or items) of one value a template makes
 MAX_OUTPUT = 200_000_000  # characters a render may produce (a report of 10,000 long prompts fits)
 MAX_SOURCE = 2_000_000  # characters of a template file
+MAX_POWER_BITS = 100_000  # an integer power's size; Python prints at most 4,300 digits anyway
 RENDER_SECONDS = 60.0
 
 
@@ -115,9 +116,9 @@ def bounded_binop(op: str, left: Any, right: Any) -> Any:
     if op == "**":
         check_number(right)
         if isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0 \
-                and abs(left).bit_length() * right > 4 * MAX_VALUE:
+                and abs(left).bit_length() * right > MAX_POWER_BITS:
             raise TemplateLimit("a power over the sandbox's limit (a number of over "
-                                f"{MAX_VALUE:,} digits)")
+                                f"{MAX_POWER_BITS:,} bits)")
     if op == "%" and isinstance(left, str):
         values = right if isinstance(right, tuple) else (right,)
         for value in values:

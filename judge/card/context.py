@@ -15,7 +15,8 @@ template of your own gets the same names):
     verdict_status        passed | inconclusive | unchecked, or None
     smoke_test            a sentence naming the bundled smoke-test judge when the run used it,
                           else None
-    headline              [(measure, value)] rows, as the terminal shows them: the control pairs,
+    headline              [(measure, value)] rows, as the terminal shows them (ready for a
+                          Markdown table: rows that carry names escaped): the control pairs,
                           the headline numbers, the style-controlled rate and the bias
                           diagnostics where the run has them, the panel's agreement for a panel
     controls, panel, members   summary.json's blocks of those names (mappings), or None / {}
@@ -76,7 +77,6 @@ def card_context(run_dir: Path, plot_name: str | None, n_examples: int = 3) -> d
     facts = card_facts(run_dir, plot_name, n_examples)
     escaped = {key: None if facts[key] is None else md_text(facts[key]) for key in TEXTS}
     return {**facts, **escaped,
-            "headline": [(md_text(k), md_text(v)) for k, v in facts["headline"]],
             "members": {md_text(name): m for name, m in facts["members"].items()},
             "categories": [{**row, "category": md_text(row["category"])}
                            for row in facts["categories"]],
@@ -111,11 +111,13 @@ def card_facts(run_dir: Path, plot_name: str | None, n_examples: int = 3) -> dic
         "verdict": leading.get(VERDICT),
         "verdict_status": summary.verdict.status if summary.verdict else None,
         "smoke_test": smoke_sentence(summary),
-        "headline": [(k, v) for k, v in verdict_rows(summary)
+        # the headline is for the table as it is: rows that carry names (data) come escaped
+        "headline": [(k, md_text(v)) for k, v in verdict_rows(summary)
                      if k not in (VERDICT, "smoke-test judge")]
         + headline(summary.pairwise)
         + diagnostics(summary.bias, summary.style_control, summary.graded)
-        + panel_rows(summary.panel, summary.members, lambda label: member_name(summary, label)),
+        + [(md_text(k), md_text(v)) for k, v in panel_rows(
+            summary.panel, summary.members, lambda label: member_name(summary, label))],
         "controls": summary.controls.model_dump() if summary.controls else None,
         "panel": summary.panel.model_dump() if summary.panel else None,
         "members": {member_name(summary, label): m.model_dump()

@@ -227,11 +227,12 @@ def compare_outcome(
 # The settings that would put a second run's records into the ledger files a folder already holds
 # (the answers of each side, and the verdicts on them): a folder keeps one setting of these.
 # Another judge, panel, template or flow metric writes ledgers of its own and may share the
-# folder's answers; engine flags, chunk, interval level, bootstrap, benchmarks, the card and the
-# view templates change no record. The prompts may grow (a larger --limit extends a run) but not
-# lose prompts the folder already judged. judge/pipeline/run_folder.py checks both.
+# folder's answers, and so do control pairs (their own ledger: adding them leaves every verdict
+# as it was); engine flags, chunk, interval level, bootstrap, benchmarks, the card and the view
+# templates change no record. The prompts may grow (a larger --limit extends a run) but not lose
+# prompts the folder already judged. judge/pipeline/run_folder.py checks both.
 RECORD_SETTINGS = ("base", "tuned", "max_new_tokens", "temperature", "seed",
-                   "judge_max_new_tokens", "verdict", "controls")
+                   "judge_max_new_tokens", "verdict")
 
 
 def record_settings(config: CompareConfig) -> dict[str, Any]:
