@@ -36,6 +36,7 @@ from jinja2.utils import Namespace
 MAX_VALUE = 10_000_000  # characters (or items) of one value a template makes
 MAX_OUTPUT = 200_000_000  # characters a render may produce (a report of 10,000 long prompts fits)
 MAX_SOURCE = 2_000_000  # characters of a template file
+TEMPLATE_BYTES = 4 * MAX_SOURCE  # what is read of a template file at most (UTF-8: 4 bytes a char)
 MAX_POWER_BITS = 100_000  # an integer power's size; Python prints at most 4,300 digits anyway
 RENDER_SECONDS = 60.0
 

@@ -189,3 +189,26 @@ def test_killed_holder_leaves_no_lock_held(tmp_path):
     holder.wait()
     with folder_lock(tmp_path, "folder"):
         assert json.loads((tmp_path / LOCK_NAME).read_text())["pid"] == os.getpid()
+
+
+def test_a_torn_last_line_is_one_rule_for_prompt_and_answers_files(tmp_path):
+    """Both files lose their torn last line with the same warning, and the run goes on (here to
+    the judge's unreachable server, exit 1); a broken line before the last is exit 2 in both,
+    naming the line."""
+    rows = [{"instruction": f"Q{i}?", "output": f"answer {i}", "generator": "m"} for i in range(3)]
+    lines = "".join(json.dumps(r) + "\n" for r in rows)
+    (tmp_path / "a.jsonl").write_text(lines)
+    (tmp_path / "torn.jsonl").write_text(lines + '{"instruction": "Q3?", "outp')
+    (tmp_path / "p.jsonl").write_text("".join(json.dumps({"prompt": f"Q{i}?"}) + "\n"
+                                              for i in range(3)) + '{"prompt": "Q')
+    dead = ["--engine", "openai", "--base-url", "http://127.0.0.1:9/v1", "--max-retries", "0",
+            "--out", str(tmp_path / "out")]
+    for args, torn in (([str(tmp_path / "torn.jsonl"), str(tmp_path / "a.jsonl")], "torn.jsonl"),
+                       ([str(tmp_path / "a.jsonl"), str(tmp_path / "a.jsonl"), "--prompts",
+                         str(tmp_path / "p.jsonl")], "p.jsonl")):
+        code, _, err, _ = run_judge(["compare", *args, *dead])
+        assert code == 1 and f"{torn}:4: dropping a torn last line" in err, err
+    (tmp_path / "p.jsonl").write_text('{"prompt": "Q0?"}\n{"prompt": \n{"prompt": "Q1?"}\n')
+    code, _, err, _ = run_judge(["compare", str(tmp_path / "a.jsonl"), str(tmp_path / "a.jsonl"),
+                                 "--prompts", str(tmp_path / "p.jsonl"), *dead])
+    assert code == 2 and "p.jsonl:2: not a JSON object" in err, err

@@ -60,7 +60,8 @@ def read_source(name: str, split: str) -> list[dict]:
         return read_rows(path, "dataset")
     match = HUB_SET.match(name)
     if meant_local(name, tuple(SUFFIXES)):
-        raise InputError(f"dataset {name} does not exist")
+        raise InputError(f"dataset '{name}' is neither 'builtin', an existing file, nor a hub "
+                         "id: no such file here (a path, not a hub id)")
     if match is None:
         raise InputError(f"dataset '{name}' is neither 'builtin', an existing file, nor a hub id")
     import datasets

@@ -25,6 +25,7 @@ from judge.files import check_targets, check_writable, read_bytes, read_text, wr
 from judge.report.format import plot_title
 from judge.report.plots import WINRATE_HEIGHT, draw_winrate, plain
 from judge.resources import resource
+from judge.sandbox import TEMPLATE_BYTES, BoundedSandbox, TemplateFailure, render
 from judge.stats.summary import PairwiseStats
 
 START, END = "<!-- judge:eval:start -->", "<!-- judge:eval:end -->"
@@ -124,10 +125,8 @@ def section_template(template: str | None) -> Any:
     """The card section's template compiled in the sandbox (judge/sandbox.py): the shipped one, or
     the user's file. A missing, unreadable or broken file is one InputError, found before a run
     computes anything (compare, leaderboard and sweep check it first)."""
-    from judge.sandbox import BoundedSandbox, TemplateFailure
-
     path = Path(template) if template else DEFAULT_TEMPLATE
-    source = read_text(path, "card template")
+    source = read_text(path, "card template", TEMPLATE_BYTES)
     env = BoundedSandbox(keep_trailing_newline=False, autoescape=False, trim_blocks=True,
                          lstrip_blocks=True)
     env.add_filters(pct=pct, pp=pp, points=points, num=num, fence=fence)
@@ -138,8 +137,6 @@ def section_template(template: str | None) -> Any:
 
 
 def render_section(context: dict[str, Any], template: str | None) -> str:
-    from judge.sandbox import TemplateFailure, render
-
     path = Path(template) if template else DEFAULT_TEMPLATE
     try:
         text = render(section_template(template), context)

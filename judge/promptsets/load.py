@@ -144,7 +144,8 @@ def load_prompts(
             raise InputError(f"prompt file {path}: use .jsonl, .json, .csv or .parquet")
         rows, origin = read_rows(path), str(path)
     elif meant_local(source, tuple(SUFFIXES)):
-        raise InputError(f"prompt file {source} does not exist")
+        raise InputError(f"prompt set '{source}' is neither 'builtin', a file, nor a hub id: "
+                         "no such file here (a path, not a hub id)")
     elif HUB_SET.match(source):
         rows, origin = read_hub(source), source
     else:

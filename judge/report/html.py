@@ -71,6 +71,7 @@ from judge.report.format import (
 )
 from judge.report.markup import markdown_html
 from judge.resources import resource
+from judge.sandbox import TEMPLATE_BYTES
 from judge.stats.summary import PairwiseStats, Summary
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ def page_template(path: str | None, default: str) -> Any:
         return env.get_template(default)
     file = Path(path)
     try:
-        return env.compile_source(read_text(file, "report template"))
+        return env.compile_source(read_text(file, "report template", TEMPLATE_BYTES))
     except TemplateFailure as err:
         raise InputError(f"report template {file}: {err}") from None
 

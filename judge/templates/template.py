@@ -34,7 +34,7 @@ from judge.files import read_text
 from judge.patterns import Pattern, PatternError
 from judge.records import Message, Record
 from judge.resources import shipped_files
-from judge.sandbox import BoundedSandbox, TemplateFailure, render
+from judge.sandbox import TEMPLATE_BYTES, BoundedSandbox, TemplateFailure, render
 
 HEADER = re.compile(r"\A\{#-?\s*judge-template\s*\n(.*?)\n\s*-?#\}\n?", re.DOTALL)
 Kind = Literal["pairwise", "pointwise", "flow"]
@@ -244,7 +244,7 @@ def read_template(ref: str) -> JudgeTemplate:
     if not path.exists():
         raise InputError(f"template '{ref}' not found (shipped: {', '.join(shipped_names())}; "
                          "or give a file path)")
-    return JudgeTemplate(path.stem, read_text(path, "template"), str(path))
+    return JudgeTemplate(path.stem, read_text(path, "template", TEMPLATE_BYTES), str(path))
 
 
 def load_template(ref: str) -> JudgeTemplate:
