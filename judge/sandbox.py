@@ -21,6 +21,7 @@ Every refusal is a TemplateLimit, which callers turn into their one InputError l
 from __future__ import annotations
 
 import operator
+import re
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -39,6 +40,7 @@ MAX_SOURCE = 2_000_000  # characters of a template file
 TEMPLATE_BYTES = 4 * MAX_SOURCE  # what is read of a template file at most (UTF-8: 4 bytes a char)
 MAX_POWER_BITS = 100_000  # an integer power's size; Python prints at most 4,300 digits anyway
 RENDER_SECONDS = 60.0
+WIDE = re.compile(r"\d{8,}")  # a field width or precision of 10**7 or more
 
 
 class TemplateLimit(Exception):
@@ -131,17 +133,6 @@ def bounded_binop(op: str, left: Any, right: Any) -> Any:
     return sized(BINOPS[op](left, right))
 
 
-def _digit_runs(text: str) -> list[str]:
-    runs, current = [], []
-    for char in text:
-        if char.isdigit():
-            current.append(char)
-        elif current:
-            runs.append("".join(current))
-            current = []
-    return [*runs, "".join(current)] if current else runs
-
-
 BINOPS: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
     "//": operator.floordiv, "%": operator.mod, "**": operator.pow,
@@ -185,7 +176,7 @@ def check_replace(text: str, old: str, new: str, count: Any) -> None:
 
 def check_width(text: str) -> None:
     """A format string (`%` or `{}`) whose field width or precision would build a huge text."""
-    if any(len(run) > 7 for run in _digit_runs(text)):
+    if WIDE.search(text):
         raise TemplateLimit("a format width over the sandbox's limit")
 
 

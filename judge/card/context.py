@@ -82,10 +82,8 @@ def card_context(run_dir: Path, plot_name: str | None, n_examples: int = 3) -> d
                            for row in facts["categories"]],
             "benchmarks": [{**row, "task": md_text(row["task"]), "metric": md_text(row["metric"])}
                            for row in facts["benchmarks"]],
-            "examples": [{**ex, "prompt_id": md_text(ex["prompt_id"]),
-                          "verdicts": [{k: md_text(v) if isinstance(v, str) else v
-                                        for k, v in verdict.items()}
-                                       for verdict in ex["verdicts"]]}
+            # an example's verdicts are judge's own words (order, winner, source): as they are
+            "examples": [{**ex, "prompt_id": md_text(ex["prompt_id"])}
                          for ex in facts["examples"]]}
 
 

@@ -42,8 +42,8 @@ def report_markdown(
         *[f"| {name} | {value} |" for name, value in headline(summary.pairwise)],
         *[f"| {name} | {value} |" for name, value in
           diagnostics(summary.bias, summary.style_control, summary.graded)],
-        *[f"| {md_text(name)} | {md_text(value)} |" for name, value in
-          panel_rows(summary.panel, summary.members)],
+        *[f"| {name} | {md_text(value)} |" for name, value in  # names inside: escaped
+          panel_rows(summary.panel, summary.members, md_text)],
         "",
         *(["## By category", "", "| category | win rate (mean score) |", "|---|---|",
            *[f"| {md_text(n)} | {v} |" for n, v in category_rows(summary.by_category)], ""]
