@@ -212,3 +212,40 @@ def test_a_torn_last_line_is_one_rule_for_prompt_and_answers_files(tmp_path):
     code, _, err, _ = run_judge(["compare", str(tmp_path / "a.jsonl"), str(tmp_path / "a.jsonl"),
                                  "--prompts", str(tmp_path / "p.jsonl"), *dead])
     assert code == 2 and "p.jsonl:2: not a JSON object" in err, err
+
+
+def misleading(tmp: Path, case: str) -> tuple[list[str], str]:
+    """(arguments, what the one error line must say) of messages that used to mislead."""
+    answers = tmp / "a.json"
+    answers.write_text(json.dumps([{"instruction": "Q?", "output": "A.", "generator": "m"}]))
+    dead = ["--engine", "openai", "--base-url", "http://127.0.0.1:9/v1", "--out", str(tmp / "o")]
+    local = ["--engine", "hf", "--out", str(tmp / "o")]  # models resolved here: fails first
+    if case == "missing local model folder":
+        (tmp / "out").mkdir()
+        return ["compare", "out/tuned", str(answers), *local], "model folder out/tuned does not"
+    if case == "missing local prompt file":
+        return (["compare", str(answers), str(answers), "--prompts", "data/prompts.jsonl", *dead],
+                "no such file here")
+    if case == "markup in a path":
+        return ["stats", str(tmp / ":fire: [bold]x[/bold].jsonl")], ":fire: [bold]x[/bold].jsonl"
+    if case == "JSONL error line":
+        (tmp / "p.jsonl").write_text('{"prompt": "a"}\n{"prompt": oops}\n{"prompt": "b"}\n')
+        return (["compare", str(answers), str(answers), "--prompts", str(tmp / "p.jsonl"), *dead],
+                "p.jsonl:2: not a JSON object")
+    folder = tmp / "broken-tokenizer"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "llama"}')
+    (folder / "tokenizer_config.json").write_text('{"tokenizer_class": ')
+    return ["compare", str(folder), str(answers), *local], "tokenizer_config.json is not valid JSON"
+
+
+@pytest.mark.parametrize("case", ["missing local model folder", "missing local prompt file",
+                                  "markup in a path", "JSONL error line", "broken tokenizer"])
+def test_messages_say_what_is_wrong(tmp_path, monkeypatch, case):
+    monkeypatch.chdir(tmp_path)
+    args, message = misleading(tmp_path, case)
+    before = snapshot(tmp_path)
+    code, _, err, _ = run_judge(args)
+    (line,) = err.strip().splitlines()
+    assert code == 2 and message in line, err
+    assert snapshot(tmp_path) == before
