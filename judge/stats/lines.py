@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from judge.errors import InputError
-from judge.files import read_bytes, read_json, read_jsonl
+from judge.files import parse_json, read_bytes, read_jsonl, read_text
 
 Format = Literal["pairwise", "models", "ratings"]
 VERDICT_KEYS = ("score", "preference", "winner")
@@ -39,7 +39,10 @@ def read_lines(path: Path) -> list[dict]:
 
 
 def read_array(path: Path) -> list[dict]:
-    data = read_json(path, "judgments file")
+    try:
+        data = parse_json(read_text(path, "judgments file"))
+    except ValueError as err:
+        raise InputError(f"{path}: not a JSON array ({err})") from None
     if not isinstance(data, list):
         raise InputError(f"{path}: not a JSON array of objects")
     for number, row in enumerate(data, start=1):
