@@ -180,7 +180,7 @@ def test_two_answers_files_are_judged_with_no_model_but_the_judge(tmp_path):
     assert {(r["base_model"], r["tuned_model"]) for r in rows} == {("base-gen", "tuned-gen")}
     context = card_context(run, None)  # the card finds the file answers like a model's
     assert (context["base"], context["tuned"]) == ("base-gen", "tuned-gen")
-    assert context["prompts"] == "prompts of model_outputs.json"
+    assert context["prompts"] == r"prompts of model\_outputs.json"  # Markdown-escaped, as data
     assert context["examples"][0]["tuned"].startswith("tuned answer to")
     # `judge stats` of these lines still gives the pairwise numbers, names and all
     shown = json.loads(CliRunner().invoke(cli, ["stats", str(judgments), "--json", "--bootstrap",

@@ -22,6 +22,7 @@ from test_compare_scripted import make_folder
 
 from judge.engines import EngineOptions
 from judge.errors import InputError
+from judge.escape import md_text
 from judge.models.refs import resolve_model
 from judge.pipeline.compare import CompareConfig
 from judge.stats.sweep import TrialResult, separation
@@ -141,7 +142,8 @@ def test_sweep_files_and_the_card_carry_the_table(swept):
     assert "### Hyper-parameter sweep" in text and "is distinguishable" in text
     assert text.count("| 1 | learning\\_rate-3e-05-") == 1
     assert "| 3 | learning\\_rate-2e-05-" in text
-    assert "**" + s.name("3e-5") + "** against its base **base**" in text  # the best trial's card
+    # the best trial's card, its name Markdown-escaped (names are data)
+    assert "**" + md_text(s.name("3e-5")) + "** against its base **base**" in text
     for name in s.names.values():  # every trial a compare run folder inside the leaderboard
         assert (root / "leaderboard" / name / "summary.json").is_file()
         assert (root / "recipes" / f"{name}.yaml").is_file()

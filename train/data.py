@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from judge.errors import InputError, hub_failure
+from judge.files import meant_local
 from judge.promptsets.load import HUB_SET, read_rows
 from judge.records import Record
 from judge.resources import resource
@@ -56,8 +57,11 @@ def read_source(name: str, split: str) -> list[dict]:
     if path.exists():
         if path.suffix.lower() not in SUFFIXES:
             raise InputError(f"dataset {name}: use a .jsonl, .json, .parquet or .csv file")
-        return read_rows(path)
+        return read_rows(path, "dataset")
     match = HUB_SET.match(name)
+    if meant_local(name, tuple(SUFFIXES)):
+        raise InputError(f"dataset '{name}' is neither 'builtin', an existing file, nor a hub "
+                         "id: no such file here (a path, not a hub id)")
     if match is None:
         raise InputError(f"dataset '{name}' is neither 'builtin', an existing file, nor a hub id")
     import datasets

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import enum
+import math
 import types
 import typing
 from typing import Any
@@ -78,10 +79,11 @@ def _number(value: Any, kind: type) -> Any:
         if isinstance(value, str):
             return int(value)
         raise ValueError
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        return float(value)
+    if isinstance(value, int | float | str):
+        number = float(value)
+        if not math.isfinite(number):  # nan or inf would only fail mid-training, if at all
+            raise ValueError
+        return number
     raise ValueError
 
 
@@ -127,6 +129,10 @@ def coerce_member(member: Any, value: Any) -> Any:
     return _match(member, value, None)
 
 
+# Fields a zero or negative value makes meaningless (checked here, before any model loads).
+POSITIVE = {"learning_rate", "num_train_epochs", "per_device_train_batch_size",
+            "gradient_accumulation_steps", "beta", "max_length"}
+
 # Cheap exact matches first, so `true` is a bool and `3` an int before either could become a string.
 PRIORITY = (NoneType, bool, int, float)
 
@@ -141,12 +147,15 @@ def coerce(name: str, annotation: Any, value: Any, raw: str | None, where: str) 
     if isinstance(value, str) and str in options:
         # `--report-to none` is the string, not a one-item list split from it
         ordered = [m for m in ordered if typing.get_origin(m) is not list]
+    shown = raw if raw is not None else repr(value)
     for member in ordered:
         try:
-            return _match(member, value, raw)
-        except (ValueError, TypeError):
+            found = _match(member, value, raw)
+        except (ValueError, TypeError, OverflowError):
             continue
-    shown = raw if raw is not None else repr(value)
+        if name in POSITIVE and isinstance(found, int | float) and not found > 0:
+            raise InputError(f"{where} must be a number above 0, got {shown}")
+        return found
     raise InputError(f"{where} expects {describe(annotation)}, got {shown}")
 
 

@@ -22,6 +22,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from judge.errors import InputError
+from judge.files import read_text
 from judge.records import Record
 from judge.resources import resource, shipped_files
 
@@ -103,6 +104,7 @@ class Recipe(Record):
 
 
 OWN_KEYS = set(Recipe.model_fields) - {"training"}
+RECIPE_BYTES = 1 << 20  # a recipe is a page of settings
 
 
 def shipped_recipes() -> dict[str, Path]:
@@ -135,10 +137,10 @@ def find_yaml(ref: str, shipped: dict[str, Path], what: str) -> Path:
 
 
 def read_recipe_file(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise InputError(f"recipe {path} does not exist")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(read_text(path, "recipe", RECIPE_BYTES))
+    except RecursionError:
+        raise InputError(f"recipe {path} nests too deeply") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""

@@ -15,7 +15,8 @@ template of your own gets the same names):
     verdict_status        passed | inconclusive | unchecked, or None
     smoke_test            a sentence naming the bundled smoke-test judge when the run used it,
                           else None
-    headline              [(measure, value)] rows, as the terminal shows them: the control pairs,
+    headline              [(measure, value)] rows, as the terminal shows them (ready for a
+                          Markdown table: rows that carry names escaped): the control pairs,
                           the headline numbers, the style-controlled rate and the bias
                           diagnostics where the run has them, the panel's agreement for a panel
     controls, panel, members   summary.json's blocks of those names (mappings), or None / {}
@@ -31,6 +32,13 @@ template of your own gets the same names):
     plot, judge_version   the plot's file name; the judge version that ran
     filters               pct, pp, points, num, fence (judge/card/write.py)
 
+Every text that comes from data is Markdown-escaped here (md_text, judge/escape.py), names, ids,
+categories, tasks and the sentences that carry them, so a template can print it as it is: it shows
+as text and makes no markup, link, image or HTML. The exceptions are the examples' `prompt`,
+`base` and `tuned`, whole multi-line texts given as they are, to be shown through the `fence`
+filter (a code block they cannot close), as the shipped template does. The front matter is made
+from card_facts, the same values unescaped, each through meta_text on its way into YAML.
+
 Local paths are reduced to their last part: a card is meant to be published, a home directory is
 not.
 """
@@ -43,8 +51,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from judge.errors import InputError
+from judge.escape import md_text
 from judge.files import read_jsonl
-from judge.models.refs import display_name, model_label
+from judge.models.refs import HUB_ID, display_name, model_label
 from judge.pipeline.generate import generation_key
 from judge.pipeline.run_folder import RunFolder, RunRecord
 from judge.records import Generation, Judgment, PromptItem, SamplingParams
@@ -57,11 +66,29 @@ from judge.report.format import (
     verdict_rows,
 )
 from judge.report.format import member_name as shown_name
-from judge.report.markdown import escape_cell
 from judge.stats.summary import PairwiseStats, Summary
+
+TEXTS = ("model_name", "base", "tuned", "judge", "template", "base_hub_id", "prompts", "verdict",
+         "smoke_test", "judge_version")
 
 
 def card_context(run_dir: Path, plot_name: str | None, n_examples: int = 3) -> dict[str, Any]:
+    """The card template's namespace: card_facts with every data text Markdown-escaped."""
+    facts = card_facts(run_dir, plot_name, n_examples)
+    escaped = {key: None if facts[key] is None else md_text(facts[key]) for key in TEXTS}
+    return {**facts, **escaped,
+            "members": {md_text(name): m for name, m in facts["members"].items()},
+            "categories": [{**row, "category": md_text(row["category"])}
+                           for row in facts["categories"]],
+            "benchmarks": [{**row, "task": md_text(row["task"]), "metric": md_text(row["metric"])}
+                           for row in facts["benchmarks"]],
+            # an example's verdicts are judge's own words (order, winner, source): as they are
+            "examples": [{**ex, "prompt_id": md_text(ex["prompt_id"])}
+                         for ex in facts["examples"]]}
+
+
+def card_facts(run_dir: Path, plot_name: str | None, n_examples: int = 3) -> dict[str, Any]:
+    """What the card shows, as plain values (the front matter's source; card_context escapes)."""
     folder = RunFolder(run_dir)
     summary = folder.read_summary()
     run = folder.read_run()
@@ -75,19 +102,20 @@ def card_context(run_dir: Path, plot_name: str | None, n_examples: int = 3) -> d
         "tuned": tuned,
         "judge": judge_name(summary),
         "template": summary.template,
-        "base_hub_id": base if "/" in base else None,
+        "base_hub_id": base if HUB_ID.match(base) else None,
         "prompts": prompts,
         "n_prompts": run.n_prompts,
         "pairwise": summary.pairwise.model_dump(),
         "verdict": leading.get(VERDICT),
         "verdict_status": summary.verdict.status if summary.verdict else None,
         "smoke_test": smoke_sentence(summary),
-        "headline": [(k, escape_cell(v)) for k, v in verdict_rows(summary)
+        # the headline is for the table as it is: rows that carry names (data) come escaped
+        "headline": [(k, md_text(v)) for k, v in verdict_rows(summary)
                      if k not in (VERDICT, "smoke-test judge")]
         + headline(summary.pairwise)
         + diagnostics(summary.bias, summary.style_control, summary.graded)
-        + [(k, escape_cell(v)) for k, v in panel_rows(summary.panel, summary.members,
-                                                      lambda label: member_name(summary, label))],
+        + [(md_text(k), md_text(v)) for k, v in panel_rows(
+            summary.panel, summary.members, lambda label: member_name(summary, label))],
         "controls": summary.controls.model_dump() if summary.controls else None,
         "panel": summary.panel.model_dump() if summary.panel else None,
         "members": {member_name(summary, label): m.model_dump()
@@ -105,7 +133,7 @@ def card_context(run_dir: Path, plot_name: str | None, n_examples: int = 3) -> d
 
 def member_name(summary: Summary, label: str) -> str:
     """A panel member as a card names it: its model's display name and its template."""
-    return escape_cell(shown_name(summary, label))
+    return shown_name(summary, label)
 
 
 def smoke_sentence(summary: Summary) -> str | None:
@@ -130,7 +158,7 @@ def categories(by_category: dict[str, PairwiseStats | None]) -> list[dict[str, A
             numbers = {"win_rate": pw.win_rate, "low": pw.ci_bootstrap.low,
                        "high": pw.ci_bootstrap.high, "n": pw.n, "wins": pw.wins,
                        "ties": pw.ties, "losses": pw.losses}
-        rows.append({"category": escape_cell(name), **numbers})
+        rows.append({"category": name, **numbers})
     return rows
 
 

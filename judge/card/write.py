@@ -18,12 +18,14 @@ from typing import Any
 
 import yaml
 
-from judge.card.context import card_context
+from judge.card.context import card_context, card_facts
 from judge.errors import InputError
-from judge.files import check_writable, write_bytes_atomic
+from judge.escape import meta_text
+from judge.files import check_targets, check_writable, read_bytes, read_text, write_bytes_atomic
 from judge.report.format import plot_title
 from judge.report.plots import WINRATE_HEIGHT, draw_winrate, plain
 from judge.resources import resource
+from judge.sandbox import TEMPLATE_BYTES, BoundedSandbox, TemplateFailure, render
 from judge.stats.summary import PairwiseStats
 
 START, END = "<!-- judge:eval:start -->", "<!-- judge:eval:end -->"
@@ -31,6 +33,7 @@ PLOT_NAME = "judge_eval.png"
 OURS = "judge:"
 DEFAULT_TEMPLATE = resource("judge.card", "templates", "eval_section.md.j2")
 FENCE = re.compile(r"\A---[ \t]*\r?\n")
+CARD_BYTES = 64 << 20  # a model card is text; a bigger "card" is some other file
 CLOSE = re.compile(r"^---[ \t]*(\r?\n|\Z)", re.MULTILINE)
 
 
@@ -44,6 +47,8 @@ def split_front_matter(text: str, where: Path) -> tuple[dict[str, Any], str]:
         raise InputError(f"{where}: front matter opened with '---' is never closed")
     try:
         meta = yaml.safe_load(text[opening.end() : closing.start()])
+    except RecursionError:
+        raise InputError(f"{where}: front matter nests too deeply") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f" (line {mark.line + 2})" if mark is not None else ""
@@ -68,10 +73,15 @@ def replace_section(body: str, section: str, where: Path) -> str:
     return body[:begin] + section + body[end + len(END) :]
 
 
-def eval_results(context: dict[str, Any]) -> list:
-    """Our model-index entries: the judge's win rate and each benchmark's tuned score."""
+def eval_results(facts: dict[str, Any]) -> list:
+    """Our model-index entries: the judge's win rate and each benchmark's tuned score. Every text
+    from data goes through meta_text: one line, no control characters, no HTML."""
     from huggingface_hub import EvalResult
 
+    context: dict[str, Any] = {k: meta_text(v) if isinstance(v, str) else v
+                               for k, v in facts.items()}
+    context["benchmarks"] = [{**row, "task": meta_text(row["task"]),
+                              "metric": meta_text(row["metric"])} for row in facts["benchmarks"]]
     pw = context["pairwise"]
     results = [EvalResult(
         task_type="text-generation", task_name="Pairwise preference vs base (LLM judge)",
@@ -103,26 +113,34 @@ def front_matter(meta: dict[str, Any], context: dict[str, Any], where: Path) -> 
     if fresh:
         data.library_name = "transformers"
         if context["base_hub_id"]:
-            data.base_model = context["base_hub_id"]
+            data.base_model = context["base_hub_id"]  # a hub id by its pattern: nothing to escape
     kept = [r for r in data.eval_results or [] if not str(r.metric_config or "").startswith(OURS)]
     data.eval_results = kept + eval_results(context)
-    data.model_name = data.model_name or context["model_name"]
+    data.model_name = data.model_name or meta_text(context["model_name"])
     order = [key for key in meta if key != "model-index"]
     return data.to_yaml(original_order=order)
 
 
-def render_section(context: dict[str, Any], template: str | None) -> str:
-    import jinja2
-
+def section_template(template: str | None) -> Any:
+    """The card section's template compiled in the sandbox (judge/sandbox.py): the shipped one, or
+    the user's file. A missing, unreadable or broken file is one InputError, found before a run
+    computes anything (compare, leaderboard and sweep check it first)."""
     path = Path(template) if template else DEFAULT_TEMPLATE
-    if not path.is_file():
-        raise InputError(f"card template {path} does not exist")
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False,
-                             autoescape=False, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(pct=pct, pp=pp, points=points, num=num, fence=fence)
+    source = read_text(path, "card template", TEMPLATE_BYTES)
+    env = BoundedSandbox(keep_trailing_newline=False, autoescape=False, trim_blocks=True,
+                         lstrip_blocks=True)
+    env.add_filters(pct=pct, pp=pp, points=points, num=num, fence=fence)
     try:
-        text = env.from_string(path.read_text(encoding="utf-8")).render(**context)
-    except jinja2.TemplateError as err:
+        return env.compile_source(source)
+    except TemplateFailure as err:
+        raise InputError(f"card template {path}: {err}") from None
+
+
+def render_section(context: dict[str, Any], template: str | None) -> str:
+    path = Path(template) if template else DEFAULT_TEMPLATE
+    try:
+        text = render(section_template(template), context)
+    except TemplateFailure as err:
         raise InputError(f"card template {path}: {err}") from None
     if START in text or END in text:
         raise InputError(f"card template {path} must not contain the section markers itself")
@@ -197,22 +215,23 @@ def plot_png(context: dict[str, Any]) -> bytes:
 def read_card(card_path: Path) -> str | None:
     if card_path.is_dir():
         raise InputError(f"--card {card_path} is a folder; name the README.md file inside it")
-    if not card_path.exists():
+    if not card_path.exists() and not card_path.is_symlink():
         return None
     try:
-        return card_path.read_bytes().decode("utf-8")
+        return read_bytes(card_path, "--card", CARD_BYTES).decode("utf-8")
     except UnicodeDecodeError:
         raise InputError(f"{card_path} is not UTF-8 text") from None
-    except OSError as err:
-        raise InputError(f"--card {card_path} cannot be read ({err.strerror})") from None
 
 
-def check_card(card_path: Path) -> None:
-    """Everything about the card that can fail, checked before a run spends any compute."""
+def check_card(card_path: Path, template: str | None = None) -> None:
+    """Everything about the card that can fail, checked before a run spends any compute: the
+    card (writable, parseable), its plot's place beside it, and the section template."""
     check_writable(card_path, "--card")
     text = read_card(card_path)
     if text is not None:
         split_front_matter(text, card_path)
+    check_targets([card_path.with_name(PLOT_NAME)])
+    section_template(template)
 
 
 def render_card(run_dir: Path, card_path: Path, template: str | None = None,
@@ -226,14 +245,15 @@ def render_card(run_dir: Path, card_path: Path, template: str | None = None,
     if old is None:
         body = f"# {context['model_name']}\n"
     section = render_section(context, template)
-    text = f"---\n{front_matter(meta, context, card_path)}\n---\n"
+    facts = card_facts(run_dir, PLOT_NAME)
+    text = f"---\n{front_matter(meta, facts, card_path)}\n---\n"
     return text + replace_section(body, section, card_path), plot_png(context)
 
 
 def write_card(run_dir: Path, card_path: Path, template: str | None = None,
                extra: dict[str, Any] | None = None) -> None:
     """Create or update the card's eval section, model-index and plot (next to the card)."""
-    check_writable(card_path, "--card")
+    check_card(card_path, template)
     text, png = render_card(run_dir, card_path, template, extra)
     plot = card_path.with_name(PLOT_NAME)
     if not plot.is_file() or plot.read_bytes() != png:

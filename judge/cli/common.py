@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 import time
 import warnings
@@ -35,6 +36,24 @@ if TYPE_CHECKING:
 err_console = Console(stderr=True)
 
 
+class Finite(click.FloatRange):
+    """A FloatRange that also refuses nan and ±inf (a range check alone lets nan through)."""
+
+    name = "finite float range"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+# Bounds on numbers that size work or memory: a seed numpy accepts, and a bootstrap that fits
+# in memory (the paired bootstrap holds resamples x prompts counts).
+SEED = click.IntRange(0, 2**32 - 1)
+BOOTSTRAP = click.IntRange(100, 100_000)
+
+
 def default_cache() -> str:
     return os.environ.get("JUDGE_CACHE_DIR", str(Path.home() / ".cache" / "judge"))
 
@@ -51,7 +70,8 @@ def quiet_backends(verbose: bool = False) -> None:
     """
     os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    handler = RichHandler(console=err_console, show_path=verbose)
+    handler = RichHandler(console=err_console, show_path=verbose, markup=False)
+    handler.addFilter(literal_record)
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(message)s", handlers=[handler], force=True)
     logging.getLogger("judge").setLevel(logging.INFO)
@@ -66,6 +86,15 @@ def quiet_backends(verbose: bool = False) -> None:
     os.environ.setdefault("TQDM_DISABLE", "1")
     hide_progress_bars()
     warnings.filterwarnings("ignore")
+
+
+def literal_record(record: logging.LogRecord) -> bool:
+    """A log line as text: its arguments (paths, names: data) lose terminal escape sequences."""
+    from judge.escape import term_text
+
+    if record.args:
+        record.msg, record.args = term_text(record.getMessage()), ()
+    return True
 
 
 def hide_progress_bars() -> None:
@@ -121,7 +150,7 @@ def engine_options(f):
                      help="openai engine: environment variable holding the API key (if any)."),
         click.option("--concurrency", type=click.IntRange(1), default=8, show_default=True,
                      help="openai engine: requests in flight at once."),
-        click.option("--request-timeout", type=click.FloatRange(0.1), default=120.0,
+        click.option("--request-timeout", type=Finite(0.1, 86_400.0), default=120.0,
                      show_default=True, help="openai engine: seconds per request."),
         click.option("--max-retries", type=click.IntRange(0), default=4, show_default=True,
                      help="openai engine: retries on 429/5xx/timeouts, with exponential backoff."),
@@ -131,9 +160,9 @@ def engine_options(f):
                      help="torch threads on CPU (transformers engine)."),
         click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True,
                      help="Prompts per forward batch (transformers engine)."),
-        click.option("--gpu-memory-utilization", type=click.FloatRange(0.05, 1.0), default=0.4,
+        click.option("--gpu-memory-utilization", type=Finite(0.05, 1.0), default=0.4,
                      show_default=True, help="vLLM GPU memory share."),
-        click.option("--kv-cache-gb", type=click.FloatRange(0.1), default=None,
+        click.option("--kv-cache-gb", type=Finite(0.1), default=None,
                      help="vLLM KV cache size in GiB (default on CPU: 2; on GPU: what "
                      "--gpu-memory-utilization leaves)."),
         click.option("--max-model-len", type=click.IntRange(128), default=2048, show_default=True,
@@ -185,13 +214,13 @@ def judging_options(f):
                      help="Answer length budget for the models that answer."),
         click.option("--judge-max-new-tokens", type=click.IntRange(1), default=48,
                      show_default=True, help="Reply length budget for the judge (text verdicts)."),
-        click.option("--temperature", type=click.FloatRange(0.0), default=0.0, show_default=True,
+        click.option("--temperature", type=Finite(0.0), default=0.0, show_default=True,
                      help="Sampling temperature for answers (0 = greedy)."),
-        click.option("--seed", type=int, default=0, show_default=True,
+        click.option("--seed", type=SEED, default=0, show_default=True,
                      help="Seed for sampling and the bootstrap."),
-        click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95,
+        click.option("--confidence", type=Finite(0.5, 0.999), default=0.95,
                      show_default=True, help="Interval level."),
-        click.option("--bootstrap", type=click.IntRange(100), default=2000, show_default=True,
+        click.option("--bootstrap", type=BOOTSTRAP, default=2000, show_default=True,
                      help="Bootstrap resamples for the paired interval."),
         click.option("--chunk", type=click.IntRange(1), default=16, show_default=True,
                      help="Prompts per engine call; each chunk is saved as soon as it is done, so "

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from judge.cli.common import default_cache, err_console, stage_progress
+from judge.cli.common import default_cache, stage_progress
+from judge.cli.sweep import say
 from judge.engines import EngineOptions
 
 
@@ -33,5 +34,5 @@ def demo(steps, limit, bench_limit, recipe, out, engine, cache_dir) -> None:
 
     with stage_progress() as progress:
         summary = run_demo(out, steps, limit, bench_limit, EngineOptions(kind=engine), cache_dir,
-                           recipe or RECIPE, progress, err_console.print)
+                           recipe or RECIPE, progress, say)
     Console().print(demo_table(summary, str(out / "README.md")))

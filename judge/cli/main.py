@@ -33,6 +33,7 @@ from judge.cli.sweep import sweep
 from judge.cli.templates import templates
 from judge.cli.train import train
 from judge.errors import InputError, ServiceError
+from judge.escape import term_text
 
 
 @click.group(invoke_without_command=True)
@@ -53,22 +54,27 @@ for command in (compare, leaderboard, report, sweep, demo, train, bench, card, s
     cli.add_command(command)
 
 
+def say_error(text: str) -> None:
+    """The one error line: literal (no rich markup, no emoji codes, no terminal escapes)."""
+    err_console.print(f"judge: error: {term_text(text)}", markup=False, highlight=False,
+                      emoji=False, soft_wrap=True)
+
+
 def main() -> None:
     """Entry point: input errors print one line and exit 2, never a traceback."""
     try:
         cli.main(standalone_mode=False)
     except InputError as err:
-        err_console.print(f"judge: error: {err}", markup=False, highlight=False, soft_wrap=True)
+        say_error(str(err))
         sys.exit(2)
     except ServiceError as err:
-        err_console.print(f"judge: error: {err}", markup=False, highlight=False, soft_wrap=True)
+        say_error(str(err))
         sys.exit(1)
     except click.exceptions.Abort:
         err_console.print("judge: aborted")
         sys.exit(130)
     except click.ClickException as err:
-        err_console.print(f"judge: error: {err.format_message()}", markup=False,
-                          highlight=False, soft_wrap=True)
+        say_error(err.format_message())
         sys.exit(err.exit_code)
 
 

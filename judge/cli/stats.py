@@ -16,8 +16,9 @@ from typing import Any
 
 import click
 
-from judge.cli.common import FORMAT, check_format, err_console, print_grid
+from judge.cli.common import BOOTSTRAP, FORMAT, SEED, Finite, check_format, err_console, print_grid
 from judge.errors import InputError
+from judge.escape import term_text
 from judge.report.export import fields_csv, records_csv
 from judge.report.tables import lines_grid, models_grid, ratings_grid
 
@@ -46,11 +47,11 @@ def aggregate(parsed: Any, options: dict[str, Any]) -> tuple[dict[str, Any], Any
 @click.argument("file", type=FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
 @FORMAT
-@click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True,
+@click.option("--confidence", type=Finite(0.5, 0.999), default=0.95, show_default=True,
               help="Interval level.")
-@click.option("--bootstrap", type=click.IntRange(100), default=2000, show_default=True,
+@click.option("--bootstrap", type=BOOTSTRAP, default=2000, show_default=True,
               help="Bootstrap resamples.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Bootstrap seed.")
 @click.option("--baseline", default=None,
               help="Model the others are compared with (model_a/model_b files; default: the "
               "model in most battles).")
@@ -86,4 +87,5 @@ def stats(file: Path, as_json: bool, fmt: str, **options: Any) -> None:
     print_grid(grid(shown, f"{file}  (format: {parsed.format})"), fmt)
     warnings = list(data.get("warnings", [])) + list((data.get("bias") or {}).get("warnings", []))
     for warning in warnings:
-        err_console.print(f"warning: {warning}", markup=False, highlight=False)
+        err_console.print(f"warning: {term_text(warning)}", markup=False, highlight=False,
+                          emoji=False)

@@ -22,6 +22,7 @@ import click
 from rich.console import Console
 
 from judge.cli.common import (
+    SEED,
     engine_config,
     engine_options,
     err_console,
@@ -29,6 +30,7 @@ from judge.cli.common import (
     slug,
     stage_progress,
 )
+from judge.escape import term_text
 
 OWN = ("recipe", "method", "grid", "random", "space", "space_seed", "parallel",
        "accelerate_config", "out", "card", "card_template", "as_json", "settings")
@@ -47,7 +49,7 @@ def visible_gpus() -> list[str]:
 
 
 def say(text: str) -> None:
-    err_console.print(text, markup=False, highlight=False, soft_wrap=True)
+    err_console.print(term_text(text), markup=False, highlight=False, emoji=False, soft_wrap=True)
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -66,7 +68,7 @@ def say(text: str) -> None:
 @click.option("--space", multiple=True, metavar="FIELD=LOW:HIGH[:log]",
               help="With --random: draw FIELD uniformly (log-uniformly with :log) between LOW "
               "and HIGH; ints stay ints.")
-@click.option("--space-seed", type=int, default=0, show_default=True,
+@click.option("--space-seed", type=SEED, default=0, show_default=True,
               help="Seed of the --random draws; the first k of N draws are those of --random k.")
 @click.option("--parallel", type=click.IntRange(1), default=1, show_default=True,
               help="Trials trained at once; with GPUs each gets its own share of them "

@@ -13,6 +13,7 @@ import sys
 
 import click
 
+from judge.escape import term_text
 from judge.templates.check import problems
 from judge.templates.template import read_template, shipped
 
@@ -51,7 +52,7 @@ def check(path: str) -> None:
     found = problems(template)
     if found:
         for problem in found:
-            click.echo(f"{template.origin}: {problem}", err=True)
+            click.echo(term_text(f"{template.origin}: {problem}"), err=True)
         sys.exit(2)
     count = len(template.spec.examples)
     click.echo(f"ok: {template.name} ({template.kind}, {len(template.labels)} labels, "

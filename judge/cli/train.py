@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from judge.cli.common import default_cache
+from judge.cli.common import Finite, default_cache
 from judge.errors import InputError
 
 # --judge-* option -> the recipe's judge_eval key it sets
@@ -77,7 +77,7 @@ def training_options(f):
                      help="Training data ('builtin', a .jsonl/.json/.parquet/.csv file, or a hub "
                      "id); repeat to mix. Replaces the recipe's datasets."),
         click.option("--split", "splits", multiple=True, help="Hub split(s) to read; repeatable."),
-        click.option("--eval-fraction", type=click.FloatRange(0, 1, max_open=True), default=None,
+        click.option("--eval-fraction", type=Finite(0, 1, max_open=True), default=None,
                      help="Share of the mixed rows held out for evaluation."),
         click.option("--lora", default=None, metavar="R,ALPHA,DROPOUT",
                      help="Train a LoRA adapter (peft) instead of all weights, e.g. 16,32,0.05."),

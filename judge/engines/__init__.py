@@ -14,7 +14,7 @@ from typing import Literal, Protocol
 
 from pydantic import Field
 
-from judge.errors import InputError
+from judge.errors import InputError, first_line
 from judge.records import Completion, Message, ModelInfo, Record, SamplingParams
 
 EngineKind = Literal["auto", "vllm", "hf", "openai"]
@@ -88,7 +88,13 @@ def load_engine(model: ModelInfo, options: EngineOptions) -> Engine:
     if importlib.util.find_spec(needs) is None:
         raise InputError(f"engine '{kind}' needs the package {extra}: pip install {extra}")
     module = importlib.import_module(module_name)
-    engine: Engine = getattr(module, class_name)(model, options)
+    try:
+        engine: Engine = getattr(module, class_name)(model, options)
+    except (KeyError, ValueError, TypeError, OSError) as err:
+        # transformers' and vLLM's own errors for a folder they cannot read (a broken tokenizer
+        # or config): the model is the user's input, so one line, not their traceback
+        raise InputError(f"model {model.ref} cannot be loaded by the {kind} engine "
+                         f"({type(err).__name__}: {first_line(err)})") from None
     return engine
 
 

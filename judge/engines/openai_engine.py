@@ -3,7 +3,10 @@
 Requests run concurrently (bounded by `concurrency`) and are spread round-robin over every server
 that lists the model in /v1/models, so several `vllm serve` processes act as one data-parallel
 engine. 429, 5xx, timeouts and dropped connections are retried with exponential backoff; after the
-last retry the whole call fails with ServiceError, so nothing of it reaches the cache.
+last retry the whole call fails with ServiceError, so nothing of it reaches the cache. A server
+that answers with something other than the OpenAI shapes (an HTML page with status 200, JSON of
+another form) is a ServiceError too, one line; a --base-url that is no http(s) URL is an
+InputError, found before anything runs.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from judge.engines import ONE_TOKEN, Chat, EngineOptions, renormalise
-from judge.errors import InputError, ServiceError
+from judge.errors import InputError, ServiceError, first_line
 from judge.models.refs import local_fingerprint
 from judge.pipeline.ledger import content_key
 from judge.records import Completion, ModelInfo, SamplingParams
@@ -30,14 +33,34 @@ def headers(options: EngineOptions) -> dict[str, str]:
     return {"Authorization": f"Bearer {options.api_key}"} if options.api_key else {}
 
 
-def list_models(url: str, options: EngineOptions) -> list[dict]:
+def check_url(url: str) -> None:
+    """A --base-url must be an http(s) URL with a host; anything else is bad input."""
     try:
-        reply = httpx.get(f"{url.rstrip('/')}/models", headers=headers(options), timeout=10)
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError) as err:
+        raise InputError(f"--base-url {url!r} is not a valid URL ({first_line(err)})") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InputError(f"--base-url {url!r} is not an http(s) URL with a host "
+                         "(e.g. http://127.0.0.1:8000/v1)")
+
+
+def list_models(url: str, options: EngineOptions) -> list[dict]:
+    """The server's /models entries (each with an `id`); anything else is one ServiceError."""
+    check_url(url)
+    try:
+        reply = httpx.get(f"{url.rstrip('/')}/models", headers=headers(options),
+                          timeout=min(options.request_timeout, 60.0))
         reply.raise_for_status()
-        return list(reply.json().get("data", []))
+        data = reply.json()
     except (httpx.HTTPError, ValueError) as err:
         raise ServiceError(f"server {url} does not answer /models ({type(err).__name__}: "
-                           f"{str(err).splitlines()[0] if str(err) else 'no detail'})") from None
+                           f"{first_line(err)})") from None
+    entries = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(entries, list) or not all(isinstance(m, dict) and isinstance(m.get("id"), str)
+                                                for m in entries):
+        raise ServiceError(f"server {url} answers /models with something other than an OpenAI "
+                           "model list ({\"data\": [{\"id\": ...}]})")
+    return entries
 
 
 def resolve_served(ref: str, options: EngineOptions) -> ModelInfo:
@@ -75,10 +98,16 @@ class OpenAIEngine:
         if labels is not None:  # the same chat completion also reports its tokens' top log-probs
             body |= {"logprobs": True, "top_logprobs": TOP_LOGPROBS}
         replies = self._run(chats, body)
-        return [Completion(text=(r["choices"][0]["message"]["content"] or "").strip(),
-                           tokens=int(r.get("usage", {}).get("completion_tokens", 0)),
-                           label_probs=label_probs_of(r, labels) if labels is not None else None)
-                for r in replies]
+        try:
+            return [Completion(text=(r["choices"][0]["message"]["content"] or "").strip(),
+                               tokens=int((r.get("usage") or {}).get("completion_tokens") or 0),
+                               label_probs=label_probs_of(r, labels) if labels is not None
+                               else None)
+                    for r in replies]
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as err:
+            raise ServiceError(f"model server answered /chat/completions with something other "
+                               f"than an OpenAI chat completion ({type(err).__name__}: "
+                               f"{first_line(err)}); nothing of this call was cached") from None
 
     def label_probs(self, chats: Sequence[Chat], labels: Sequence[str]) -> list[dict[str, float]]:
         return [c.label_probs or {} for c in self.generate(chats, ONE_TOKEN, labels)]
@@ -116,7 +145,16 @@ class OpenAIEngine:
             if reply.status_code >= 400:
                 raise ServiceError(f"{url} refused the request: HTTP {reply.status_code} "
                                    f"{reply.text[:200]}")
-            return reply.json()
+            try:
+                found = reply.json()
+            except ValueError:
+                raise ServiceError(f"{url} answered /chat/completions with no JSON (HTTP "
+                                   f"{reply.status_code}, {reply.headers.get('content-type')}); "
+                                   "nothing of this call was cached") from None
+            if not isinstance(found, dict):
+                raise ServiceError(f"{url} answered /chat/completions with JSON that is not "
+                                   "an object; nothing of this call was cached")
+            return found
         raise ServiceError(f"model server failed after {self.options.max_retries + 1} attempts "
                            f"({problem}); nothing of this call was cached")
 

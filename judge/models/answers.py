@@ -19,13 +19,12 @@ The fingerprint is the file's content hash, so every cache keyed by it follows t
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from judge.errors import InputError
-from judge.files import read_jsonl
+from judge.files import parse_json, read_bytes, read_jsonl, read_text
 from judge.records import Completion, Message, ModelInfo, PromptItem, Record, SamplingParams
 
 Format = Literal["alpaca_eval", "arena_hard", "arena_hard_v2", "generations"]
@@ -127,13 +126,16 @@ def detect(row: Mapping[str, Any]) -> Format | None:
 
 
 def read_records(path: Path) -> list[Any]:
+    """The records of an answers file through judge's guarded reader (judge/files.py): JSON
+    Lines follow its one rule for a torn last line (dropped with a warning), as a prompt file's
+    do."""
     if path.suffix.lower() == ".jsonl":
-        return read_jsonl(path)[0]
+        return read_jsonl(path, "answers file")[0]
+    text = read_text(path, "answers file")
     try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if text.strip() else []
-    except (ValueError, UnicodeDecodeError):
-        raise InputError(f"answers file {path} is not valid JSON") from None
+        data = parse_json(text) if text.strip() else []
+    except ValueError as err:
+        raise InputError(f"answers file {path} is not valid JSON ({err})") from None
     if not isinstance(data, list):
         raise InputError(f"answers file {path}: expected a JSON list of answers ({KNOWN})")
     return data
@@ -142,8 +144,6 @@ def read_records(path: Path) -> list[Any]:
 def read_answers(ref: str) -> AnswerSet:
     """The rows of an answers file, its format detected from the first record."""
     path = Path(ref).expanduser()
-    if not path.is_file():
-        raise InputError(f"answers file {ref} does not exist")
     records = read_records(path)
     if not records:
         raise InputError(f"answers file {ref} holds no answers")
@@ -184,7 +184,7 @@ def shown_prompt(text: str, limit: int = 60) -> str:
 
 
 def content_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return hashlib.sha256(read_bytes(path, "answers file")).hexdigest()[:16]
 
 
 def resolve_answers(ref: str, answers: AnswerSet | None = None) -> ModelInfo:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from judge.errors import InputError, hub_failure
+from judge.files import meant_local, read_json
 from judge.records import ModelInfo
 
 log = logging.getLogger("judge")
@@ -95,10 +96,16 @@ def convert_gguf(gguf: Path, out: Path) -> None:
 
 
 def check_folder(folder: Path) -> None:
+    """A model folder has a config.json and tokenizer files, and its JSON files are JSON objects
+    (a damaged one is one line now, not a library's KeyError when the model loads)."""
     if not (folder / "config.json").is_file():
         raise InputError(f"model folder {folder} has no config.json (not a Hugging Face model)")
     if not any((folder / name).is_file() for name in TOKENIZER_FILES):
         raise InputError(f"model folder {folder} has no tokenizer files (tokenizer.json & co.)")
+    for name in ("config.json", "tokenizer_config.json", "tokenizer.json"):
+        if (folder / name).exists() and not isinstance(read_json(folder / name, "model file"),
+                                                        dict):
+            raise InputError(f"model file {folder / name} is not a JSON object")
 
 
 def resolve_gguf(ref: str, gguf: Path, cache_dir: Path, dtype: str) -> ModelInfo:
@@ -125,7 +132,11 @@ def resolve_model(ref: str, cache_dir: Path, dtype: str = "auto") -> ModelInfo:
         return ModelInfo(
             ref=ref, path=str(path.resolve()), fingerprint=local_fingerprint(path), dtype=dtype
         )
-    if HUB_ID.match(ref) and not path.exists():
+    if path.exists():
+        raise InputError(f"model {ref} is a file, not a model folder (or a .gguf file)")
+    if meant_local(ref):
+        raise InputError(f"model folder {ref} does not exist")
+    if HUB_ID.match(ref):
         return resolve_hub(ref, dtype)
     raise InputError(
         f"unknown model '{ref}': use 'smollm2', a model folder, a .gguf file or a hub id (org/name)"

@@ -28,6 +28,8 @@ def side_prompts(
 ) -> tuple[list[PromptItem], dict[str, Outputs]]:
     """The prompts of a run and the answers of its file sides. With no answers file, the prompt
     set (builtin by default); with some, the prompts they answer (restricted by --prompts)."""
+    if limit is not None and limit < 1:
+        raise InputError(f"--limit must be a positive number of prompts, not {limit}")
     if not files:
         return load_prompts(prompts or "builtin", column, limit), {}
     given = load_prompts(prompts, column) if prompts else None

@@ -10,7 +10,7 @@ import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic import Field
 
@@ -18,7 +18,7 @@ from judge import __version__, package_versions
 from judge.engines import EngineOptions, load_engine, pick_kind
 from judge.engines.pool import EnginePool, Loader
 from judge.errors import InputError
-from judge.files import check_writable
+from judge.files import check_targets, check_writable
 from judge.models.answers import AnswerSet, is_answers_ref, resolve_answers
 from judge.models.refs import model_label, resolve_model
 from judge.pipeline.answers import AnswersFirst, read_sides, side_prompts
@@ -54,6 +54,7 @@ from judge.records import (
     SamplingParams,
     Side,
 )
+from judge.runs.lock import folder_lock
 from judge.stats.summary import StageTime, Summary
 
 Progress = Callable[[str, int], Advance]  # (stage name, total) -> advance callback
@@ -131,6 +132,7 @@ def plan_run(config: CompareConfig) -> tuple[Plan, list[Member]]:
                                  config.flow_metric)
     out = Path(config.out)
     check_writable(out, "--out")
+    check_targets(RunFolder(out).written())
     check_extras(config)
     cache = Path(config.cache_dir)
     models = {role: resolve_role(ref, cache, config.engine, files.get(role))
@@ -216,6 +218,33 @@ def compare_outcome(
     counted in this run's timing."""
     started = time.perf_counter()
     plan, members = plan_run(config)
+    with folder_lock(Path(plan.out), "run folder"):
+        RunFolder(plan.out).check_same_run(record_settings(config),
+                                           [item.prompt_id for item in plan.items])
+        return run_planned(config, plan, members, progress, loader, pool, started)
+
+
+# The settings that would put a second run's records into the ledger files a folder already holds
+# (the answers of each side, and the verdicts on them): a folder keeps one setting of these.
+# Another judge, panel, template or flow metric writes ledgers of its own and may share the
+# folder's answers, and so do control pairs (their own ledger: adding them leaves every verdict
+# as it was); engine flags, chunk, interval level, bootstrap, benchmarks, the card and the view
+# templates change no record. The prompts may grow (a larger --limit extends a run) but not lose
+# prompts the folder already judged. judge/pipeline/run_folder.py checks both.
+RECORD_SETTINGS = ("base", "tuned", "max_new_tokens", "temperature", "seed",
+                   "judge_max_new_tokens", "verdict")
+
+
+def record_settings(config: CompareConfig) -> dict[str, Any]:
+    data = config.model_dump()
+    return {key: data[key] for key in RECORD_SETTINGS}
+
+
+def run_planned(
+    config: CompareConfig, plan: Plan, members: list[Member], progress: Progress,
+    loader: Loader, pool: EnginePool | None, started: float,
+) -> Outcome:
+    """compare_outcome's work, with the plan made and the run folder locked."""
     folder, models = RunFolder(plan.out), plan.models
     own = pool is None
     pool = pool or EnginePool(config.engine, loader)
@@ -278,10 +307,13 @@ def check_extras(config: CompareConfig) -> None:
             raise InputError(f"--bench runs lm-eval on both models; {files[0]} is an answers file")
 
         check_tasks(config.bench, [Path(p) for p in config.include_path])
-    if config.card:
-        from judge.card.write import check_card
+    if config.card or config.card_template:
+        from judge.card.write import check_card, section_template
 
-        check_card(Path(config.card))
+        if config.card:
+            check_card(Path(config.card), config.card_template)
+        else:  # a card template is checked even where this run writes no card (a sweep's best)
+            section_template(config.card_template)
     if config.report_template:
         from judge.report.html import RUN_PAGE, page_template
 

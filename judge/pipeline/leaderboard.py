@@ -26,7 +26,7 @@ from judge.card.context import load_records
 from judge.engines import load_engine
 from judge.engines.pool import EnginePool, Loader
 from judge.errors import InputError
-from judge.files import check_writable, read_jsonl, write_atomic
+from judge.files import check_targets, check_writable, read_jsonl, write_atomic
 from judge.models.answers import AnswerSet, is_answers_ref, read_answers
 from judge.models.refs import display_name
 from judge.pipeline.compare import CompareConfig, Outcome, Plan, Progress, compare_outcome, plan_run
@@ -41,6 +41,7 @@ from judge.promptsets.load import load_prompts
 from judge.records import Generation, Judgment, ModelInfo, PromptItem, Record, SamplingParams
 from judge.report.html import BOARD_PAGE, leaderboard_page, page_template
 from judge.report.leaderboard import leaderboard_markdown, plot_leaderboard
+from judge.runs.lock import folder_lock
 from judge.stats.leaderboard import (
     Entry,
     Leaderboard,
@@ -110,6 +111,8 @@ def plan_leaderboard(config: LeaderboardConfig) -> LeaderboardPlan:
     """Read and check every input, each pair included, before anything is written."""
     folder = LeaderboardFolder(config.out)
     check_writable(folder.root, "--out")
+    check_targets([folder.json_file, folder.md_file, folder.plot_file, folder.html_file,
+                   folder.prompts_file])
     reference, models = entrant(config.reference), [entrant(m) for m in config.models]
     check_names(reference, models)
     items = leaderboard_prompts(config.settings, [reference, *models])
@@ -153,7 +156,7 @@ def card_targets(config: LeaderboardConfig, models: list[Entrant]) -> dict[str, 
                              f"({', '.join(m.name for m in models)})")
         targets[match[0].name] = Path(card)
     for path in targets.values():
-        check_card(path)
+        check_card(path, config.settings.card_template)
     return targets
 
 
@@ -253,6 +256,13 @@ def run_leaderboard(
     """Run (or extend, or resume) a leaderboard; return what leaderboard.json holds."""
     started = time.perf_counter()
     plan = plan_leaderboard(config)
+    with folder_lock(plan.folder.root, "leaderboard folder"):
+        return board_run(config, plan, progress, loader, started)
+
+
+def board_run(config: LeaderboardConfig, plan: LeaderboardPlan, progress: Progress,
+              loader: Loader, started: float) -> Leaderboard:
+    """run_leaderboard's work, with the plan made and the leaderboard folder locked."""
     folder = plan.folder
     write_prompts(folder, plan.items)
     pairs = {m.name: pair_config(config, folder, plan.reference, m) for m in plan.models}

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from judge.card.context import load_records, prompt_source
 from judge.errors import InputError
-from judge.files import write_atomic
+from judge.files import check_targets, write_atomic
 from judge.pipeline.generate import generation_key
 from judge.pipeline.judging import Answers, shown_answer
 from judge.pipeline.run_folder import RunFolder, RunRecord
@@ -29,6 +29,7 @@ from judge.report.format import plot_title, run_names
 from judge.report.html import run_page
 from judge.report.markdown import report_markdown
 from judge.report.plots import plot_winrate
+from judge.runs.lock import folder_lock
 from judge.stats.summary import Summary
 
 
@@ -54,7 +55,9 @@ def render_views(folder: RunFolder, data: RunData, template: str | None) -> dict
 
 
 def write_views(folder: RunFolder, data: RunData, texts: dict[Path, str]) -> list[Path]:
-    """The rendered texts and the win-rate plot, each replaced in one rename."""
+    """The rendered texts and the win-rate plot, each replaced in one rename; a target that is a
+    folder is refused before any of them is written."""
+    check_targets([*texts, folder.plot_file])
     for path, text in texts.items():
         write_atomic(path, text)
     names = run_names(data.summary, data.run.models)
@@ -106,10 +109,13 @@ def read_run(folder: RunFolder) -> RunData:
 
 
 def rewrite_run(root: Path, template: str | None = None) -> list[Path]:
-    """Every view of one run folder, again; the files written, report.html first."""
+    """Every view of one run folder, again; the files written, report.html first. The folder is
+    locked while they are (a run writing it at the same time is refused, or refuses this)."""
     folder = RunFolder(root)
     data = read_run(folder)
-    return write_views(folder, data, render_views(folder, data, template))
+    texts = render_views(folder, data, template)
+    with folder_lock(root, "run folder"):
+        return write_views(folder, data, texts)
 
 
 def regenerate(root: Path, page_template: str | None = None,

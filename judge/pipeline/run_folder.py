@@ -23,8 +23,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from judge import files
 from judge.errors import InputError
-from judge.files import write_atomic
+from judge.files import read_jsonl, write_atomic
 from judge.models.refs import model_slug
 from judge.records import ModelInfo, PromptItem, Record, SamplingParams, Side
 from judge.stats.summary import StageTime, Summary, read_summary
@@ -84,12 +85,9 @@ def prompts_text(items: list[PromptItem]) -> str:
 
 
 def read_json(path: Path) -> dict[str, Any]:
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"{path} is missing: is {path.parent} a judge run folder?")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        raise InputError(f"{path} is not valid JSON") from None
+    data = files.read_json(path, "record")
     if not isinstance(data, dict):
         raise InputError(f"{path} is not a JSON object")
     return data
@@ -127,6 +125,11 @@ class RunFolder:
     def prompts_file(self) -> Path:
         return self.root / "prompts.jsonl"
 
+    def written(self) -> list[Path]:
+        """The files a run (re)writes whole at its end, checked before it starts."""
+        return [self.run_file, self.summary_file, self.prompts_file, self.report_file,
+                self.plot_file, self.html_file, self.csv_file]
+
     def generations(self, model: ModelInfo) -> Path:
         return self.root / "generations" / f"{model_slug(model)}.jsonl"
 
@@ -152,6 +155,31 @@ class RunFolder:
             field = ".".join(str(p) for p in first["loc"]) or "record"
             raise InputError(f"{self.run_file} does not fit run.json ({field}: "
                              f"{first['msg']})") from None
+
+    def check_same_run(self, settings: dict[str, Any], prompt_ids: list[str]) -> None:
+        """Refuse (one InputError, nothing written) a run whose record settings differ from the
+        run this folder already holds, or that would leave out prompts it already judged: its
+        ledgers would mix two runs (summary.json counting one, the ledgers both). A folder with
+        no run.json yet (a first run, or one killed before its end) holds no settings to keep.
+        Settings a run.json of an older version does not record are not compared."""
+        if not self.run_file.is_file():
+            return
+        old = self.read_run().config
+        changed = [key for key, value in settings.items()
+                   if key in old and json.loads(json.dumps(value)) != old[key]]
+        if changed:
+            shown = "; ".join(f"{key}: {old[key]!r} there, {settings[key]!r} now"
+                              for key in changed[:3])
+            raise InputError(f"run folder {self.root} holds a run with other settings ({shown}); "
+                             "its ledgers would mix two runs: give this run another --out")
+        if self.prompts_file.is_file():
+            judged = {str(row.get("prompt_id")) for row in read_jsonl(self.prompts_file)[0]}
+            missing = sorted(judged - set(prompt_ids))
+            if missing:
+                raise InputError(f"run folder {self.root} holds a run of {len(judged)} prompts, "
+                                 f"{len(missing)} of which this run leaves out (e.g. "
+                                 f"{missing[0]!r}): give it the same prompts, a superset, or "
+                                 "another --out")
 
     def read_summary(self) -> Summary:
         return read_summary(read_json(self.summary_file), str(self.summary_file))

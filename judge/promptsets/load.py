@@ -10,11 +10,11 @@ A hub id may carry a config and a split: `tatsu-lab/alpaca_eval:alpaca_eval@eval
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 from judge.errors import InputError, first_line, hub_failure
+from judge.files import check_regular, meant_local, read_json, read_jsonl
 from judge.records import PromptItem
 from judge.resources import resource
 from judge.stats.categories import check_categories
@@ -26,23 +26,31 @@ HUB_SET = re.compile(
 SUFFIXES = {".jsonl", ".json", ".csv", ".parquet"}
 
 
-def read_rows(path: Path) -> list[dict]:
+def read_rows(path: Path, what: str = "prompt file") -> list[dict]:
+    """The rows of a local file, through judge's guarded reader (judge/files.py): regular files
+    only, JSON Lines with the line of any broken record named and a torn last line dropped with a
+    warning, as every JSONL judge reads. A JSON file is a list of rows, or an object holding one
+    under `data` or `rows`."""
     suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        return read_jsonl(path, what)[0]
+    if suffix == ".json":
+        data = read_json(path, what)
+        if isinstance(data, dict):
+            data = data.get("data", data.get("rows", []))
+        if not isinstance(data, list):
+            raise InputError(f"{what} {path}: expected a JSON list of rows (or an object with "
+                             f"one under 'data' or 'rows'), found a {type(data).__name__}")
+        return data
+    check_regular(path, what)
     try:
-        if suffix == ".jsonl":
-            lines = path.read_text(encoding="utf-8").splitlines()
-            return [json.loads(line) for line in lines if line.strip()]
-        if suffix == ".json":
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return data if isinstance(data, list) else data.get("data", data.get("rows", []))
         import pyarrow.csv
         import pyarrow.parquet
 
         table = pyarrow.csv.read_csv(path) if suffix == ".csv" else pyarrow.parquet.read_table(path)
         return table.to_pylist()
     except (ValueError, OSError, UnicodeDecodeError) as err:
-        reason = first_line(err)
-        raise InputError(f"prompt file {path}: cannot read it ({reason})") from None
+        raise InputError(f"{what} {path}: cannot read it ({first_line(err)})") from None
 
 
 def read_hub(spec: str) -> list[dict]:
@@ -135,6 +143,9 @@ def load_prompts(
         if path.suffix.lower() not in SUFFIXES:
             raise InputError(f"prompt file {path}: use .jsonl, .json, .csv or .parquet")
         rows, origin = read_rows(path), str(path)
+    elif meant_local(source, tuple(SUFFIXES)):
+        raise InputError(f"prompt set '{source}' is neither 'builtin', a file, nor a hub id: "
+                         "no such file here (a path, not a hub id)")
     elif HUB_SET.match(source):
         rows, origin = read_hub(source), source
     else:

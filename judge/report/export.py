@@ -1,21 +1,22 @@
 """Numbers for other tools: the per-prompt CSV of a run folder (verdicts.csv), and `--format csv`
 and `--format markdown` of `judge stats` and `judge agreement`.
 
-CSV is for spreadsheets and scripts: plain numbers, one field per cell (csv module quoting). The
-Markdown table is the terminal table for pasting into a pull request or an issue, every cell
-escaped so that data (a category name, a model name) can neither break the table nor add markup.
+CSV is for spreadsheets and scripts: plain numbers, one field per cell (csv module quoting), and
+every text cell through csv_cell (judge/escape.py), so a prompt id or category that starts like a
+formula stays text. The Markdown table is the terminal table for pasting into a pull request or
+an issue, every cell escaped (md_text) so that data (a category name, a model name) can neither
+break the table nor add markup.
 """
 
 from __future__ import annotations
 
 import csv
-import html
 import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from judge.escape import csv_cell, md_text
 from judge.report.evidence import PromptView
-from judge.report.markdown import escape_cell
 
 VERDICT_COLUMNS = ["prompt_id", "category", "base_chars", "tuned_chars", "base_first_verdict",
                    "tuned_first_verdict", "base_first_source", "tuned_first_source",
@@ -25,8 +26,8 @@ VERDICT_COLUMNS = ["prompt_id", "category", "base_chars", "tuned_chars", "base_f
 def csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([["" if cell is None else cell for cell in row] for row in rows])
+    writer.writerow([csv_cell(cell) for cell in header])
+    writer.writerows([["" if cell is None else csv_cell(cell) for cell in row] for row in rows])
     return buffer.getvalue()
 
 
@@ -74,13 +75,9 @@ def records_csv(records: Mapping[str, Mapping[str, Any]], key: str) -> str:
                                       for name, r in flat.items()])
 
 
-def markdown_cell(text: str) -> str:
-    return escape_cell(html.escape(str(text), quote=False))
-
-
 def markdown_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = [f"**{markdown_cell(title)}**", "",
-             "| " + " | ".join(markdown_cell(c) for c in columns) + " |",
+    lines = [f"**{md_text(title)}**", "",
+             "| " + " | ".join(md_text(c) for c in columns) + " |",
              "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(markdown_cell(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(md_text(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)

@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from judge.errors import InputError
+from judge.files import read_text
 from judge.models.refs import display_name
 from judge.report.evidence import PromptView, disagreement, outcome_counts
 from judge.report.format import (
@@ -70,6 +71,7 @@ from judge.report.format import (
 )
 from judge.report.markup import markdown_html
 from judge.resources import resource
+from judge.sandbox import TEMPLATE_BYTES
 from judge.stats.summary import PairwiseStats, Summary
 
 if TYPE_CHECKING:
@@ -98,48 +100,46 @@ def num(value: Any, digits: int = 4) -> str:
 
 
 def environment() -> Any:
+    """judge's one bounded sandbox (judge/sandbox.py), loading the shipped pages for `extends`."""
     import jinja2
-    from jinja2.sandbox import SandboxedEnvironment
 
-    env = SandboxedEnvironment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                               undefined=jinja2.StrictUndefined, trim_blocks=True,
-                               lstrip_blocks=True)
-    env.filters.update(pct=percent, markdown=markdown_html, num=num,
-                       source=lambda s: SOURCES.get(s, s))
+    from judge.sandbox import BoundedSandbox
+
+    env = BoundedSandbox(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                         trim_blocks=True, lstrip_blocks=True)
+    env.add_filters(pct=percent, markdown=markdown_html, num=num,
+                    source=lambda s: SOURCES.get(s, s))
     return env
 
 
 def page_template(path: str | None, default: str) -> Any:
     """The shipped template, or the user's file, compiled; a missing or broken file is bad input
     (checked before a run starts)."""
-    import jinja2
+    from judge.sandbox import TemplateFailure
 
     env = environment()
     if path is None:
         return env.get_template(default)
     file = Path(path)
-    if not file.is_file():
-        raise InputError(f"report template {file} does not exist")
     try:
-        return env.from_string(file.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(f"report template {file} is not UTF-8 text") from None
-    except jinja2.TemplateSyntaxError as err:
-        raise InputError(f"report template {file}: line {err.lineno}: {err.message}") from None
+        return env.compile_source(read_text(file, "report template", TEMPLATE_BYTES))
+    except TemplateFailure as err:
+        raise InputError(f"report template {file}: {err}") from None
 
 
 def render(path: str | None, default: str, namespace: dict[str, Any]) -> str:
-    import jinja2
     from markupsafe import Markup
+
+    from judge import sandbox
 
     script = (TEMPLATES / "page.js").read_text(encoding="utf-8")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
     csp = (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; "
            "base-uri 'none'; form-action 'none'")
-
+    template = page_template(path, default)
     try:
-        return page_template(path, default).render(**namespace, script=Markup(script), csp=csp)
-    except jinja2.TemplateError as err:
+        return sandbox.render(template, {**namespace, "script": Markup(script), "csp": csp})
+    except sandbox.TemplateFailure as err:
         raise InputError(f"report template {path or default}: {err}") from None
 
 

@@ -6,25 +6,17 @@ text in the terminal and in the plot.
 
 from __future__ import annotations
 
-import html
-import re
 from pathlib import Path
 
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from judge.escape import md_text, term_cell
 from judge.models.refs import display_name
 from judge.report.format import control_text, pct, smoke_text, verdict_text, zero_width
-from judge.report.plots import plain
+from judge.report.plots import plain, save_png
 from judge.stats.leaderboard import Leaderboard, Standing
-
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()|~])")
-
-
-def md_text(text: str) -> str:
-    """Text that Markdown shows as is: no markup, no HTML, no table cell break."""
-    return MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(" ".join(text.split()), quote=False))
 
 
 def interval(low: float, high: float) -> str:
@@ -121,20 +113,21 @@ def leaderboard_table(board: Leaderboard) -> Table:
     level = board.bradley_terry["ci"]["level"]
     caption = "\n".join([f"win rates vs {board.reference} in % [{level:.0%} interval]; inv. "
                          "invalid lines; cons. position consistency", *judge_check(board)])
-    table = Table(title=Text(f"leaderboard vs {board.reference}  (judge: {board.judge}, "
-                             f"template: {board.template}, {board.n_prompts} prompts)"),
-                  caption=Text(caption, justify="left"),
+    table = Table(title=term_cell(f"leaderboard vs {board.reference}  (judge: {board.judge}, "
+                                  f"template: {board.template}, {board.n_prompts} prompts)"),
+                  caption=Text("\n".join(term_cell(line).plain for line in caption.split("\n")),
+                               justify="left"),
                   box=box.SIMPLE_HEAD, pad_edge=False,
                   collapse_padding=True)
     for name in ("#", "model", "win rate", "Bradley–Terry", "W/T/L", "inv.", "cons."):
         table.add_column(Text(name), no_wrap=True)
     for s in board.standings:
         bt = s.bradley_terry
-        table.add_row(*(Text(c) for c in (
+        table.add_row(*(term_cell(c) for c in (
             str(s.rank), s.name, short(s.win_rate, s.ci.low, s.ci.high),
             short(bt.win_rate, bt.low, bt.high) if bt else "n/a",
             f"{s.wins}/{s.ties}/{s.losses}", str(s.n_invalid), pct(s.position_consistency))))
-    table.add_row(*(Text(c) for c in ("ref", board.reference, "50.0", "50.0", "", "", "")))
+    table.add_row(*(term_cell(c) for c in ("ref", board.reference, "50.0", "50.0", "", "", "")))
     return table
 
 
@@ -180,7 +173,4 @@ def plot_leaderboard(board: Leaderboard, path: Path) -> None:
                   "(Bradley–Terry; dashed: as good)")
     fig.suptitle(plain(board_title(board)), x=0.01, ha="left", fontsize=9)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, metadata={"Software": None})
-    plt.close(fig)
-    tmp.replace(path)
+    save_png(fig, path)

@@ -1,9 +1,12 @@
-"""report.md: the run's numbers, benchmarks, timing and a few examples, for people."""
+"""report.md: the run's numbers, benchmarks, timing and a few examples, for people. Everything that
+comes from data (model, judge and template names, categories, tasks, prompt ids, prompts, answers)
+goes through md_text (judge/escape.py): it shows as text and makes no markup, link or HTML."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from judge.escape import md_text
 from judge.records import Judgment, PromptItem
 from judge.report.format import (
     VERDICT,
@@ -15,7 +18,6 @@ from judge.report.format import (
     panel_rows,
     verdict_rows,
 )
-from judge.report.leaderboard import md_text
 from judge.stats.summary import Summary
 
 
@@ -27,26 +29,27 @@ def report_markdown(
 ) -> str:
     leading = verdict_rows(summary)
     lines = [
-        f"# {summary.tuned} vs {summary.base}",
+        f"# {md_text(summary.tuned)} vs {md_text(summary.base)}",
         "",
-        *[f"**{value}**\n" for name, value in leading if name == VERDICT],
-        f"Judge `{summary.judge}` with template `{summary.template}`, every pair in both "
+        *[f"**{md_text(value)}**\n" for name, value in leading if name == VERDICT],
+        f"Judge {md_text(summary.judge)} with template {md_text(summary.template)}, every pair "
+        "in both "
         "orders. Score per prompt = tuned model's share of the two verdicts (tie = 0.5).",
         "",
         "| measure | value |",
         "|---|---|",
-        *[f"| {name} | {escape_cell(value)} |" for name, value in leading if name != VERDICT],
+        *[f"| {name} | {md_text(value)} |" for name, value in leading if name != VERDICT],
         *[f"| {name} | {value} |" for name, value in headline(summary.pairwise)],
         *[f"| {name} | {value} |" for name, value in
           diagnostics(summary.bias, summary.style_control, summary.graded)],
-        *[f"| {name} | {escape_cell(value)} |" for name, value in
+        *[f"| {name} | {md_text(value)} |" for name, value in  # names inside: escaped
           panel_rows(summary.panel, summary.members, md_text)],
         "",
         *(["## By category", "", "| category | win rate (mean score) |", "|---|---|",
-           *[f"| {escape_cell(n)} | {v} |" for n, v in category_rows(summary.by_category)], ""]
+           *[f"| {md_text(n)} | {v} |" for n, v in category_rows(summary.by_category)], ""]
           if summary.by_category else []),
         *(["## Benchmarks", "", "| task (metric) | base → tuned |", "|---|---|",
-           *[f"| {n} | {v} |" for n, v in bench_rows(summary.benchmarks)], ""]
+           *[f"| {md_text(n)} | {v} |" for n, v in bench_rows(summary.benchmarks)], ""]
           if summary.benchmarks else []),
         "## Timing",
         "",
@@ -55,7 +58,7 @@ def report_markdown(
     ]
     for stage, t in summary.timing.items():
         rate = t.tokens_per_second
-        lines.append(f"| {stage} | {t.seconds:.1f} | {t.tokens} | "
+        lines.append(f"| {md_text(stage)} | {t.seconds:.1f} | {t.tokens} | "
                      f"{'' if rate is None else f'{rate:.1f}'} |")
     by_prompt: dict[str, list[Judgment]] = {}
     for j in judgments:
@@ -66,12 +69,7 @@ def report_markdown(
         verdicts = ", ".join(
             f"{j.order or 'rated'}: {j.winner} ({j.source})" for j in by_prompt[item.prompt_id]
         )
-        lines += [f"**Prompt {item.prompt_id}:** {item.prompt}", "",
-                  f"- base: {one_line(base)}", f"- tuned: {one_line(tuned)}",
-                  f"- verdicts: {verdicts}", ""]
+        lines += [f"**Prompt {md_text(item.prompt_id)}:** {md_text(item.prompt)}", "",
+                  f"- base: {md_text(one_line(base))}", f"- tuned: {md_text(one_line(tuned))}",
+                  f"- verdicts: {md_text(verdicts)}", ""]
     return "\n".join(lines)
-
-
-def escape_cell(text: str) -> str:
-    """A category name is data from the prompt set: keep it from breaking the table."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from judge.files import write_bytes_atomic
 from judge.report.format import DEGENERATE_NOTE, pct, winrate_rates
 from judge.stats.summary import PairwiseStats
 
@@ -60,7 +61,19 @@ def plot_winrate(pw: PairwiseStats, title: str, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6.4, WINRATE_HEIGHT), dpi=100)
     draw_winrate(ax, pw, title)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, metadata={"Software": None})
-    plt.close(fig)
-    tmp.replace(path)
+    save_png(fig, path)
+
+
+def save_png(fig, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A matplotlib figure written as PNG in one rename (no version in it: same bytes each time);
+    the figure is closed either way."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png", metadata={"Software": None})
+    finally:
+        plt.close(fig)
+    write_bytes_atomic(path, buffer.getvalue())

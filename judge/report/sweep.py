@@ -13,9 +13,11 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from judge.escape import md_text, term_cell
 from judge.models.refs import display_name
 from judge.report.format import pct
-from judge.report.leaderboard import interval, md_text
+from judge.report.leaderboard import interval
+from judge.report.plots import save_png
 from judge.stats.sweep import Sweep, TrialResult
 
 CHECK_NOTE = ("judge check: the judge's verdict on itself for the trial's pair (`verdict.status` "
@@ -150,7 +152,7 @@ def card_table(sweep: Sweep) -> dict[str, Any]:
 
 def sweep_table(sweep: Sweep) -> Table:
     """The terminal's table, narrow enough for 80 columns (sweep.md has every column)."""
-    table = Table(title=Text(f"sweep vs {sweep.base}  ({len(sweep.trials)} trials, "
+    table = Table(title=term_cell(f"sweep vs {sweep.base}  ({len(sweep.trials)} trials, "
                              f"{sweep.n_prompts or 0} prompts)"),
                   caption=Text("losses: train / eval; rates vs the base in % [interval]"),
                   box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
@@ -162,7 +164,7 @@ def sweep_table(sweep: Sweep) -> Table:
         tr, s = t.training, t.judged
         loss = f"{number(tr.train_loss, 2)} / {number(tr.eval_loss, 2)}" if tr else "failed"
         bt = s.bradley_terry if s else None
-        table.add_row(*(Text(c) for c in (
+        table.add_row(*(term_cell(c) for c in (
             str(t.rank or "–"), settings_text(t),
             loss, short(s.win_rate, s.ci.low, s.ci.high) if s else "",
             short(bt.win_rate, bt.low, bt.high) if bt else "", t.judge_check or "–")))
@@ -202,7 +204,4 @@ def plot_sweep(sweep: Sweep, path: Path) -> None:
     base = sweep.base.replace("$", r"\$")
     ax.set_xlabel(f"win rate vs {base}, % (Bradley–Terry, intervals)")
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, metadata={"Software": None})
-    plt.close(fig)
-    tmp.replace(path)
+    save_png(fig, path)

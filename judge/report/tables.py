@@ -1,14 +1,15 @@
-"""The terminal tables (rich) of compare, demo, stats and agreement."""
+"""The terminal tables (rich) of compare, demo, stats and agreement. Every title and cell is a
+plain rich Text of term_text (judge/escape.py): names, categories and tasks are data, and are
+neither rich markup nor terminal escape sequences."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
 
+from judge.escape import term_cell
 from judge.report.format import (
     DEGENERATE_NOTE,
     bench_rows,
@@ -28,7 +29,7 @@ from judge.stats.summary import PairwiseStats, RatingsStats, Summary
 
 
 def two_columns(title: str) -> Table:
-    table = Table(title=title, show_header=False)
+    table = Table(title=term_cell(title), show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value")
     return table
@@ -36,26 +37,25 @@ def two_columns(title: str) -> Table:
 
 def add_rows(table: Table, rows: list[tuple[str, str]]) -> None:
     for name, value in rows:
-        table.add_row(name, value)
+        table.add_row(term_cell(name), term_cell(value))
 
 
 def summary_table(summary: Summary) -> Table:
     table = two_columns(f"{summary.tuned} vs {summary.base}  (judge: {summary.judge}, "
                         f"template: {summary.template})")
-    add_rows(table, [(name, escape(value)) for name, value in verdict_rows(summary)])
+    add_rows(table, verdict_rows(summary))
     add_rows(table, headline(summary.pairwise))
     add_rows(table, diagnostics(summary.bias, summary.style_control, summary.graded))
-    add_rows(table, [(escape(name), escape(value))
-                     for name, value in panel_rows(summary.panel, summary.members)])
-    add_rows(table, [(f"category {escape(name)}", value)
+    add_rows(table, panel_rows(summary.panel, summary.members))
+    add_rows(table, [(f"category {name}", value)
                      for name, value in category_rows(summary.by_category)])
     add_rows(table, bench_rows(summary.benchmarks))
     sources = summary.verdict_sources
-    table.add_row("verdicts from", ", ".join(f"{k} {v}" for k, v in sorted(sources.items())))
+    add_rows(table, [("verdicts from", ", ".join(f"{k} {v}" for k, v in sorted(sources.items())))])
     for stage, t in summary.timing.items():
         rate = t.tokens_per_second
-        table.add_row(f"time: {stage}", f"{t.seconds:.1f} s" + (
-            f", {t.tokens} tok, {rate:.1f} tok/s" if rate else ""))
+        add_rows(table, [(f"time: {stage}", f"{t.seconds:.1f} s" + (
+            f", {t.tokens} tok, {rate:.1f} tok/s" if rate else ""))])
     return table
 
 
@@ -63,7 +63,7 @@ def demo_table(summary: Summary, card: str) -> Table:
     """The ten-second reading of a demo: the verdict, its doubt, the benchmarks, where it went."""
     pw = summary.pairwise
     table = two_columns("judge demo: ORPO-tuned smollm2 vs smollm2")
-    add_rows(table, [(name, escape(value)) for name, value in verdict_rows(summary)])
+    add_rows(table, verdict_rows(summary))
     boot = pw.ci_bootstrap
     table.add_row("win rate", f"{pct(pw.win_rate)}  ({interval(boot, 'bootstrap')})"
                   + (f"; {DEGENERATE_NOTE}" if zero_width(boot.low, boot.high) else ""))
@@ -73,7 +73,7 @@ def demo_table(summary: Summary, card: str) -> Table:
     table.add_row("invalid verdicts", f"{pw.n_invalid} of {2 * pw.n + pw.n_invalid}")
     table.add_row("position consistency", pct(pw.position_consistency))
     add_rows(table, bench_rows(summary.benchmarks))
-    table.add_row("card", card)
+    add_rows(table, [("card", card)])
     stages = summary.timing
     table.add_row("time", ", ".join(f"{k} {v.seconds:.0f} s" for k, v in stages.items()))
     return table
@@ -96,11 +96,11 @@ def pairs(title: str, rows: list[tuple[str, str]]) -> Grid:
 
 def rich_table(grid: Grid) -> Table:
     """The grid in the terminal; every cell plain text (names are data, not rich markup)."""
-    table = Table(title=Text(grid.title), show_header=grid.header)
+    table = Table(title=term_cell(grid.title), show_header=grid.header)
     for i, column in enumerate(grid.columns):
-        table.add_column(Text(column), style="bold" if i == 0 and not grid.header else None)
+        table.add_column(term_cell(column), style="bold" if i == 0 and not grid.header else None)
     for row in grid.rows:
-        table.add_row(*(Text(cell) for cell in row))
+        table.add_row(*(term_cell(cell) for cell in row))
     return table
 
 

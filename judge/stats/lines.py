@@ -11,14 +11,13 @@ that mean different things would silently give a wrong answer.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from judge.errors import InputError, first_line
-from judge.files import read_jsonl
+from judge.errors import InputError
+from judge.files import parse_json, read_bytes, read_jsonl, read_text
 
 Format = Literal["pairwise", "models", "ratings"]
 VERDICT_KEYS = ("score", "preference", "winner")
@@ -28,12 +27,12 @@ ORDERS = ("base_first", "tuned_first")
 def read_lines(path: Path) -> list[dict]:
     """The records of a JSONL file or of a JSON array of objects (AlpacaEval's annotations.json,
     Chatbot Arena's battle logs, LLMBar's result.json); an empty file is an input error."""
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"{path}: no such file")
-    if path.read_bytes().lstrip()[:1] == b"[":
+    if read_bytes(path, "judgments file").lstrip()[:1] == b"[":
         rows = read_array(path)
     else:
-        rows, _ = read_jsonl(path)
+        rows, _ = read_jsonl(path, "judgments file")
     if not rows:
         raise InputError(f"{path}: the file holds no lines")
     return rows
@@ -41,9 +40,11 @@ def read_lines(path: Path) -> list[dict]:
 
 def read_array(path: Path) -> list[dict]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as err:
-        raise InputError(f"{path}: not a JSON array ({first_line(err)})") from None
+        data = parse_json(read_text(path, "judgments file"))
+    except ValueError as err:
+        raise InputError(f"{path}: not a JSON array ({err})") from None
+    if not isinstance(data, list):
+        raise InputError(f"{path}: not a JSON array of objects")
     for number, row in enumerate(data, start=1):
         if not isinstance(row, dict):
             raise InputError(f"{path}: element {number} of the array is not a JSON object")
@@ -97,8 +98,14 @@ def check_verdicts(rows: Sequence[Mapping[str, Any]], winners: Sequence[str]) ->
         if "score" in row and "preference" in row:
             raise InputError(f"record {number}: give score or preference, not both")
         value = row.get("score", row.get("preference"))
-        if value is not None and not isinstance(value, (int, float)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or math.isinf(value)):
             raise InputError(f"record {number}: score/preference {value!r} is not a number")
+        weight = row.get("weight")
+        if weight is not None and (isinstance(weight, bool) or not isinstance(weight, (int, float))
+                                   or not math.isfinite(weight) or weight <= 0):
+            raise InputError(f"record {number}: weight {weight!r} is not a number above 0 (a "
+                             "graded verdict counts as that many plain ones)")
         if "winner" in row and ("score" in row or "preference" in row):
             soft = value if "score" in row or value is None else (1.5 if value == 0 else value) - 1
             check_agree(number, soft, row["winner"], winners)

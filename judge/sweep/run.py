@@ -32,13 +32,14 @@ from pydantic import Field
 from judge.engines import load_engine
 from judge.engines.pool import Loader
 from judge.errors import InputError
-from judge.files import check_writable, write_atomic
+from judge.files import check_targets, check_writable, read_text, write_atomic
 from judge.pipeline.compare import CompareConfig, Progress, plan_run
 from judge.pipeline.leaderboard import LeaderboardConfig, folder_battles, run_leaderboard
 from judge.pipeline.run_folder import RunFolder, read_json
 from judge.pipeline.timing import stage_time
 from judge.records import Record
 from judge.report.sweep import plot_sweep, sweep_markdown
+from judge.runs.lock import folder_lock
 from judge.stats.leaderboard import Leaderboard
 from judge.stats.summary import StageTime
 from judge.stats.sweep import (
@@ -127,6 +128,7 @@ def plan_sweep(config: SweepConfig) -> SweepPlan:
     written or trained."""
     folder = SweepFolder(config.out)
     check_writable(folder.root, "--out")
+    check_targets([folder.json_file, folder.md_file, folder.plot_file])
     file_values = read_recipe_file(find_recipe(config.recipe)) if config.recipe else {}
     method_name = config.method or str(file_values.get("method", "orpo"))
     method(method_name)
@@ -147,7 +149,7 @@ def plan_sweep(config: SweepConfig) -> SweepPlan:
     if config.card:
         from judge.card.write import check_card
 
-        check_card(Path(config.card))
+        check_card(Path(config.card), config.judging.card_template)
     return SweepPlan(folder, list(trials.values()), base, space, launcher)
 
 
@@ -176,8 +178,8 @@ def check_accelerate(config: SweepConfig) -> Path:
     """The --accelerate-config file (a path or a shipped name), read and fitted to --parallel."""
     path = find_accelerate_config(config.accelerate_config or "")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        data = yaml.safe_load(read_text(path, "--accelerate-config", 1 << 20))
+    except (yaml.YAMLError, RecursionError):
         raise InputError(f"--accelerate-config {path} is not a readable YAML file") from None
     if not isinstance(data, dict):
         raise InputError(f"--accelerate-config {path} is not an accelerate config (a mapping)")
@@ -262,6 +264,13 @@ def run_sweep(config: SweepConfig, progress: Progress, say: Say, environ: Mappin
     """Run (or resume, or extend) a sweep; return what sweep.json holds."""
     started = time.perf_counter()
     plan = plan_sweep(config)
+    with folder_lock(plan.folder.root, "sweep folder"):
+        return sweep_run(config, plan, progress, say, environ, loader, started)
+
+
+def sweep_run(config: SweepConfig, plan: SweepPlan, progress: Progress, say: Say,
+              environ: Mapping[str, str], loader: Loader, started: float) -> Sweep:
+    """run_sweep's work, with the plan made and the sweep folder locked."""
     actions, errors = train_trials(plan, config, environ, say)
     train_seconds = time.perf_counter() - started
     results = {}

@@ -9,9 +9,11 @@
 
 Pairwise labels mean first/second/tie (optionally `weights`: a strong verdict counts as several);
 pointwise and flow labels are ratings (label -> number) of one `answer`. `logprob: false` marks
-templates whose labels cannot be read from the reply's first token. Rendering is sandboxed (no
-attribute tricks) and strict (a missing variable is an error, never ""); a template receives only
-the variables it declares.
+templates whose labels cannot be read from the reply's first token. Rendering happens in judge's
+one bounded sandbox (judge/sandbox.py: no attribute tricks, bounded size and time) and is strict
+(a missing variable is an error, never ""); a template receives only the variables it declares.
+The parser and feedback regexes are the user's too: they run with a time limit
+(judge/patterns.py), so a pattern that backtracks without end stops with one line, not a hang.
 """
 
 from __future__ import annotations
@@ -23,15 +25,16 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import jinja2
 import yaml
 from jinja2 import meta
-from jinja2.sandbox import SandboxedEnvironment
 from pydantic import ValidationError, field_validator, model_validator
 
 from judge.errors import InputError
+from judge.files import read_text
+from judge.patterns import Pattern, PatternError
 from judge.records import Message, Record
 from judge.resources import shipped_files
+from judge.sandbox import TEMPLATE_BYTES, BoundedSandbox, TemplateFailure, render
 
 HEADER = re.compile(r"\A\{#-?\s*judge-template\s*\n(.*?)\n\s*-?#\}\n?", re.DOTALL)
 Kind = Literal["pairwise", "pointwise", "flow"]
@@ -68,8 +71,8 @@ def _regex(value: str | None, what: str) -> str | None:
     if value is None:
         return None
     try:
-        pattern = re.compile(value)
-    except re.error as err:
+        pattern = Pattern(value)
+    except PatternError as err:
         raise ValueError(f"{what} is not a valid regex: {err}") from None
     if pattern.groups < 1:
         raise ValueError(f"{what} needs one capture group around what it reads")
@@ -138,23 +141,27 @@ class JudgeTemplate:
                 "'{#- judge-template ... -#}' header (kind, labels, parser)"
             )
         try:
-            self.spec = TemplateSpec.model_validate(yaml.safe_load(match.group(1)) or {})
-        except (yaml.YAMLError, ValidationError) as err:
-            first = str(err).splitlines()
+            header = yaml.safe_load(match.group(1)) or {}
+            if not isinstance(header, dict):
+                raise InputError(f"template {origin}: bad header: it must be a mapping of "
+                                 f"settings, not a {type(header).__name__}")
+            self.spec = TemplateSpec.model_validate(header)
+        except (yaml.YAMLError, ValidationError, RecursionError) as err:
+            first = str(err).splitlines() or [type(err).__name__]
             raise InputError(f"template {origin}: bad header: {' '.join(first[:3])}") from None
         self.name = name
         self.source = source
         self.sha = hashlib.sha256(source.encode()).hexdigest()[:16]
         self.fixed: dict[str, str] = {}
-        self._pattern = re.compile(self.spec.parser)
-        self._env = SandboxedEnvironment(undefined=jinja2.StrictUndefined)
-        try:
-            self._ast = self._env.parse(source[match.end() :])
-            self._body = self._env.from_string(self._ast)
-            self._system = self._env.from_string(self.spec.system) if self.spec.system else None
-        except jinja2.TemplateSyntaxError as err:
-            raise InputError(f"template {origin}: line {err.lineno}: {err.message}") from None
         self.origin = origin
+        self._env = BoundedSandbox()
+        try:
+            self._ast = self._env.parse_source(source[match.end() :])
+            self._body = self._env.from_string(self._ast)
+            self._system = (self._env.compile_source(self.spec.system) if self.spec.system
+                            else None)
+        except TemplateFailure as err:
+            raise InputError(f"template {origin}: {err}") from None
 
     @property
     def kind(self) -> str:
@@ -176,7 +183,7 @@ class JudgeTemplate:
     def used_variables(self) -> set[str]:
         used = set(meta.find_undeclared_variables(self._ast))
         if self.spec.system:
-            used |= meta.find_undeclared_variables(self._env.parse(self.spec.system))
+            used |= meta.find_undeclared_variables(self._env.parse_source(self.spec.system))
         return used
 
     def bind(self, suffix: str, values: dict[str, str], spec: dict[str, Any]) -> JudgeTemplate:
@@ -197,29 +204,32 @@ class JudgeTemplate:
         try:
             messages = []
             if self._system is not None:
-                messages.append(Message(role="system", content=self._system.render(**values)))
-            messages.append(Message(role="user", content=self._body.render(**values).strip()))
-        except jinja2.UndefinedError as err:
-            raise InputError(
-                f"template {self.name}: {err.message} (variables: {sorted(values)})"
-            ) from None
-        except jinja2.exceptions.SecurityError as err:
-            raise InputError(f"template {self.name}: refused by the sandbox: {err}") from None
-        except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError) as err:
-            raise InputError(f"template {self.name}: rendering failed: {err}") from None
+                messages.append(Message(role="system", content=render(self._system, values)))
+            messages.append(Message(role="user", content=render(self._body, values).strip()))
+        except TemplateFailure as err:
+            given = f" (variables: {sorted(values)})" if err.undefined else ""
+            raise InputError(f"template {self.name}: {err}{given}") from None
         return messages
 
     def parse(self, text: str) -> str | None:
         """The declared label the reply commits to, or None when the parser finds none."""
-        match = self._pattern.search(text)
+        match = self._search(self.spec.parser, text, 0, "parser")
         if not match:
             return None
         found = match.group(1).strip().lower()
         return next((label for label in self.labels if label.lower() == found), None)
 
     def feedback(self, text: str) -> str | None:
-        match = re.search(self.spec.feedback, text, re.DOTALL) if self.spec.feedback else None
+        if not self.spec.feedback:
+            return None
+        match = self._search(self.spec.feedback, text, re.DOTALL, "feedback")
         return match.group(1).strip() if match else None
+
+    def _search(self, pattern: str, text: str, flags: int, what: str) -> Any:
+        try:
+            return Pattern(pattern, flags).search(text)
+        except PatternError as err:
+            raise InputError(f"template {self.origin}: its {what} regex {err}") from None
 
     def check(self) -> None:
         """Render a sample, so a missing variable fails before any model is loaded."""
@@ -231,14 +241,10 @@ def read_template(ref: str) -> JudgeTemplate:
     path = Path(ref)
     if not path.suffix and ref in shipped():
         path = shipped()[ref]
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"template '{ref}' not found (shipped: {', '.join(shipped_names())}; "
                          "or give a file path)")
-    try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"template {path}: cannot read it ({err})") from None
-    return JudgeTemplate(path.stem, source, str(path))
+    return JudgeTemplate(path.stem, read_text(path, "template", TEMPLATE_BYTES), str(path))
 
 
 def load_template(ref: str) -> JudgeTemplate:
