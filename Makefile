@@ -46,8 +46,9 @@ browser:
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
 	fi
 
+# The 15 slowest tests are listed at the end, so what the suite costs stays in view.
 test: setup browser
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q tests --durations=15
 
 # The whole mission on the bundled model: ORPO-tune it, judge tuned vs base in both orders,
 # benchmark both with lm-eval, write the card (results/demo/README.md). Cached: reruns are quick.
