@@ -15,7 +15,6 @@ import sys
 import types
 from dataclasses import dataclass
 from pathlib import Path
-from unittest import mock
 
 import yaml
 from click.testing import CliRunner
@@ -53,17 +52,25 @@ def judge_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = 
 
     runner = CliRunner()
     code = 0
-    # the console script's __main__ (click names the program after it: `judge`, not the
-    # `python -m pytest` this process runs as)
-    script = types.ModuleType("__main__")
-    with runner.isolation(env=env) as (out, err, _), chdir(cwd), \
-            mock.patch.dict(sys.modules, {"__main__": script}), \
-            mock.patch.object(sys, "argv", [JUDGE, *args]):
+    with runner.isolation(env=env) as (out, err, _), chdir(cwd), as_script(*args):
         try:
             main()
         except SystemExit as done:
             code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
         return Ran(code, out.getvalue().decode(), err.getvalue().decode())
+
+
+@contextlib.contextmanager
+def as_script(*args: str):
+    """sys.argv and __main__ as the console script has them: click names the program after
+    __main__ (`judge`, not the `python -m pytest` this process may run as). Only that one entry of
+    sys.modules changes: modules the call imports stay imported."""
+    main, argv = sys.modules["__main__"], sys.argv
+    sys.modules["__main__"], sys.argv = types.ModuleType("__main__"), [JUDGE, *args]
+    try:
+        yield
+    finally:
+        sys.modules["__main__"], sys.argv = main, argv
 
 
 @contextlib.contextmanager

@@ -277,7 +277,8 @@ def test_real_judge_on_three_pairs(tmp_path, tiny, real_loader, cache_dir):
         return real_loader(model, options)
 
     config = AgreementConfig(judge=tiny.ref, pairs=str(pairs), verdict="logprob",
-                             out=str(tmp_path / "out"), cache_dir=str(cache_dir))
+                             out=str(tmp_path / "out"), cache_dir=str(cache_dir),
+                             engine=EngineOptions(kind="hf"))
     r = run_agreement(config, NO_PROGRESS, loader)
     # every label has a probability on the transformers engine: no pair is invalid
     assert (r.n, r.n_valid, r.n_invalid) == (3, 3, 0)
