@@ -168,24 +168,61 @@ class Server:
             os.killpg(self.proc.pid, signal.SIGKILL)
 
 
+@pytest.fixture(scope="session")
+def server_slot(smollm2, tmp_path_factory):
+    """Where the session's one server lives once started (by server_start or vllm_server)."""
+    slot: dict[str, Server] = {}
+
+    def start() -> Server:
+        if "server" not in slot:
+            log = tmp_path_factory.mktemp("vllm-server") / "server.log"
+            slot["server"] = Server(smollm2, "smollm2", log)
+        return slot["server"]
+
+    yield start
+    if "server" in slot:
+        slot["server"].stop()
+
+
 @pytest.fixture(scope="session", autouse=True)
-def server_start(request, tmp_path_factory):
-    """The session's one vLLM server, started with the session when any collected test uses it:
-    it loads on the core the tests leave idle (torch runs them on one thread) while the tests
-    before it run, instead of holding them up for its start. Not started otherwise."""
-    wanted = any("vllm_server" in getattr(item, "fixturenames", ())
-                 for item in request.session.items)
-    if not wanted:
-        yield None
+def server_start(request):
+    """In a one-process run, the server starts with the session when any collected test uses
+    it: it loads on the core the tests leave idle (torch runs them on one thread) while the tests
+    before it run, instead of holding them up. Under pytest-xdist every worker collects every
+    test, so the worker that runs the server's tests starts it when the first one asks."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
         return
-    smollm2 = request.getfixturevalue("smollm2")
-    server = Server(smollm2, "smollm2", tmp_path_factory.mktemp("vllm-server") / "server.log")
-    yield server
-    server.stop()
+    if any("vllm_server" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        request.getfixturevalue("server_slot")()
 
 
 @pytest.fixture(scope="session")
-def vllm_server(server_start) -> str:
+def vllm_server(server_slot) -> str:
     """The base URL (…/v1) of the session's vLLM server of the bundled model, once it answers.
     The bundled model: what the server tests read is label probabilities (see the top)."""
-    return server_start.wait()
+    return server_slot().wait()
+
+
+# The longest modules, longest first (`make test` lists the slowest tests): they start first, so
+# under xdist the two workers finish close together instead of one running a long module alone.
+LONGEST = ("test_kill", "test_demo", "test_sweep_train", "test_openai_engine", "test_sweep",
+           "test_install", "test_cli", "test_bad_input", "test_verdict_one_pass")
+
+
+def pytest_collection_modifyitems(items):
+    first = {name: rank for rank, name in enumerate(LONGEST)}
+    items.sort(key=lambda item: first.get(item.module.__name__ if item.module else "",
+                                          len(LONGEST)))
+
+
+def pytest_sessionstart(session):
+    """Under pytest-xdist (`make test` runs a worker per core, --dist loadfile: a module and its
+    fixtures stay in one worker), the models the workers share are made once, before any worker
+    starts, rather than by two workers at once: the bundled model's conversion and the tiny
+    model's build."""
+    given = os.environ.get("JUDGE_CACHE_DIR")
+    xdist_main = session.config.getoption("numprocesses", None) and not hasattr(
+        session.config, "workerinput")
+    if given and xdist_main:
+        bundled = resolve_model("smollm2", Path(given))
+        build_tiny(Path(bundled.path), Path(given))

@@ -99,6 +99,7 @@ def logged(folder: Path) -> dict:
             "eval_reward_accuracy": evaluation["eval_rewards/accuracies"]}
 
 
+@pytest.mark.slow  # trains the tiny model
 def test_trials_are_ranked_by_the_judged_result(swept):
     s, sweep, _, folders = swept
     ranked = [(t["rank"], t["name"]) for t in sweep["trials"]]
@@ -122,6 +123,7 @@ def test_trials_are_ranked_by_the_judged_result(swept):
     assert sweep["best"] == s.name("3e-5") and sweep["trained"] == []
 
 
+@pytest.mark.slow  # trains the tiny model
 def test_the_best_is_told_apart_from_the_runner_up_on_their_shared_prompts(swept):
     s, sweep, _, _ = swept
     split = sweep["separation"]
@@ -135,6 +137,7 @@ def test_the_best_is_told_apart_from_the_runner_up_on_their_shared_prompts(swept
     assert split["p_value"] == pytest.approx(0.03125) and split["distinguishable"] is True
 
 
+@pytest.mark.slow  # trains the tiny model
 def test_sweep_files_and_the_card_carry_the_table(swept):
     s, sweep, card, _ = swept
     root = s.tmp / "sweep"
@@ -154,6 +157,7 @@ def test_sweep_files_and_the_card_carry_the_table(swept):
         assert (root / "recipes" / f"{name}.yaml").is_file()
 
 
+@pytest.mark.slow  # trains the tiny model
 def test_judge_report_writes_the_sweep_views_again_and_says_the_judge_failed(swept, tmp_path):
     import shutil
 
@@ -181,6 +185,7 @@ def test_judge_report_writes_the_sweep_views_again_and_says_the_judge_failed(swe
     assert json.loads((copy / "sweep.json").read_text()) == sweep
 
 
+@pytest.mark.slow  # trains the tiny model
 def test_a_rerun_loads_nothing_and_trains_nothing(swept):
     s, sweep, _, _ = swept
     again = s.run()
@@ -190,6 +195,7 @@ def test_a_rerun_loads_nothing_and_trains_nothing(swept):
         k: v for k, v in sweep.items() if k not in drop}
 
 
+@pytest.mark.slow  # trains the tiny model
 def test_a_trial_whose_trainer_fails_is_reported_and_the_others_go_on(tmp_path, tiny):
     s = Sweeper(tmp_path, tiny.ref)
     s.train_by_hand("1e-5")
