@@ -64,7 +64,8 @@ def test_the_wheel_carries_its_files_and_no_bare_train_module(installed, user_fo
     python = str(installed / "python")
     where = run([python, "-c", "import judge, judge.train; print(judge.__file__); "
                  "print(judge.train.__file__)"], user_folder.parent, env).stdout.split()
-    assert all(str(ROOT) not in path for path in where), where  # the wheel, not the checkout
+    # the wheel's files, not the checkout's
+    assert not any(Path(path).resolve().is_relative_to(ROOT) for path in where), where
     bare = subprocess.run([python, "-c", "import train"], cwd=user_folder.parent, env=env,
                           capture_output=True, text=True)
     assert bare.returncode == 1 and "No module named 'train'" in bare.stderr
