@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ScriptedEngine
+from helpers import NO_PROGRESS, judge_cli, write_jsonl
+from scenes import PAIRS, TABLE, ScriptedEngine
 
 from judge.cli.main import cli
 from judge.engines import EngineOptions
+from judge.models.refs import model_slug
 from judge.pipeline.agreement import AgreementConfig, run_agreement
 from judge.stats.agreement import AgreementLine, agreement, cohen_kappa
-
-JUDGE = str(Path(sys.executable).parent / "judge")
-NO_PROGRESS = lambda name, total: lambda done, tokens: None  # noqa: E731
-
-# id, label, verdict, verdict_swapped
-TABLE = [("1", "A", "A", "A"), ("2", "B", "A", "B"), ("3", "tie", "tie", "A"),
-         ("4", "B", "B", "B"), ("5", "A", "invalid", "A"), ("6", "A", "B", "B")]
 
 
 def lines(table) -> list[AgreementLine]:
@@ -126,11 +119,6 @@ def test_kappa_edges():
     assert cohen_kappa(["A", "B"], ["B", "A"]) == pytest.approx(-1.0)  # p_o 0, p_e .5
 
 
-def write_jsonl(path: Path, rows) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
-
-
 def test_agreement_command_on_a_file(tmp_path):
     rows = [{"id": int(i), "label": a, "verdict": v, "verdict_swapped": w, "note": "kept aside"}
             for i, a, v, w in TABLE]
@@ -195,12 +183,6 @@ def test_llmbar_and_judgebench_files_give_their_published_numbers(tmp_path):
     assert sorted(r["by_category"]) == ["livebench-math", "mmlu-pro-law"]
 
 
-PAIRS = [
-    {"id": "p1", "instruction": "Capital of France?", "output_a": "Paris.", "output_b": "Lyon.",
-     "label": "A"},
-    {"id": "p2", "instruction": "2 + 2?", "output_a": "5", "output_b": "4", "label": "B"},
-    {"id": "p3", "instruction": "Say hi.", "output_a": "Hi.", "output_b": "Hi.", "label": "tie"},
-]
 
 
 def judge_folder(tmp: Path) -> str:
@@ -256,10 +238,9 @@ def test_bad_agreement_inputs_exit_2_and_write_nothing(tmp_path):
     out = tmp_path / "out"
     for name, (rows, word) in cases.items():
         path = write_jsonl(tmp_path / f"{name}.jsonl", rows)
-        done = subprocess.run([JUDGE, "agreement", "--judge", "smollm2", "--pairs", str(path),
-                               "--out", str(out)], capture_output=True, text=True)
-        err = done.stderr.strip().splitlines()
-        assert done.returncode == 2 and len(err) == 1 and word in err[0], (name, done.stderr)
+        done = judge_cli("agreement", "--judge", "smollm2", "--pairs", str(path), "--out",
+                         str(out))
+        assert word in done.error_line(2), name
         assert not out.exists()
     verdicts = write_jsonl(tmp_path / "v.jsonl", [{"id": "1", "label": "A", "verdict": "invalid",
                                                   "verdict_swapped": "B"}])
@@ -274,10 +255,8 @@ def test_bad_agreement_inputs_exit_2_and_write_nothing(tmp_path):
         (["--judge", "smollm2"], "go together"),
         ([str(verdicts), "--judge", "smollm2", "--pairs", str(good)], "either a verdicts FILE"),
     ]:
-        done = subprocess.run([JUDGE, "agreement", *args], capture_output=True, text=True,
-                              cwd=tmp_path)
-        err = done.stderr.strip().splitlines()
-        assert done.returncode == 2 and len(err) == 1 and word in err[0], (args, done.stderr)
+        done = judge_cli("agreement", *args, cwd=tmp_path)
+        assert word in done.error_line(2), args
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["good.jsonl", "v.jsonl", "label.jsonl", "duplicate.jsonl", "missing output.jsonl",
          "mixed.jsonl", "j.jsonl"])
@@ -287,7 +266,9 @@ def test_bad_agreement_inputs_exit_2_and_write_nothing(tmp_path):
 
 
 @pytest.mark.slow
-def test_real_judge_on_three_pairs(tmp_path, smollm2, real_loader, cache_dir):
+def test_real_judge_on_three_pairs(tmp_path, tiny, real_loader, cache_dir):
+    """The tiny model judging through its label probabilities on the transformers engine: the
+    pipeline's plumbing, not the judge's skill."""
     pairs = write_jsonl(tmp_path / "pairs.jsonl", PAIRS)
     loads = []
 
@@ -295,15 +276,19 @@ def test_real_judge_on_three_pairs(tmp_path, smollm2, real_loader, cache_dir):
         loads.append(model.ref)
         return real_loader(model, options)
 
-    config = AgreementConfig(judge="smollm2", pairs=str(pairs), verdict="logprob",
-                             out=str(tmp_path / "out"), cache_dir=str(cache_dir))
+    config = AgreementConfig(judge=tiny.ref, pairs=str(pairs), verdict="logprob",
+                             out=str(tmp_path / "out"), cache_dir=str(cache_dir),
+                             engine=EngineOptions(kind="hf"))
     r = run_agreement(config, NO_PROGRESS, loader)
-    assert r.n == 3 and r.n_valid + r.n_invalid == 3
+    # every label has a probability on the transformers engine: no pair is invalid
+    assert (r.n, r.n_valid, r.n_invalid) == (3, 3, 0)
     assert all(0.0 <= v <= 1.0 for v in (r.accuracy, r.position_consistency, r.both_correct))
-    (ledger,) = (tmp_path / "out" / "judgments").glob("smollm2-*__pairwise.jsonl")
+    (ledger,) = (tmp_path / "out" / "judgments").glob(f"{model_slug(tiny)}__pairwise.jsonl")
     rows = [json.loads(x) for x in ledger.read_text().splitlines()]
     assert len(rows) == 6
     judged = [x for x in rows if not x["skipped"]]
     assert len(judged) == 4 and all(x["source"] == "logprob" and x["label_probs"] for x in judged)
     assert all(sum(x["label_probs"].values()) == pytest.approx(1.0) for x in judged)
-    assert run_agreement(config, NO_PROGRESS, loader) == r and loads == ["smollm2"]
+    # each verdict is the likeliest label
+    assert all(x["verdict"] == max(x["label_probs"], key=x["label_probs"].get) for x in judged)
+    assert run_agreement(config, NO_PROGRESS, loader) == r and loads == [tiny.ref]

@@ -9,8 +9,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ScriptedEngine
-from test_compare_scripted import make_folder
+from scenes import ANSWER_PROMPTS as PROMPTS
+from scenes import (
+    ScriptedEngine,
+    alpaca_eval,
+    answers_of,
+    arena_hard,
+    arena_hard_v2,
+    generations,
+    make_folder,
+    write_lines,
+)
 
 from judge.card.context import card_context
 from judge.cli.main import cli
@@ -19,54 +28,6 @@ from judge.errors import InputError
 from judge.models.answers import read_answers, resolve_answers
 from judge.pipeline.compare import CompareConfig, run_compare
 from judge.promptsets.align import align
-
-PROMPTS = {"q1": "Name a colour.", "q2": "Count to three.", "q3": "Say hello."}
-
-
-def write_lines(path: Path, rows: list[dict]) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return str(path)
-
-
-def alpaca_eval(path: Path, answers: dict[str, str], generator: str,
-                dataset: str | None = "chat") -> str:
-    """alpaca_eval's model_outputs.json: a JSON list, prompts named by their instruction."""
-    rows = [{"instruction": PROMPTS[q], "output": a, "generator": generator,
-             **({"dataset": dataset} if dataset else {})} for q, a in answers.items()]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(rows, indent=2))
-    return str(path)
-
-
-def arena_hard(path: Path, answers: dict[str, list[str]], model: str) -> str:
-    """arena-hard-auto v0.1 model_answer lines: ids only, one turn per answer in choices[0]."""
-    return write_lines(path, [
-        {"question_id": q, "answer_id": f"a-{q}", "model_id": model, "tstamp": 1.0,
-         "choices": [{"index": 0, "turns": [{"content": t, "token_len": len(t.split())}
-                                            for t in turns]}]}
-        for q, turns in answers.items()])
-
-
-def arena_hard_v2(path: Path, answers: dict[str, str], model: str) -> str:
-    """arena-hard-auto v2 model_answer lines: the conversation, the answer as {answer}."""
-    return write_lines(path, [
-        {"uid": q, "ans_id": f"a-{q}", "model": model, "tstamp": 1.0,
-         "messages": [{"role": "user", "content": PROMPTS[q]},
-                      {"role": "assistant", "content": {"answer": a}}],
-         "metadata": {"token_len": len(a.split())}}
-        for q, a in answers.items()])
-
-
-def generations(path: Path, answers: dict[str, str], model: str) -> str:
-    """A judge run folder's generations/<model>.jsonl (Generation records)."""
-    return write_lines(path, [
-        {"key": f"k{q}", "prompt_id": q, "prompt": PROMPTS[q], "output": a, "tokens": 3,
-         "model": model, "params_hash": "h"} for q, a in answers.items()])
-
-
-def answers_of(prefix: str) -> dict[str, str]:
-    return {q: f"{prefix} answer to {text}" for q, text in PROMPTS.items()}
 
 
 def test_each_format_reads_into_prompts_and_answers(tmp_path):

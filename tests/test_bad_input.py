@@ -7,17 +7,14 @@ test_compare_scripted.py::test_logprob_fallback_and_invalid_lines_are_counted.)
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from test_compare_scripted import Setup
+from helpers import Ran, judge_cli, judge_env, judge_proc
+from scenes import Setup
 
 from judge.models.refs import model_slug
 
-JUDGE = str(Path(sys.executable).parent / "judge")
 HEADER = ("{#- judge-template\nkind: pairwise\nlabels: {A: first, B: second, tie: tie}\n"
           "parser: '^(A|B|tie)'\n-#}\n")
 AA = ["compare", "smollm2", "smollm2"]
@@ -203,15 +200,24 @@ CASES = ["unknown model", "model folder without tokenizer",
 def test_bad_input_gives_one_line_exit_2_and_changes_nothing(case, tmp_path, smollm2, cache_dir):
     args, message = case_args(case, tmp_path, smollm2)
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
-    env = os.environ | {"JUDGE_CACHE_DIR": str(cache_dir), "HF_HUB_OFFLINE": "1"}
-    result = subprocess.run([JUDGE, *args], cwd=tmp_path, env=env, capture_output=True,
-                            text=True, timeout=600)
-    assert result.returncode == 2, result.stderr[-3000:]
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr[-3000:]
-    assert lines[0].startswith("judge: error:") and message in lines[0], lines[0]
+    line = judge_cli(*args, cwd=tmp_path, env={"JUDGE_CACHE_DIR": str(cache_dir)}).error_line(2)
+    assert message in line, line
     after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     assert after == before  # nothing changed, nothing new (no results/, no run folder)
+
+
+# The same line from the installed script in a fresh interpreter, for one case of each command
+# family: nothing a library prints as it imports may join it.
+FRESH = ["unknown model", "recipe with unknown field", "stats file with no valid line",
+         "sweep over an unknown field", "unwritable card path (card)"]
+
+
+@pytest.mark.parametrize("case", FRESH)
+def test_a_fresh_process_prints_the_same_one_line(case, tmp_path, smollm2, cache_dir):
+    args, message = case_args(case, tmp_path, smollm2)
+    result = judge_proc(args, cwd=tmp_path, env=judge_env(cache_dir), timeout=600)
+    line = Ran(result.returncode, result.stdout, result.stderr).error_line(2)
+    assert message in line, line
 
 
 # A service that does not answer is not the user's input: exit 1, one line, nothing changed.
@@ -231,13 +237,10 @@ SERVICE_CASES = {
 def test_unreachable_service_gives_one_line_exit_1_and_changes_nothing(case, tmp_path, cache_dir):
     args, message = SERVICE_CASES[case]
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
-    env = os.environ | {"JUDGE_CACHE_DIR": str(cache_dir), "HF_HUB_OFFLINE": "1"}
-    result = subprocess.run([JUDGE, *args, *(["--output-dir", str(tmp_path / "o")]
-                                             if args[0] == "train" else [])],
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 1, result.stderr[-3000:]
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr[-3000:]
-    assert lines[0].startswith("judge: error:") and message in lines[0], lines[0]
+    output = ["--output-dir", str(tmp_path / "o")] if args[0] == "train" else []
+    result = judge_cli(*args, *output, cwd=tmp_path,
+                       env={"JUDGE_CACHE_DIR": str(cache_dir), "HF_HUB_OFFLINE": "1"})
+    line = result.error_line(1)
+    assert message in line, line
     after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     assert after == before

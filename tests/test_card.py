@@ -9,94 +9,18 @@ and real benchmark comparison (compare_bench); no model is loaded.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import judge_cli
 from huggingface_hub import ModelCard
+from scenes import make_run
 
-from judge.benchmarks.paired import compare_bench
 from judge.card.write import END, PLOT_NAME, START, pct, pp, render_card, write_card
 from judge.cli.main import cli
 from judge.errors import InputError
-from judge.models.refs import model_slug
-from judge.pipeline.generate import generation_key
-from judge.records import Generation, Judgment, ModelInfo, PromptItem, SamplingParams
-from judge.stats import pairwise
-
-
-def summarize(*args, **options) -> dict:
-    """The pairwise block as summary.json holds it."""
-    return pairwise.summarize(*args, **options).model_dump()
-
-CONFIG = {"max_new_tokens": 64, "temperature": 0.0, "seed": 0, "prompts": "/home/me/prompts.jsonl"}
-# prompt -> (winner when base is shown first, winner when tuned is shown first)
-WINNERS = {"p0": ("tie", "tie"), "p1": ("tuned", "tuned"), "p2": ("tuned", "base"),
-           "p3": ("base", "base"), "p4": ("tuned", "tuned"), "p5": ("invalid", "tuned")}
-SCORE = {"tuned": 1.0, "base": 0.0, "tie": 0.5, "invalid": None}
-
-
-def bench_result(value: float, samples: dict[str, float]) -> dict:
-    settings = {"limit": 4, "num_fewshot": None, "source": "judge:abc"}
-    entry = {"settings": settings, "metric": "acc", "value": value, "stderr": 0.1, "n": 4,
-             "metrics": {"acc": value}, "samples": samples}
-    return {"schema": "judge.bench/1", "model": {}, "tasks": {"judge_mcq": entry}}
-
-
-def make_run(root: Path) -> Path:
-    """A finished run folder: run.json, summary.json, both ledgers, and a tuned model folder."""
-    run = root / "run"
-    tuned_dir = root / "tuned-model"
-    (tuned_dir / "sub").mkdir(parents=True)
-    for name, data in {"config.json": b"{}", "model.safetensors": b"\0" * 1000,
-                       "sub/extra.txt": b"x", ".hidden": b"h", "README.md": b"# old",
-                       "judge_source.json": b"{}"}.items():
-        (tuned_dir / name).write_bytes(data)
-    models = {
-        "base": ModelInfo(ref="org/base-model", path="/nowhere/base", fingerprint="b" * 16,
-                          dtype="auto"),
-        "tuned": ModelInfo(ref=str(tuned_dir), path=str(tuned_dir), fingerprint="t" * 16,
-                           dtype="auto"),
-        "judge": ModelInfo(ref="smollm2", path="/nowhere/judge", fingerprint="j" * 16,
-                           dtype="auto"),
-    }
-    (run / "generations").mkdir(parents=True)
-    (run / "judgments").mkdir()
-    judgments = []
-    for i, (side, seed) in enumerate((("base", 0), ("tuned", 1))):
-        params = SamplingParams(max_new_tokens=64, temperature=0.0, seed=seed)
-        lines = []
-        for pid in WINNERS:
-            item = PromptItem(prompt_id=pid, prompt=f"Question {pid}?")
-            answer = f"same answer to {pid}" if pid == "p0" else f"{side} answer to {pid} ```x```"
-            lines.append(Generation(key=generation_key(models[side], item, params), prompt_id=pid,
-                                    prompt=item.prompt, output=answer, tokens=5,
-                                    model=models[side].ref, params_hash=str(i)).model_dump_json())
-        path = run / "generations" / f"{model_slug(models[side])}.jsonl"
-        path.write_text("\n".join(lines) + "\n")
-    for pid, winners in WINNERS.items():
-        for order, winner in zip(("base_first", "tuned_first"), winners, strict=True):
-            judgments.append(Judgment(
-                key=f"{pid}-{order}", prompt_id=pid, order=order, raw=None, verdict=None,
-                shown_first="base" if order == "base_first" else "tuned", label_probs=None,
-                p_tuned=SCORE[winner], score=SCORE[winner], winner=winner, len_base=20,
-                source="none" if winner == "invalid" else "text", len_tuned=21))
-    (run / "judgments" / f"{model_slug(models['judge'])}__pairwise.jsonl").write_text(
-        "".join(j.model_dump_json() + "\n" for j in judgments))
-    benchmarks = compare_bench(bench_result(0.5, {"0": 1, "1": 0, "2": 0, "3": 1}),
-                               bench_result(0.75, {"0": 1, "1": 1, "2": 0, "3": 1}))
-    summary = {"schema": "judge.summary/1", "base": "org/base-model", "tuned": str(tuned_dir),
-               "judge": "smollm2", "template": "pairwise",
-               "pairwise": summarize([j.model_dump() for j in judgments], resamples=200),
-               "verdict_sources": {"text": 11, "none": 1}, "benchmarks": benchmarks, "timing": {}}
-    (run / "summary.json").write_text(json.dumps(summary, indent=2))
-    run_json = {"config": CONFIG, "models": {k: m.model_dump() for k, m in models.items()},
-                "n_prompts": len(WINNERS), "versions": {"judge": "0.1.0"}}
-    (run / "run.json").write_text(json.dumps(run_json, indent=2))
-    return run
 
 
 @pytest.fixture
@@ -183,21 +107,28 @@ def test_section_is_appended_to_a_card_without_markers(run_dir, tmp_path):
     assert body.endswith(END + "\n")
 
 
+# name -> (card text, what the error line says)
 MALFORMED = {
-    "unclosed front matter": "---\nlicense: mit\n# Title\n",
-    "invalid yaml": "---\nlicense: [mit\n---\n# Title\n",
-    "front matter is a list": "---\n- a\n- b\n---\n# Title\n",
-    "model-index unreadable": "---\nmodel-index: 5\n---\n# Title\n",
-    "two start markers": f"# T\n{START}\n{START}\nx\n{END}\n",
-    "end before start": f"# T\n{END}\nx\n{START}\n",
+    "unclosed front matter": ("---\nlicense: mit\n# Title\n",
+                              "front matter opened with '---' is never closed"),
+    "invalid yaml": ("---\nlicense: [mit\n---\n# Title\n",
+                     "front matter is not valid YAML (line 3)"),
+    "front matter is a list": ("---\n- a\n- b\n---\n# Title\n",
+                               "front matter must be a YAML mapping of keys to values"),
+    "model-index unreadable": ("---\nmodel-index: 5\n---\n# Title\n",
+                               "front matter is not valid card metadata (Invalid `model_index`"),
+    "two start markers": (f"# T\n{START}\n{START}\nx\n{END}\n",
+                          f"expected one '{START}' followed by one '{END}'; found 2 and 1"),
+    "end before start": (f"# T\n{END}\nx\n{START}\n",
+                         f"expected one '{START}' followed by one '{END}'; found 1 and 1"),
 }
 
 
-@pytest.mark.parametrize("text", MALFORMED.values(), ids=MALFORMED.keys())
-def test_malformed_card_is_an_input_error_and_stays_untouched(run_dir, tmp_path, text):
+@pytest.mark.parametrize(("text", "message"), MALFORMED.values(), ids=MALFORMED.keys())
+def test_malformed_card_is_an_input_error_and_stays_untouched(run_dir, tmp_path, text, message):
     card = tmp_path / "README.md"
     card.write_bytes(text.encode())
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match=re.escape(f"{card}: {message}")):
         write_card(run_dir, card)
     assert card.read_bytes() == text.encode()
     assert not (tmp_path / PLOT_NAME).exists()
@@ -205,14 +136,11 @@ def test_malformed_card_is_an_input_error_and_stays_untouched(run_dir, tmp_path,
 
 def test_malformed_card_exits_2_with_one_line(run_dir, tmp_path):
     card = tmp_path / "README.md"
-    card.write_text(MALFORMED["invalid yaml"])
-    judge = Path(sys.executable).parent / "judge"
-    proc = subprocess.run([str(judge), "card", str(run_dir), "--card", str(card)],
-                          capture_output=True, text=True, env=os.environ | {"COLUMNS": "300"})
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("judge: error:") and "YAML" in lines[0]
-    assert card.read_text() == MALFORMED["invalid yaml"]
+    card.write_text(MALFORMED["invalid yaml"][0])
+    line = judge_cli("card", str(run_dir), "--card", str(card), env={"COLUMNS": "300"}
+                     ).error_line(2)
+    assert "YAML" in line
+    assert card.read_text() == MALFORMED["invalid yaml"][0]
 
 
 def test_own_template_replaces_the_section(run_dir, tmp_path):
@@ -226,11 +154,15 @@ def test_own_template_replaces_the_section(run_dir, tmp_path):
     assert f"{START}\nwin={pct(win)} tasks=1\n{END}" in card.read_text()
 
 
-@pytest.mark.parametrize("source", ["{{ no_such_name }}", f"{START} inside", "{% if %}"])
-def test_broken_template_is_an_input_error(run_dir, tmp_path, source):
+@pytest.mark.parametrize(("source", "message"), [
+    ("{{ no_such_name }}", ": 'no_such_name' is undefined"),
+    (f"{START} inside", " must not contain the section markers itself"),
+    ("{% if %}", ": Expected an expression, got 'end of statement block'"),
+])
+def test_broken_template_is_an_input_error(run_dir, tmp_path, source, message):
     template = tmp_path / "bad.md.j2"
     template.write_text(source)
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match=re.escape(f"card template {template}{message}")):
         render_card(run_dir, tmp_path / "README.md", str(template))
 
 

@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_card import make_run
+from helpers import JUDGE, judge_cli
+from scenes import make_run
 
 from judge.card.push import push_card
 from judge.card.write import PLOT_NAME, render_card
 from judge.cli.main import cli
 from judge.errors import InputError
-
-JUDGE = Path(sys.executable).parent / "judge"
 
 
 @pytest.fixture
@@ -60,6 +58,7 @@ def test_bad_repo_id_is_an_input_error(run_dir, tmp_path, repo):
 
 
 def run_push(run_dir: Path, card: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """A fresh process: huggingface_hub reads HF_HUB_OFFLINE and HF_HOME as it is imported."""
     return subprocess.run(
         [str(JUDGE), "card", str(run_dir), "--card", str(card), "--push", "me/tuned"],
         capture_output=True, text=True, env=env | {"COLUMNS": "300"},
@@ -88,7 +87,5 @@ def test_push_without_a_token_fails_with_one_line(run_dir, tmp_path):
 
 
 def test_dry_run_needs_push(run_dir, tmp_path):
-    proc = subprocess.run([str(JUDGE), "card", str(run_dir), "--dry-run"],
-                          capture_output=True, text=True)
-    assert proc.returncode == 2 and "--push" in proc.stderr
+    assert "--push" in judge_cli("card", str(run_dir), "--dry-run").error_line(2)
     assert not (run_dir / "card").exists()

@@ -7,57 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ScriptedEngine
+from scenes import COMPARE_PROMPTS as PROMPTS
+from scenes import Setup
 
 from judge.engines import EngineOptions
 from judge.pipeline.compare import CompareConfig, run_compare
-
-PROMPTS = ["Name a colour.", "Count to three.", "Say hello."]
-
-
-def make_folder(tmp_path: Path, name: str) -> str:
-    folder = tmp_path / name
-    folder.mkdir()
-    (folder / "config.json").write_text(json.dumps({"model_type": "llama", "name": name}))
-    (folder / "tokenizer.json").write_text("{}")
-    return str(folder)
-
-
-class Setup:
-    def __init__(self, tmp_path: Path, answers: dict[str, str] | None = None) -> None:
-        self.tmp = tmp_path
-        self.prompts = tmp_path / "p.jsonl"
-        self.prompts.write_text("".join(
-            json.dumps({"prompt_id": f"q{i}", "prompt": p}) + "\n" for i, p in enumerate(PROMPTS)))
-        self.base, self.tuned, self.judge = (make_folder(tmp_path, n) for n in ("base", "tuned",
-                                                                                "judge"))
-        self.answers = answers
-        self.replies: dict[str, str] = {}
-        self.probs: dict[str, dict[str, float]] = {}
-        self.loaded: list[str] = []
-        self.engines: list[ScriptedEngine] = []
-
-    def load(self, model, options):
-        role = Path(model.path).name
-        self.loaded.append(role)
-        answers = {p: (self.answers or {}).get(role, f"{role} says: {p}") for p in PROMPTS}
-        engine = ScriptedEngine(model, replies=self.replies if role == "judge" else {},
-                                probs=self.probs if role == "judge" else {}, answers=answers)
-        self.engines.append(engine)
-        return engine
-
-    def run(self, verdict: str = "both", **options):
-        config = CompareConfig(
-            base=self.base, tuned=self.tuned, judge=self.judge, prompts=str(self.prompts),
-            verdict=verdict, out=str(self.tmp / "run"), cache_dir=str(self.tmp / "cache"),
-            engine=EngineOptions(kind="hf"), bootstrap=200, **options,
-        )
-        return run_compare(config, lambda name, total: lambda done, tokens: None,
-                           self.load).as_json()
-
-    def judgments(self) -> list[dict]:
-        (path,) = (self.tmp / "run" / "judgments").glob("*.jsonl")
-        return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 def test_verdicts_are_mapped_back_through_both_orders(tmp_path):

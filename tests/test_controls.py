@@ -9,9 +9,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ScriptedEngine
 from rich.console import Console
-from test_compare_scripted import PROMPTS, Setup
+from scenes import COMPARE_PROMPTS as PROMPTS
+from scenes import ScriptedEngine, Setup
 
 from judge.card.write import write_card
 from judge.pipeline.controls import CUT_WORDS, MIN_WORDS, build_controls

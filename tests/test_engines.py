@@ -1,4 +1,9 @@
-"""The real engines on the bundled SmolLM2: vLLM (in-process, CPU build here) and transformers."""
+"""The real engines on the bundled SmolLM2: vLLM (in-process, CPU build here) and transformers.
+
+The bundled model, not the tiny one: these check what a real instruct model answers (Paris),
+that the two engines agree greedily and on label probabilities, and vLLM reads the labels from
+its top 20 log-probs, where only a real judge puts them.
+"""
 
 from __future__ import annotations
 
@@ -45,7 +50,9 @@ def test_label_probabilities_agree_across_engines(engines):
     chat = template.render(instruction="2+2?", answer_a="5", answer_b="4")
     (v,) = engines("vllm").label_probs([chat], template.labels)
     (h,) = engines("hf").label_probs([chat], template.labels)
-    assert v["A"] == pytest.approx(h["A"], abs=0.02)
+    assert set(v) == set(h) == {"A", "B", "tie"}
+    for label in h:
+        assert v[label] == pytest.approx(h[label], abs=0.02), label
 
 
 def test_vllm_on_cpu_keeps_kv_blocks_of_32(engines):
@@ -58,6 +65,7 @@ def test_vllm_on_cpu_keeps_kv_blocks_of_32(engines):
 
 
 def test_compare_end_to_end_on_vllm(real_loader, cache_dir, tmp_path):
+    """The session's vLLM engine, which is the bundled model's (tests/conftest.py)."""
     config = CompareConfig(base="smollm2", tuned="smollm2", limit=2, max_new_tokens=24,
                            temperature=0.8, out=str(tmp_path / "run"), cache_dir=str(cache_dir),
                            engine=EngineOptions(kind="vllm"), bootstrap=200)

@@ -1,13 +1,13 @@
 """Flow Judge adapter: metrics (the suite's own and flow-judge's presets), the bound template, and
-the Flow format run through our transformers engine on the bundled model. What is tested is
-parsing and the ledger, not the small model's grading."""
+the Flow format run through our transformers engine on the tiny model. What is tested is parsing
+and the ledger, not the model's grading."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from conftest import ScriptedEngine
+from scenes import ScriptedEngine
 
 from judge.engines import EngineOptions
 from judge.engines.pool import EnginePool
@@ -112,7 +112,7 @@ def test_flow_replies_give_feedback_and_scores(fake_model, tmp_path):
 
 
 @pytest.mark.slow
-def test_flow_format_on_the_bundled_model(smollm2, real_loader, tmp_path):
+def test_flow_format_on_a_real_engine(tiny, real_loader, tmp_path):
     loads: list[str] = []
 
     def load(model, options):
@@ -121,8 +121,8 @@ def test_flow_format_on_the_bundled_model(smollm2, real_loader, tmp_path):
 
     template = flow.flow_template(None, PLAIN)
     pool = EnginePool(EngineOptions(kind="hf"), load)
-    judgments, timing = stage(pool, smollm2, template, tmp_path, tokens=48)
-    assert len(judgments) == 2 and loads == ["smollm2"] and timing.requests == 4
+    judgments, timing = stage(pool, tiny, template, tmp_path, tokens=48)
+    assert len(judgments) == 2 and loads == [tiny.ref] and timing.requests == 4
     for j in judgments:
         assert j.order is None and set(j.sides) == {"base", "tuned"}
         for side in j.sides.values():
@@ -134,5 +134,5 @@ def test_flow_format_on_the_bundled_model(smollm2, real_loader, tmp_path):
         assert (j.winner != "invalid") == valid and (j.score is not None) == valid
     lines = [json.loads(line) for line in (tmp_path / "judgments.jsonl").read_text().splitlines()]
     assert [line["key"] for line in lines] == [j.key for j in judgments]
-    again, timing = stage(pool, smollm2, template, tmp_path, tokens=48)
-    assert again == judgments and timing.requests == 0 and loads == ["smollm2"]
+    again, timing = stage(pool, tiny, template, tmp_path, tokens=48)
+    assert again == judgments and timing.requests == 0 and loads == [tiny.ref]

@@ -17,8 +17,8 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+from helpers import ROOT, recipe_on
 
-ROOT = Path(__file__).resolve().parents[1]
 # A user's own train.py: if anything ran it, the marker would appear.
 USER_TRAIN = ("from pathlib import Path\nPath('RAN-USER-TRAIN').write_text('ran')\n"
               "raise SystemExit(7)\n")
@@ -64,7 +64,8 @@ def test_the_wheel_carries_its_files_and_no_bare_train_module(installed, user_fo
     python = str(installed / "python")
     where = run([python, "-c", "import judge, judge.train; print(judge.__file__); "
                  "print(judge.train.__file__)"], user_folder.parent, env).stdout.split()
-    assert all(str(ROOT) not in path for path in where), where  # the wheel, not the checkout
+    # the wheel's files, not the checkout's
+    assert not any(Path(path).resolve().is_relative_to(ROOT) for path in where), where
     bare = subprocess.run([python, "-c", "import train"], cwd=user_folder.parent, env=env,
                           capture_output=True, text=True)
     assert bare.returncode == 1 and "No module named 'train'" in bare.stderr
@@ -88,15 +89,21 @@ def test_the_wheel_carries_its_files_and_no_bare_train_module(installed, user_fo
 
 @pytest.mark.slow
 def test_a_one_step_demo_runs_from_a_folder_with_its_own_train_py(installed, user_folder,
-                                                                   cache_dir):
+                                                                   cache_dir, tiny):
+    """The demo's wiring on the tiny model: the shipped recipe, its model swapped."""
     env = os.environ | {"HF_HUB_OFFLINE": "1", "JUDGE_CACHE_DIR": str(cache_dir)}
-    run([str(installed / "judge"), "demo", "--steps", "1", "--limit", "2", "--bench-limit", "4",
-         "--engine", "hf", "--out", "demo"], user_folder, env, timeout=1200)
+    recipe = recipe_on(tiny.ref, "smollm2-cpu", user_folder)
+    run([str(installed / "judge"), "demo", "--recipe", recipe.name, "--steps", "1", "--limit",
+         "2", "--bench-limit", "4", "--engine", "hf", "--out", "demo"], user_folder, env,
+        timeout=1200)
     training = json.loads((user_folder / "demo" / "tuned" / "training.json").read_text())
     assert training["global_step"] == 1
     assert (user_folder / "demo" / "README.md").is_file()  # the card, from the wheel's template
     summary = json.loads((user_folder / "demo" / "run" / "summary.json").read_text())
     assert summary["benchmarks"]["judge_mcq"]["n"] == 4  # the task shipped in the wheel
+    run_json = json.loads((user_folder / "demo" / "run" / "run.json").read_text())
+    assert run_json["models"]["base"]["fingerprint"] == tiny.fingerprint  # the recipe's model
+    assert run_json["models"]["judge"]["fingerprint"] == tiny.fingerprint
     assert not (user_folder / "RAN-USER-TRAIN").exists()
 
 

@@ -1,7 +1,8 @@
 """Crash safety: `judge compare` killed with SIGKILL at many points, then rerun, loses nothing.
 
-The run is greedy with batch size 1 and one prompt per chunk, so each record is written on its own
-and a resumed run must reproduce the uninterrupted run exactly.
+The run is sampled with batch size 1 and one prompt per chunk, so each record is written on its
+own and a resumed run must reproduce the uninterrupted run exactly. The tiny model answers and
+judges (plumbing: what is checked is what survives a kill, not what the model says).
 """
 
 from __future__ import annotations
@@ -10,44 +11,39 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers import JUDGE, judge_env
+from helpers import count_lines as lines
 
 pytestmark = pytest.mark.slow
-JUDGE = str(Path(sys.executable).parent / "judge")
 
 
-def args(out: Path) -> list[str]:
-    return [JUDGE, "compare", "smollm2", "smollm2", "--limit", "3", "--engine", "hf",
-            "--batch-size", "1", "--chunk", "1", "--temperature", "0.7", "--max-new-tokens", "12",
-            "--judge-max-new-tokens", "6", "--bootstrap", "200", "--out", str(out), "--json"]
+def single(model: str) -> Callable[[Path], list[str]]:
+    """`judge compare MODEL MODEL --judge MODEL ...` into OUT, the summary on stdout."""
+    return lambda out: [
+        JUDGE, "compare", model, model, "--judge", model, "--limit", "3", "--engine", "hf",
+        "--batch-size", "1", "--chunk", "1", "--temperature", "0.7", "--max-new-tokens", "12",
+        "--judge-max-new-tokens", "6", "--bootstrap", "200", "--out", str(out), "--json"]
 
 
-def env(cache_dir: Path) -> dict[str, str]:
-    return os.environ | {"JUDGE_CACHE_DIR": str(cache_dir), "HF_HUB_OFFLINE": "1"}
-
-
-def lines(path: Path) -> int:
-    return path.read_bytes().count(b"\n") if path.exists() else 0
+def panel(model: str) -> Callable[[Path], list[str]]:
+    """The same run judged by a panel: the model with two templates (both read label
+    probabilities where the text is no label, as the tiny model's always is)."""
+    return lambda out: [*single(model)(out), "--judge", f"{model}@pairwise-reference"]
 
 
 def files(out: Path, pattern: str) -> list[Path]:
     return sorted(out.glob(pattern))
 
 
-def panel_args(out: Path) -> list[str]:
-    """The same run judged by a panel: the bundled model with two templates."""
-    return [*args(out), "--judge", "smollm2", "--judge", "smollm2@graded"]
-
-
 def kill_when(out: Path, cache_dir: Path, ready: Callable[[Path, float], bool],
-              limit: float = 300, command: Callable[[Path], list[str]] = args) -> bool:
+              command: Callable[[Path], list[str]], limit: float = 300) -> bool:
     """Start a run, SIGKILL it once `ready(out, seconds)` holds; False if it finished first."""
-    proc = subprocess.Popen(command(out), env=env(cache_dir), stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(command(out), env=judge_env(cache_dir), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     start = time.monotonic()
     while proc.poll() is None and time.monotonic() < start + limit:
@@ -55,7 +51,7 @@ def kill_when(out: Path, cache_dir: Path, ready: Callable[[Path, float], bool],
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             return True
-        time.sleep(0.05)
+        time.sleep(0.01)
     proc.wait(timeout=limit)
     return False
 
@@ -65,9 +61,10 @@ def records(out: Path) -> list[dict]:
             for line in p.read_text().splitlines()]
 
 
-def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, cache_dir, smollm2):
-    whole = subprocess.run(args(tmp_path / "whole"), env=env(cache_dir), capture_output=True,
-                           text=True, timeout=600)
+def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, cache_dir, tiny):
+    args = single(tiny.ref)
+    whole = subprocess.run(args(tmp_path / "whole"), env=judge_env(cache_dir),
+                           capture_output=True, text=True, timeout=600)
     assert whole.returncode == 0, whole.stderr[-2000:]
     expected = json.loads(whole.stdout)["pairwise"]
 
@@ -84,7 +81,7 @@ def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, cache_dir,
         "late in judging": lambda o, t: verdicts(o) >= 4,
         "after the last verdict": lambda o, t: verdicts(o) >= 6,
     }
-    killed = [name for name, ready in stages.items() if kill_when(out, cache_dir, ready)]
+    killed = [name for name, ready in stages.items() if kill_when(out, cache_dir, ready, args)]
     assert len(killed) >= 3, f"the run finished before most kill points: killed {killed}"
 
     # A kill in the middle of a write leaves half a line: simulate it on the judgments file.
@@ -92,7 +89,7 @@ def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, cache_dir,
     data = jfile.read_bytes()
     jfile.write_bytes(data + data.splitlines(keepends=True)[0][:40])
 
-    final = subprocess.run(args(out), env=env(cache_dir), capture_output=True, text=True,
+    final = subprocess.run(args(out), env=judge_env(cache_dir), capture_output=True, text=True,
                            timeout=600)
     assert final.returncode == 0, final.stderr[-2000:]
     assert "torn last line" in final.stderr
@@ -105,8 +102,9 @@ def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, cache_dir,
             p.name for p in (tmp_path / "whole" / name).iterdir())
 
 
-def test_a_killed_panel_run_resumes_where_each_judge_stopped(tmp_path, cache_dir, smollm2):
-    whole = subprocess.run(panel_args(tmp_path / "whole"), env=env(cache_dir),
+def test_a_killed_panel_run_resumes_where_each_judge_stopped(tmp_path, cache_dir, tiny):
+    panel_args = panel(tiny.ref)
+    whole = subprocess.run(panel_args(tmp_path / "whole"), env=judge_env(cache_dir),
                            capture_output=True, text=True, timeout=600)
     assert whole.returncode == 0, whole.stderr[-2000:]
     expected = json.loads(whole.stdout)
@@ -115,7 +113,8 @@ def test_a_killed_panel_run_resumes_where_each_judge_stopped(tmp_path, cache_dir
     def count(pattern: str) -> Callable[[Path], int]:
         return lambda o: sum(lines(p) for p in files(o, pattern))
 
-    first, second = count("judgments/*__pairwise.jsonl"), count("judgments/*__graded.jsonl")
+    first = count("judgments/*__pairwise.jsonl")
+    second = count("judgments/*__pairwise-reference.jsonl")
     checks = count("controls/*__*.jsonl")
     stages = {
         "in the first judge's verdicts": lambda o, t: first(o) >= 2,
@@ -124,12 +123,12 @@ def test_a_killed_panel_run_resumes_where_each_judge_stopped(tmp_path, cache_dir
         "in the second judge's controls": lambda o, t: second(o) >= 6 and checks(o) >= 7,
     }
     killed = [name for name, ready in stages.items()
-              if kill_when(out, cache_dir, ready, command=panel_args)]
+              if kill_when(out, cache_dir, ready, panel_args)]
     assert len(killed) >= 2, f"the run finished before most kill points: killed {killed}"
     before = {p: p.read_bytes() for p in files(out, "*/*__*.jsonl")}
 
-    final = subprocess.run(panel_args(out), env=env(cache_dir), capture_output=True, text=True,
-                           timeout=600)
+    final = subprocess.run(panel_args(out), env=judge_env(cache_dir), capture_output=True,
+                           text=True, timeout=600)
     assert final.returncode == 0, final.stderr[-2000:]
     resumed = json.loads(final.stdout)
     for block in ("pairwise", "panel", "members", "controls", "verdict"):

@@ -9,9 +9,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ScriptedEngine
-from test_answers import PROMPTS, alpaca_eval, answers_of, arena_hard_v2
-from test_compare_scripted import make_folder
+from scenes import ANSWER_PROMPTS as PROMPTS
+from scenes import (
+    Board,
+    ScriptedEngine,
+    alpaca_eval,
+    answers_of,
+    arena_hard_v2,
+    make_folder,
+    ref_file,
+)
 
 from judge.cli.main import cli
 from judge.engines import EngineOptions
@@ -19,68 +26,6 @@ from judge.errors import InputError
 from judge.pipeline.compare import CompareConfig
 from judge.pipeline.leaderboard import LeaderboardConfig, run_leaderboard
 from judge.report.leaderboard import md_text
-
-CATEGORIES = {"q1": "chat", "q2": "chat", "q3": "math"}
-# The judge: m1 wins colour and counting in both orders; m2 loses colour and wins counting in both
-# orders; on "Say hello" the judge always picks the first answer shown (a tie once both orders are
-# averaged). First match wins, so the m1 keys come first.
-REPLIES = {
-    "Answer A:\nm1 answer to Name": "A", "Answer B:\nm1 answer to Name": "B",
-    "Answer A:\nm1 answer to Count": "A", "Answer B:\nm1 answer to Count": "B",
-    "Answer A:\nref answer to Name": "A", "Answer B:\nref answer to Name": "B",
-    "Answer A:\nm2 answer to Count": "A", "Answer B:\nm2 answer to Count": "B",
-    "": "A",
-}
-
-
-def ref_file(tmp: Path, name: str = "ref.json") -> str:
-    """The reference's model_outputs.json, each prompt with its own dataset (category)."""
-    path = tmp / name
-    rows = [{"instruction": PROMPTS[q], "output": f"ref answer to {PROMPTS[q]}",
-             "generator": "ref", "dataset": CATEGORIES[q]} for q in PROMPTS]
-    path.write_text(json.dumps(rows))
-    return str(path)
-
-
-class Board:
-    """run_leaderboard with scripted engines: model folders answer '<folder> answer to <prompt>'."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.judge = make_folder(tmp, "judge")
-        self.loaded: list[str] = []
-        self.engines: dict[str, ScriptedEngine] = {}
-        self.bars: dict[str, list[int]] = {}
-
-    def load(self, model, options):
-        role = Path(model.path).name
-        self.loaded.append(role)
-        answers = {p: f"{role} answer to {p}" for p in PROMPTS.values()}
-        engine = ScriptedEngine(model, replies=REPLIES if role == "judge" else {}, answers=answers)
-        self.engines[role] = engine
-        return engine
-
-    def progress(self, name: str, total: int):
-        bar = self.bars.setdefault(name, [0, total])
-
-        def advance(done: int, tokens: int) -> None:
-            bar[0] += done
-
-        return advance
-
-    def run(self, reference: str, *models: str, cards: dict[str, str] | None = None,
-            card_folders: bool = False, **settings) -> dict:
-        self.loaded.clear()
-        self.bars.clear()
-        config = LeaderboardConfig(
-            reference=reference, models=list(models), out=str(self.tmp / "lb"),
-            cards=cards or {}, card_folders=card_folders,
-            settings=CompareConfig(base=reference, tuned=reference, judge=self.judge,
-                                   prompts=settings.pop("prompts", None), out="-",
-                                   cache_dir=str(self.tmp / "cache"),
-                                   engine=EngineOptions(kind="hf"), bootstrap=200,
-                                   verdict="text", **settings))
-        return run_leaderboard(config, self.progress, self.load).as_json()
 
 
 def test_answers_files_ranked_against_a_reference_file(tmp_path):
@@ -263,7 +208,10 @@ def test_markdown_shows_model_names_as_text():
 
 @pytest.mark.slow
 def test_real_vllm_judges_a_leaderboard_of_two_answers_files(tmp_path, real_loader, cache_dir):
-    """smollm2 on the real vLLM engine judges two answers files against a third, end to end."""
+    """smollm2 on the real vLLM engine judges two answers files against a third, end to end.
+    The session's vLLM engine is the bundled model's: vLLM reads label probabilities from its top
+    20 log-probs, where a random model never puts the labels, so its every verdict would be
+    invalid (tests/conftest.py)."""
     reference = ref_file(tmp_path)
     m1 = alpaca_eval(tmp_path / "m1.json", {q: f"The answer is {i}." for i, q in
                                             enumerate(PROMPTS)}, "m1")

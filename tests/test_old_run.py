@@ -8,7 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
-from conftest import ScriptedEngine
+from scenes import ScriptedEngine
 
 from judge.card.write import write_card
 from judge.engines import EngineOptions

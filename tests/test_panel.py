@@ -8,16 +8,15 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ScriptedEngine
-from test_agreement import PAIRS, write_jsonl
-from test_compare_scripted import make_folder
+from helpers import NO_PROGRESS, write_jsonl
+from scenes import PAIRS, ScriptedEngine, make_folder
 
 from judge.card.write import write_card
 from judge.engines import EngineOptions
+from judge.models.refs import model_slug
 from judge.pipeline.agreement import AgreementConfig, agreement_run
 from judge.pipeline.compare import CompareConfig, run_compare
 
-NO_PROGRESS = lambda name, total: lambda done, tokens: None  # noqa: E731
 PROMPTS = {"q0": "Name a colour.", "q1": "Count to three.", "q2": "Say hello.",
            "q3": "Spell cat."}
 
@@ -109,12 +108,28 @@ def test_a_panel_of_three_with_a_known_disagreement(tmp_path):
     assert j3["pairwise"]["position_consistency"] == pytest.approx(1 / 4)
     assert j3["verdict"]["status"] == "inconclusive"  # 1 of 4 prompts survives the swap
     assert all(m["controls"]["n"] == 4 for m in members.values())  # 4 off-topic pairs each
-    # the panel's position figures pass (3/4 consistent, first shown won 5/8), so its verdict
-    # is its controls' alone
-    fails = summary["controls"]["ci"]["low"] <= 0.5
-    assert summary["controls"]["n"] == 4
-    assert summary["verdict"]["status"] == ("inconclusive" if fails else "passed")
-    assert len(summary["verdict"]["reasons"]) == int(fails)
+    # Controls: base's answers, the ids shuffled by Random("judge-controls/0") stay q0 q1 q2 q3,
+    # so each real answer meets the next prompt's (q3's meets q0's), control shown first, then
+    # real. Every answer reads "base says: ...", so a judge's reply depends on the answer shown
+    # first: j1 picks the second one unless q3's answer is first, j2 unless q2's or q3's is, j3
+    # the first one unless q0's is. Per pair (control-first order, real-first order), the real
+    # answer picked by (j1, j2, j3) and by the majority:
+    #   q0 (real, real, control) -> real      (control, control, control) -> control
+    #   q1 (real, control, control) -> control  (control, control, real) -> control
+    #   q2 (control, control, control) -> control  (control, real, real) -> real
+    #   q3 (real, real, real) -> real          (real, real, real) -> real
+    # 4 of 8 verdicts for the real answer, consistent on q1 and q3; Wilson 95% over 4 pairs at
+    # 0.5: 0.5 -+ 1.96 sqrt(1/16 + 1.96^2/64) / (1 + 1.96^2/4) = [0.150, 0.850], which reaches
+    # chance. The position figures pass (3/4 consistent, first shown won 5/8): the controls alone
+    # make the panel's verdict inconclusive.
+    controls = summary["controls"]
+    assert (controls["n"], controls["accuracy"], controls["position_consistency"]) == (4, 0.5,
+                                                                                     0.5)
+    assert (controls["ci"]["low"], controls["ci"]["high"]) == pytest.approx((0.15004, 0.84996),
+                                                                             abs=1e-5)
+    assert summary["verdict"]["status"] == "inconclusive"
+    (reason,) = summary["verdict"]["reasons"]
+    assert "50.0% of its verdicts on 4 control pairs" in reason and "reaches chance" in reason
     run = tmp_path / "run"
     assert len(list((run / "judgments").glob("*.jsonl"))) == 3
     assert len(list((run / "controls").glob("*__pairwise.jsonl"))) == 3
@@ -194,39 +209,65 @@ def test_a_panel_in_agreement_decides_each_order_by_majority(tmp_path):
         ("A", "A"), ("B", "B"), ("tie", "tie")]
 
 
+def test_the_bundled_judge_is_named_a_smoke_test_judge_in_a_panel(tmp_path, cache_dir):
+    """A panel of the bundled model with two templates (scripted replies): each member and the
+    panel say it is the smoke-test judge, there to run the pipeline, not to judge."""
+    s = Panel(tmp_path)
+    config = s.config().model_copy(update={"judge": "smollm2", "panel": ["smollm2@graded"],
+                                           "cache_dir": str(cache_dir)})
+
+    def load(model, options):
+        return ScriptedEngine(model, replies={"": "A"}, answers={p: f"answer to {p}"
+                                                                 for p in PROMPTS.values()})
+
+    summary = run_compare(config, NO_PROGRESS, load).as_json()
+    labels = ["smollm2@pairwise", "smollm2@graded"]
+    assert list(summary["members"]) == labels and summary["verdict"]["smoke_test"] == labels
+    assert [m["verdict"]["smoke_test"] for m in summary["members"].values()] == [[x] for x in
+                                                                                 labels]
+    assert "the bundled smoke-test judge" in (tmp_path / "run" / "report.md").read_text()
+
+
 @pytest.mark.slow
-def test_the_bundled_model_as_a_panel_of_two_templates(tmp_path, real_loader, cache_dir):
-    """smollm2 with the pairwise and the graded template, on the real transformers engine."""
+def test_a_real_panel_of_two_templates(tmp_path, real_loader, cache_dir, tiny):
+    """The tiny model answering and judging with two templates, on the real transformers engine:
+    one load, a ledger per member, the panel's blocks, a rerun that judges nothing (plumbing; its
+    verdicts are a random model's, read from its label probabilities)."""
     loads: list[str] = []
 
     def load(model, options):
         loads.append(model.ref)
         return real_loader(model, options)
 
-    config = CompareConfig(base="smollm2", tuned="smollm2", judge="smollm2",
-                           panel=["smollm2@graded"], limit=3, max_new_tokens=48,
+    config = CompareConfig(base=tiny.ref, tuned=tiny.ref, judge=tiny.ref,
+                           panel=[f"{tiny.ref}@pairwise-reference"], limit=3, max_new_tokens=48,
                            judge_max_new_tokens=12, temperature=0.7, bootstrap=200,
                            out=str(tmp_path / "run"), cache_dir=str(cache_dir),
                            engine=EngineOptions(kind="hf"))
     summary = run_compare(config, NO_PROGRESS, load).as_json()
-    assert loads == ["smollm2"]  # answers and both judges on one loaded model
-    labels = ["smollm2@pairwise", "smollm2@graded"]
+    assert loads == [tiny.ref]  # answers and both judges on one loaded model
+    labels = [f"{tiny.ref}@pairwise", f"{tiny.ref}@pairwise-reference"]
     assert list(summary["members"]) == labels and summary["panel"]["members"] == labels
-    assert summary["verdict"]["smoke_test"] == labels
-    for label in labels:
-        member = summary["members"][label]
-        n, invalid = member["pairwise"]["n"], member["pairwise"]["n_invalid"]
-        assert 1 <= n <= 3 and invalid <= 6 - n  # a prompt counts once it has a valid line
-        assert member["verdict"]["smoke_test"] == [label]
-        assert member["controls"]["requested"] == 8
+    assert summary["verdict"]["smoke_test"] == []  # not the bundled judge
     run = tmp_path / "run"
-    for template in ("pairwise", "graded"):
-        (ledger,) = (run / "judgments").glob(f"smollm2-*__{template}.jsonl")
-        assert len(ledger.read_text().splitlines()) == 6
-        (checks,) = (run / "controls").glob(f"smollm2-*__{template}.jsonl")
-        assert len(checks.read_text().splitlines()) == 2 * summary["controls"]["n"]
+    for label, template in zip(labels, ("pairwise", "pairwise-reference"), strict=True):
+        member = summary["members"][label]
+        assert member["controls"]["requested"] == 8
+        (ledger,) = (run / "judgments").glob(f"{model_slug(tiny)}__{template}.jsonl")
+        lines = [json.loads(x) for x in ledger.read_text().splitlines()]
+        assert len(lines) == 6
+        # the member's counts are its ledger's: prompts with a valid line, and invalid lines
+        valid = {x["prompt_id"] for x in lines if x["winner"] != "invalid"}
+        invalid = sum(x["winner"] == "invalid" for x in lines)
+        assert (member["pairwise"]["n"], member["pairwise"]["n_invalid"]) == (len(valid), invalid)
+        (checks,) = (run / "controls").glob(f"{model_slug(tiny)}__{template}.jsonl")
+        assert len(checks.read_text().splitlines()) == 2 * len(
+            (run / "controls" / "pairs.jsonl").read_text().splitlines())
+    # the labels are read from the judge's label probabilities wherever its text is no label, and
+    # the transformers engine sees every label: all 3 prompts valid for both
+    assert [m["pairwise"]["n"] for m in summary["members"].values()] == [3, 3]
     report = (run / "report.md").read_text()
-    assert "the bundled smoke-test judge" in report and "Fleiss' kappa" in report
+    assert "Fleiss' kappa" in report
     loads.clear()
     assert run_compare(config, NO_PROGRESS, load).as_json()["panel"] == summary["panel"]
     assert loads == []  # a rerun judges nothing again

@@ -9,16 +9,23 @@ import io
 import json
 import shutil
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ScriptedEngine
-from test_answers import alpaca_eval, answers_of
-from test_compare_scripted import make_folder
-from test_leaderboard import Board, ref_file
+from helpers import JUDGE, judge_cli
+from scenes import (
+    HOSTILE,
+    ODD_ID,
+    Board,
+    alpaca_eval,
+    answers_of,
+    build_run,
+    ref_file,
+)
+from scenes import REPORT_OUTCOMES as OUTCOMES
+from scenes import REPORT_PROMPTS as PROMPTS
 
 from judge.cli.main import cli
 from judge.engines import EngineOptions
@@ -27,55 +34,7 @@ from judge.pipeline.compare import CompareConfig, run_compare
 from judge.report.evidence import anchor
 from judge.report.export import VERDICT_COLUMNS
 
-JUDGE = str(Path(sys.executable).parent / "judge")
 OLD = Path(__file__).parent / "data" / "run-0.1.0"
-HOSTILE = 'T0 Red <script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
-ODD_ID = 'odd id/<7> "&'
-# prompt id, category, prompt, base answer, tuned answer
-PROMPTS = [
-    ("q0", "art", "Name a colour.", "B0 Blue.", HOSTILE),
-    ("q1", "math", "Count to three.", "B1 1, 2, 3.", "T1 one two three"),
-    ("q2", "chat", "Say hello.", "hello", "hello"),
-    ("q3", "math", "Add 2 and 2.", "B3 4", "T3 four"),
-    ("q4", "art", "Name a fruit.", "B4 **Apple**, a fruit.\n\n- red\n- green", "T4 pear"),
-    (ODD_ID, "chat", "Write code.", "B5 ```python\nprint('<b>hi</b>')\n```", "T5 `x = 1`"),
-]
-# The judge: q0 tuned in both orders; q1 whatever is shown first (a split decision, a tie); q2 not
-# judged (identical answers: a skipped tie); q3 nothing readable (both lines invalid); q4 base in
-# both orders, once from label probabilities; q5 tuned once and a tie once (0.75: tuned wins).
-REPLIES = {
-    "Answer A:\nB0": "B", "Answer A:\nT0": "A",
-    "Answer A:\nB1": "A", "Answer A:\nT1": "A",
-    "Answer A:\nB3": "Hmm.", "Answer A:\nT3": "Hmm.",
-    "Answer A:\nB4": "A", "Answer A:\nT4": "no idea",
-    "Answer A:\nB5": "B", "Answer A:\nT5": "tie",
-}
-PROBS = {"Answer A:\nT4": {"A": 0.1, "B": 0.8, "tie": 0.1}}
-OUTCOMES = {"q0": "tuned", "q1": "tie", "q2": "tie", "q3": "invalid", "q4": "base",
-            ODD_ID: "tuned"}
-
-
-def loader(model, options):
-    role = Path(model.path).name
-    side = {"base": 3, "tuned": 4}.get(role)
-    answers = {p[2]: p[side] for p in PROMPTS} if side else {}
-    replies, probs = (REPLIES, PROBS) if role == "judge" else ({}, {})
-    return ScriptedEngine(model, replies=replies, probs=probs, answers=answers)
-
-
-def build_run(root: Path, **options) -> Path:
-    """A compare run folder of the PROMPTS above, judged by the scripted judge."""
-    root.mkdir(parents=True, exist_ok=True)
-    prompts = root / "prompts-in.jsonl"
-    prompts.write_text("".join(json.dumps({"prompt_id": pid, "category": c, "prompt": p}) + "\n"
-                               for pid, c, p, _, _ in PROMPTS))
-    out = root / "run"
-    config = CompareConfig(
-        base=make_folder(root, "base"), tuned=make_folder(root, "tuned"),
-        judge=make_folder(root, "judge"), prompts=str(prompts), out=str(out),
-        cache_dir=str(root / "cache"), engine=EngineOptions(kind="hf"), bootstrap=200, **options)
-    run_compare(config, lambda name, total: lambda done, tokens: None, loader)
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -179,8 +138,8 @@ def test_the_0_1_0_folder_gets_its_page(tmp_path):
     work = tmp_path / "old"
     shutil.copytree(OLD, work)
     summary = (work / "run" / "summary.json").read_bytes()
-    done = subprocess.run([JUDGE, "report", "run"], cwd=work, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    done = judge_cli("report", "run", cwd=work)
+    assert done.code == 0, done.stderr
     page = parse(work / "run" / "report.html")
     shown = {a["data-prompt-id"] for tag, a in page.elements if tag == "article"}
     lines = [json.loads(line) for path in (work / "run" / "judgments").glob("*.jsonl")
@@ -195,9 +154,8 @@ def test_the_0_1_0_folder_gets_its_page(tmp_path):
 
 
 def test_a_folder_that_is_neither_run_nor_leaderboard_is_one_line_exit_2(tmp_path):
-    done = subprocess.run([JUDGE, "report", str(tmp_path)], capture_output=True, text=True)
-    assert done.returncode == 2 and "neither a run folder" in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1 and list(tmp_path.iterdir()) == []
+    assert "neither a run folder" in judge_cli("report", str(tmp_path)).error_line(2)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_your_own_template_extends_ours_in_a_sandbox(run_folder, tmp_path):
@@ -216,10 +174,8 @@ def test_your_own_template_extends_ours_in_a_sandbox(run_folder, tmp_path):
                       ("{{ ''.__class__.__mro__ }}", "unsafe"),
                       ("{% if %}", "line 1")]:
         mine.write_text(body)
-        done = subprocess.run([JUDGE, "report", str(copy), "--report-template", str(mine)],
-                              capture_output=True, text=True)
-        assert done.returncode == 2 and why in done.stderr, done.stderr
-        assert len(done.stderr.strip().splitlines()) == 1
+        done = judge_cli("report", str(copy), "--report-template", str(mine))
+        assert why in done.error_line(2)
         assert (copy / "report.html").read_bytes() == before  # nothing written
 
 
@@ -236,6 +192,7 @@ def test_compare_checks_the_report_template_before_any_model_loads(tmp_path):
 def test_open_prints_the_path_where_no_browser_opens_it(run_folder, tmp_path, browser, shown):
     copy = tmp_path / "run"
     shutil.copytree(run_folder, copy)
+    # a fresh process: the webbrowser module reads BROWSER once per process
     done = subprocess.run([JUDGE, "report", str(copy), "--open"], capture_output=True, text=True,
                           env={"PATH": "/usr/bin:/bin", "BROWSER": browser})
     assert done.returncode == 0, done.stderr

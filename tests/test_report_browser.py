@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 from browser import browser
-from test_report import HOSTILE, ODD_ID, OUTCOMES, PROMPTS, build_run
+from scenes import HOSTILE, ODD_ID, build_run
+from scenes import REPORT_OUTCOMES as OUTCOMES
+from scenes import REPORT_PROMPTS as PROMPTS
 
 from judge.report.evidence import anchor
 from judge.report.format import pct

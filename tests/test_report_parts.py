@@ -7,15 +7,13 @@ import csv
 import io
 import json
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import judge_cli, write_jsonl
 from hypothesis import given
 from hypothesis import strategies as st
-from test_agreement import TABLE, write_jsonl
+from scenes import TABLE
 
 from judge.cli.main import cli
 from judge.report.evidence import anchor
@@ -194,9 +192,7 @@ def test_agreement_as_csv_and_markdown(tmp_path):
 
 
 def test_json_and_format_together_are_one_line_exit_2(tmp_path):
-    judge = str(Path(sys.executable).parent / "judge")
-    done = subprocess.run([judge, "stats", str(lines_file(tmp_path)), "--json", "--format", "csv"],
-                          capture_output=True, text=True)
-    assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr.strip() == ("judge: error: --json and --format csv ask for two outputs; "
-                                   "give one")
+    done = judge_cli("stats", str(lines_file(tmp_path)), "--json", "--format", "csv")
+    assert done.error_line(2) == ("judge: error: --json and --format csv ask for two outputs; "
+                                  "give one")
+    assert done.stdout == ""

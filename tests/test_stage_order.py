@@ -7,8 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ScriptedEngine
-from test_compare_scripted import Setup
+from scenes import ScriptedEngine, Setup
 
 from judge.engines import EngineOptions
 from judge.pipeline.compare import CompareConfig, generation_order, run_compare

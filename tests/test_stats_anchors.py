@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import judge_cli
 
 from judge.cli.main import cli
 
 DATA = Path(__file__).parent / "data" / "anchors"
-JUDGE = str(Path(sys.executable).parent / "judge")
 
 
 def stats_json(path: Path, *flags: str) -> dict:
@@ -42,7 +40,21 @@ def test_alpaca_eval_annotations_give_alpaca_evals_numbers():
     # discrete_win_rate = (2 + 1/2)/5 = 50.0
     assert (r["wins"], r["losses"], r["ties"]) == (2, 2, 1)
     assert r["discrete_win_rate"] == pytest.approx(0.5)
-    assert r["lc_win_rate"] is not None  # lengths come from output_1 / output_2
+    # LC from the lengths of output_1 / output_2: δ = 56, −80, 6, 47, 16 (mean 9, squared
+    # deviations 2209 + 7921 + 9 + 1444 + 49 = 11632, sd = sqrt(11632 / 4)); the fit's θ and φ
+    # solve the maximum-likelihood equations Σ r_i = 0 and Σ t_i r_i = 0, where t_i =
+    # tanh(δ_i / sd) and r_i = y_i − σ(θ + φ t_i); LC = σ(θ)
+    model = r["lc_model"]
+    assert model["length_sd"] == pytest.approx(math.sqrt(11632 / 4))
+    t = [math.tanh(d / math.sqrt(2908)) for d in (56, -80, 6, 47, 16)]
+    residuals = [y - 1 / (1 + math.exp(-(model["identity"] + model["length"] * ti)))
+                 for y, ti in zip((1, 0, 0.5, 0.1, 0.7), t, strict=True)]
+    assert sum(residuals) == pytest.approx(0, abs=1e-4)  # the fit stops within 1e-5
+    assert sum(ti * ri for ti, ri in zip(t, residuals, strict=True)) == pytest.approx(0, abs=1e-4)
+    assert r["lc_win_rate"] == pytest.approx(1 / (1 + math.exp(-model["identity"])))
+    # 0.341 lies below 0.46 − max(0.46 / 4, 0.10) = 0.345: AlpacaEval's sanity rule flags it
+    assert r["lc_win_rate"] == pytest.approx(0.3405, abs=1e-4)
+    assert any("implausibly far from the raw 0.460" in w for w in r["warnings"])
     # categories from `dataset`: helpful_base y = 1, 0, .5 -> .5; koala .1, .7 (+ null) -> .4
     cats = r["by_category"]
     assert sorted(cats) == ["helpful_base", "koala"]
@@ -186,11 +198,8 @@ def test_bad_anchor_files_exit_2_with_one_line(tmp_path):
     (tmp_path / "broken.json").write_text('[{"prompt_id": "a", "winner": "tuned"},')
     for name, (path, words) in cases.items():
         before = path.read_text()
-        done = subprocess.run([JUDGE, "stats", str(path)], capture_output=True, text=True)
-        lines = done.stderr.strip().splitlines()
-        assert done.returncode == 2, (name, done.stderr)
-        assert len(lines) == 1 and lines[0].startswith("judge: error:"), (name, done.stderr)
-        assert words in lines[0], (name, lines[0])
+        line = judge_cli("stats", str(path)).error_line(2)
+        assert words in line, (name, line)
         assert path.read_text() == before, name
 
 

@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+import math
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ScriptedEngine
-from test_compare_scripted import make_folder
+from helpers import judge_cli
+from scenes import ScriptedEngine, make_folder
 
 from judge.cli.main import cli
 from judge.engines import EngineOptions
 from judge.pipeline.compare import CompareConfig, run_compare
-from judge.stats import ratings
-from judge.stats.bradley_terry import bradley_terry
 
 
-def summarize_ratings(*args, **options) -> dict:
-    """The ratings block as summary.json holds it."""
-    return ratings.summarize_ratings(*args, **options).model_dump()
+def sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
 
-JUDGE = str(Path(sys.executable).parent / "judge")
 PROMPTS = [f"Question number {i}?" for i in range(6)]
 
 
@@ -120,20 +115,43 @@ def test_stats_shows_a_table_for_each_format(tmp_path):
     assert shown.exit_code == 0 and "baseline x" in shown.output and "z" in shown.output
     as_json = runner.invoke(cli, ["stats", str(battles), "--baseline", "x", "--bootstrap", "200",
                                   "--json"])
-    assert json.loads(as_json.output) == {"format": "battles",
-                                          **bradley_terry(rows, "x", resamples=200)}
+    fit = json.loads(as_json.output)
+    assert (fit["format"], fit["baseline"], fit["n"], fit["n_invalid"]) == ("battles", "x", 5, 0)
+    models = fit["models"]
+    assert {m: (v["battles"], v["wins"], v["losses"], v["ties"]) for m, v in models.items()} == {
+        "x": (4, 1, 2, 1), "y": (4, 2, 2, 0), "z": (2, 1, 0, 1)}
+    # Bradley-Terry, a tie half a win, x fixed at 0: the fit makes each model's expected score
+    # its observed one. y: 2 of 3 against x, 0 of 1 against z; z: 1 of 1 against y, 1/2 of 1
+    # against x (the ridge moves this by less than 1e-3)
+    y, z = models["y"]["strength"], models["z"]["strength"]
+    assert models["x"]["strength"] == 0.0
+    assert 3 * sigmoid(y) + sigmoid(y - z) == pytest.approx(2, abs=1e-3)
+    assert sigmoid(z - y) + sigmoid(z) == pytest.approx(1.5, abs=1e-3)
+    for v in models.values():  # Elo 1000 + 400 log10(e) s, win rate against x: sigmoid(s)
+        assert v["elo"] == pytest.approx(1000 + 400 * v["strength"] / math.log(10))
+        assert v["win_rate"] == pytest.approx(sigmoid(v["strength"]))
+        assert v["ci"]["low"] <= v["win_rate"] <= v["ci"]["high"]
     shown = runner.invoke(cli, ["stats", str(ratings)])
     assert shown.exit_code == 0 and "Wilcoxon" in shown.output and "+2.000" in shown.output
     as_json = runner.invoke(cli, ["stats", str(ratings), "--json"])
-    assert json.loads(as_json.output) == {"format": "ratings", **summarize_ratings(rated)}
+    # differences 2, 0, 4: mean 2, sd 2, SE 2/sqrt(3); two higher, one equal. Wilcoxon drops the
+    # zero: ranks 1 and 2 both positive, P(W+ >= 3) = 1/4 of the 4 sign patterns, two-sided 0.5.
+    # Bootstrap means of 3 draws from {2, 0, 4}: all 0 or all 4 each happen 1 time in 27 (3.7%),
+    # more than the 2.5% in each tail, so the 95% interval is [0, 4].
+    assert json.loads(as_json.output) == {
+        "format": "ratings", "n": 3, "n_invalid": 0, "mean_base": 3.0, "mean_tuned": 5.0,
+        "mean_difference": 2.0, "standard_error": pytest.approx(2 / math.sqrt(3)),
+        "ci": {"method": "paired_bootstrap", "level": 0.95, "low": 0.0, "high": 4.0,
+               "resamples": 2000, "seed": 0},
+        "higher": 2, "lower": 0, "equal": 1, "p_value": pytest.approx(0.5)}
 
 
 def test_a_torn_last_line_is_dropped_not_fatal(tmp_path):
     path = tmp_path / "j.jsonl"
     text = '{"prompt_id": "a", "winner": "tuned"}\n{"prompt_id": "b", "winner": "base"}\n{"prom'
     path.write_text(text)
-    done = subprocess.run([JUDGE, "stats", str(path), "--json"], capture_output=True, text=True)
-    assert done.returncode == 0
+    done = judge_cli("stats", str(path), "--json")
+    assert done.code == 0
     assert json.loads(done.stdout)["n"] == 2 and "torn" in done.stderr
     assert path.read_text() == text
 
@@ -174,13 +192,8 @@ def test_bad_inputs_exit_2_with_one_line_and_change_nothing(tmp_path):
     for name, (content, flags, word) in bad_files(tmp_path).items():
         path = tmp_path / f"{name.replace(' ', '-')}.jsonl"
         path.write_text(content)
-        done = subprocess.run([JUDGE, "stats", str(path), *flags], capture_output=True,
-                              text=True, cwd=tmp_path)
-        lines = done.stderr.strip().splitlines()
-        assert done.returncode == 2, (name, done.stderr)
-        assert len(lines) == 1 and lines[0].startswith("judge: error:"), (name, done.stderr)
-        assert word in lines[0], (name, lines[0])
+        line = judge_cli("stats", str(path), *flags, cwd=tmp_path).error_line(2)
+        assert word in line, (name, line)
         assert path.read_text() == content, name
-    missing = subprocess.run([JUDGE, "stats", str(tmp_path / "nope.jsonl")], capture_output=True,
-                             text=True)
-    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    missing = judge_cli("stats", str(tmp_path / "nope.jsonl")).error_line(2)
+    assert "does not exist" in missing

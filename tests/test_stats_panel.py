@@ -63,16 +63,29 @@ def test_fleiss_kappa_edges():
 @settings(max_examples=60, deadline=None, database=None)
 @given(st.lists(st.lists(st.sampled_from(["base", "tie", "tuned"]), min_size=3, max_size=3),
                 min_size=1, max_size=12))
-def test_fleiss_kappa_does_not_depend_on_the_order_of_raters_or_items(ratings):
-    def table(rows):
-        return [[row.count(c) for c in ("base", "tie", "tuned")] for row in rows]
+def test_fleiss_kappa_is_rater_pair_agreement_beyond_chance(ratings):
+    """Counted another way, from the raw ratings: the share of agreeing pairs of raters per item,
+    against the chance that two ratings drawn from all of them agree. Relabelling the outcomes or
+    reordering the items changes nothing, and κ never falls below −1/(m − 1)."""
+    outcomes = ("base", "tie", "tuned")
 
+    def table(rows):
+        return [[row.count(c) for c in outcomes] for row in rows]
+
+    m = 3
+    agree = sum(sum(a == b for i, a in enumerate(row) for j, b in enumerate(row) if i != j)
+                / (m * (m - 1)) for row in ratings) / len(ratings)
+    every = [r for row in ratings for r in row]
+    chance = sum((every.count(c) / len(every)) ** 2 for c in outcomes)
     value = fleiss_kappa(table(ratings))
-    for order in permutations(range(3)):
-        shuffled = [[row[i] for i in order] for row in reversed(ratings)]
-        other = fleiss_kappa(table(shuffled))
-        assert (value is None and other is None) or value == pytest.approx(other)
-    assert value is None or -1.0 <= value <= 1.0
+    if chance > 1 - 1e-12:  # one outcome only: no agreement beyond chance to speak of
+        assert value is None
+        return
+    assert value == pytest.approx((agree - chance) / (1 - chance))
+    assert -1 / (m - 1) - 1e-12 <= value <= 1
+    for relabel in permutations(outcomes):
+        renamed = [[relabel[outcomes.index(r)] for r in row] for row in reversed(ratings)]
+        assert fleiss_kappa(table(renamed)) == pytest.approx(value)
 
 
 def test_majority_and_an_even_split():

@@ -1,10 +1,10 @@
 """`judge sweep` driven by the scripted engine: exact verdicts through the real trial planning,
 the real leaderboard, the best trial's statistics and its card.
 
-The trials are trained by hand here (a model folder with a complete training.json, as a finished
-child leaves it), so no trainer runs, except for one trial left without any: its child really runs
-`judge train` on a base folder that holds no weights, fails, and the sweep goes on without it.
-tests/test_sweep_train.py runs the real trainer and engine end to end.
+The trials are trained by hand here, for real on the tiny model: `judge train orpo` in this
+process on each trial's own recipe, as its child would, so the sweep finds them trained. One trial
+is left with a damaged checkpoint: its child really runs `judge train --resume`, fails, and the
+sweep goes on without it. tests/test_sweep_train.py runs children, kills and the real engine.
 """
 
 from __future__ import annotations
@@ -15,18 +15,17 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import ScriptedEngine
-from judge.train.data import DataSummary
-from judge.train.outputs import TrainingRecord, write_record
-from test_compare_scripted import make_folder
+from helpers import metric_lines, train
+from scenes import ScriptedEngine, make_folder
 
 from judge.engines import EngineOptions
 from judge.errors import InputError
 from judge.escape import md_text
-from judge.models.refs import resolve_model
+from judge.models.refs import display_name
 from judge.pipeline.compare import CompareConfig
 from judge.stats.sweep import TrialResult, separation
 from judge.sweep.run import SweepConfig, plan_sweep, run_sweep
+from judge.sweep.trials import recipe_text
 
 PROMPTS = [f"Question number {i}?" for i in range(1, 7)]
 RATES = ["1e-5", "2e-5", "3e-5"]
@@ -37,15 +36,16 @@ class Sweeper:
     and a judge that prefers trial 3e-5's answer in both orders and otherwise the first answer
     shown (a split decision: a tie once both orders are averaged)."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, base: str | None = None) -> None:
         self.tmp = tmp
-        self.base = make_folder(tmp, "base")
+        self.base = base or make_folder(tmp, "base")  # the tiny model where trials train
         self.judge = make_folder(tmp, "judge")
         prompts = tmp / "prompts.jsonl"
         prompts.write_text("".join(json.dumps({"prompt_id": f"p{i}", "prompt": p}) + "\n"
                                    for i, p in enumerate(PROMPTS, start=1)))
         recipe = tmp / "recipe.yaml"
-        recipe.write_text(f"model: {self.base}\nmax_steps: 2\nmax_length: 64\nbeta: 0.1\n")
+        recipe.write_text(f"model: {self.base}\nmax_steps: 2\nmax_length: 64\nbeta: 0.1\n"
+                          "logging_steps: 1\nwarmup_steps: 0\neval_fraction: 0.1\n")
         self.config = SweepConfig(
             recipe=str(recipe), grid=[f"learning_rate={','.join(RATES)}"], out=str(tmp / "sweep"),
             judging=CompareConfig(base="-", tuned="-", judge=self.judge, prompts=str(prompts),
@@ -57,19 +57,14 @@ class Sweeper:
     def name(self, rate: str) -> str:
         return self.names[float(rate)]
 
-    def train_by_hand(self, rate: str, loss: float, eval_loss: float) -> None:
-        folder = self.tmp / "sweep" / "trials" / self.name(rate)
-        folder.mkdir(parents=True)
-        (folder / "config.json").write_text(json.dumps({"model_type": "llama", "lr": rate}))
-        (folder / "tokenizer.json").write_text("{}")
-        write_record(TrainingRecord(
-            method="orpo", model=resolve_model(self.base, self.tmp / "cache"), output=str(folder),
-            recipe={}, orpo_config={"max_steps": 2}, versions={}, device="cpu", lora=None,
-            data=DataSummary(fingerprint="0" * 16, train_rows=67, eval_rows=8, sources=[]),
-            merged=False, resumed_from=None, global_step=2, planned_steps=2, steps_run=2,
-            seconds=3.0, seconds_per_step=1.5, peak_rss_mb=1.0, peak_gpu_mb=None,
-            metrics={"loss": loss, "rewards/accuracies": 0.5},
-            eval_metrics={"eval_loss": eval_loss, "eval_rewards/accuracies": 0.625}), folder)
+    def train_by_hand(self, rate: str) -> Path:
+        """Train the trial for real, as its child would: `judge train orpo` on its own recipe."""
+        (trial,) = [t for t in plan_sweep(self.config).trials if t.name == self.name(rate)]
+        recipe = self.tmp / f"{trial.name}.yaml"
+        recipe.write_text(recipe_text(trial.recipe))
+        folder = self.tmp / "sweep" / "trials" / trial.name
+        train(self.tmp / "cache", "orpo", "--recipe", str(recipe), "--output-dir", str(folder))
+        return folder
 
     def load(self, model, options):
         role = Path(model.path).name
@@ -88,51 +83,64 @@ class Sweeper:
 
 
 @pytest.fixture(scope="module")
-def swept(module_tmp):
-    s = Sweeper(module_tmp)
-    s.train_by_hand("1e-5", loss=2.5, eval_loss=1.0)
-    s.train_by_hand("2e-5", loss=2.0, eval_loss=2.0)
-    s.train_by_hand("3e-5", loss=3.0, eval_loss=3.0)
+def swept(module_tmp, tiny):
+    s = Sweeper(module_tmp, tiny.ref)
+    folders = {rate: s.train_by_hand(rate) for rate in RATES}
     card = s.tmp / "card" / "README.md"
-    return s, s.run(card=str(card)), card
+    return s, s.run(card=str(card)), card, folders
 
 
+def logged(folder: Path) -> dict:
+    """The trainer's last logged values, from the metrics.jsonl it wrote while it trained."""
+    rows = metric_lines(folder)
+    step = [r for r in rows if "loss" in r][-1]
+    evaluation = [r for r in rows if "eval_loss" in r][-1]
+    return {"train_loss": step["loss"], "reward_accuracy": step["rewards/accuracies"],
+            "eval_loss": evaluation["eval_loss"],
+            "eval_reward_accuracy": evaluation["eval_rewards/accuracies"]}
+
+
+@pytest.mark.slow  # trains the tiny model
 def test_trials_are_ranked_by_the_judged_result(swept):
-    s, sweep, _ = swept
+    s, sweep, _, folders = swept
     ranked = [(t["rank"], t["name"]) for t in sweep["trials"]]
     # 3e-5 wins all 6 prompts in both orders; 1e-5 and 2e-5 tie on every prompt (the judge picks
-    # the first answer shown), so equal strength and win rate: the lower eval loss (1.0) is 2nd
-    assert ranked == [(1, s.name("3e-5")), (2, s.name("1e-5")), (3, s.name("2e-5"))]
+    # the first answer shown), so equal strength and win rate: the lower eval loss is 2nd
+    runner_up, last = sorted(("1e-5", "2e-5"), key=lambda r: (logged(folders[r])["eval_loss"],
+                                                               s.name(r)))
+    assert ranked == [(1, s.name("3e-5")), (2, s.name(runner_up)), (3, s.name(last))]
     first, second, third = sweep["trials"]
     assert first["judged"]["win_rate"] == 1.0 and second["judged"]["win_rate"] == 0.5
     assert (first["judged"]["wins"], second["judged"]["ties"], third["judged"]["ties"]) == (6, 6, 6)
     assert first["judged"]["bradley_terry"]["strength"] > 5  # never loses: only the ridge holds it
     assert second["judged"]["bradley_terry"]["win_rate"] == pytest.approx(0.5, abs=1e-4)
-    # the trainer's last logged values, as training.json holds them
-    assert second["training"] == {"steps": 2, "planned_steps": 2, "train_loss": 2.5,
-                                  "eval_loss": 1.0, "reward_accuracy": 0.5,
-                                  "eval_reward_accuracy": 0.625, "seconds": 3.0,
-                                  "resumed_from": None}
+    # the trainer's last logged values and its own time, as the trial's training.json holds them
+    record = json.loads((folders[runner_up] / "training.json").read_text())
+    assert second["training"] == {"steps": 2, "planned_steps": 2, **logged(folders[runner_up]),
+                                  "seconds": record["seconds"], "resumed_from": None}
+    assert record["seconds"] > 0 and second["training"]["train_loss"] > 0
     assert {t["settings"]["learning_rate"] for t in sweep["trials"]} == {1e-5, 2e-5, 3e-5}
     assert all(t["this_run"] == "skipped" and t["status"] == "trained" for t in sweep["trials"])
     assert sweep["best"] == s.name("3e-5") and sweep["trained"] == []
 
 
+@pytest.mark.slow  # trains the tiny model
 def test_the_best_is_told_apart_from_the_runner_up_on_their_shared_prompts(swept):
-    s, sweep, _ = swept
+    s, sweep, _, _ = swept
     split = sweep["separation"]
     # per prompt 1 - 0.5 = +0.5 on all six: the bootstrap interval is the point 0.5, and the sign
     # test, 6 better and 0 worse, gives p = 2 * 0.5^6 = 0.03125 < 0.05
     assert (split["best"], split["runner_up"], split["decided_by"]) == (
-        s.name("3e-5"), s.name("1e-5"), "strength")
+        s.name("3e-5"), sweep["trials"][1]["name"], "strength")
     assert (split["n"], split["better"], split["worse"]) == (6, 6, 0)
     assert split["difference"] == pytest.approx(0.5)
     assert (split["ci"]["low"], split["ci"]["high"]) == pytest.approx((0.5, 0.5))
     assert split["p_value"] == pytest.approx(0.03125) and split["distinguishable"] is True
 
 
+@pytest.mark.slow  # trains the tiny model
 def test_sweep_files_and_the_card_carry_the_table(swept):
-    s, sweep, card = swept
+    s, sweep, card, _ = swept
     root = s.tmp / "sweep"
     assert json.loads((root / "sweep.json").read_text()) == sweep
     assert (root / "sweep.png").read_bytes()[:4] == b"\x89PNG"
@@ -141,20 +149,23 @@ def test_sweep_files_and_the_card_carry_the_table(swept):
     text = card.read_text()
     assert "### Hyper-parameter sweep" in text and "is distinguishable" in text
     assert text.count("| 1 | learning\\_rate-3e-05-") == 1
-    assert "| 3 | learning\\_rate-2e-05-" in text
-    # the best trial's card, its name Markdown-escaped (names are data)
-    assert "**" + md_text(s.name("3e-5")) + "** against its base **base**" in text
+    third = sweep["trials"][2]["name"].replace("_", "\\_")
+    assert f"| 3 | {third}" in text
+    # the best trial's card, its names Markdown-escaped (names are data)
+    best, base = md_text(s.name("3e-5")), md_text(display_name(s.base))
+    assert f"**{best}** against its base **{base}**" in text
     for name in s.names.values():  # every trial a compare run folder inside the leaderboard
         assert (root / "leaderboard" / name / "summary.json").is_file()
         assert (root / "recipes" / f"{name}.yaml").is_file()
 
 
+@pytest.mark.slow  # trains the tiny model
 def test_judge_report_writes_the_sweep_views_again_and_says_the_judge_failed(swept, tmp_path):
     import shutil
 
     from judge.pipeline.report import regenerate
 
-    s, sweep, _ = swept
+    s, sweep, _, _ = swept
     copy = tmp_path / "sweep"
     shutil.copytree(s.tmp / "sweep", copy)
     md = (copy / "sweep.md").read_text()
@@ -176,8 +187,9 @@ def test_judge_report_writes_the_sweep_views_again_and_says_the_judge_failed(swe
     assert json.loads((copy / "sweep.json").read_text()) == sweep
 
 
+@pytest.mark.slow  # trains the tiny model
 def test_a_rerun_loads_nothing_and_trains_nothing(swept):
-    s, sweep, _ = swept
+    s, sweep, _, _ = swept
     again = s.run()
     assert s.loaded == [] and again["models_loaded"] == [] and again["trained"] == []
     drop = ("timing", "models_loaded")
@@ -185,11 +197,17 @@ def test_a_rerun_loads_nothing_and_trains_nothing(swept):
         k: v for k, v in sweep.items() if k not in drop}
 
 
-def test_a_trial_whose_trainer_fails_is_reported_and_the_others_go_on(tmp_path):
-    s = Sweeper(tmp_path)
-    s.train_by_hand("1e-5", loss=2.5, eval_loss=1.0)
-    s.train_by_hand("3e-5", loss=3.0, eval_loss=3.0)
-    sweep = s.run()  # 2e-5 has no folder: its child trains the weightless base folder and fails
+@pytest.mark.slow  # trains the tiny model
+def test_a_trial_whose_trainer_fails_is_reported_and_the_others_go_on(tmp_path, tiny):
+    s = Sweeper(tmp_path, tiny.ref)
+    s.train_by_hand("1e-5")
+    s.train_by_hand("3e-5")
+    # 2e-5 holds a checkpoint whose state file is there and whose weights are not: its child
+    # resumes from it and fails
+    damaged = tmp_path / "sweep" / "trials" / s.name("2e-5") / "checkpoint-1"
+    damaged.mkdir(parents=True)
+    (damaged / "trainer_state.json").write_text("{}")
+    sweep = s.run()
     failed = next(t for t in sweep["trials"] if t["name"] == s.name("2e-5"))
     assert (failed["status"], failed["this_run"], failed["rank"]) == ("failed", "failed", None)
     assert failed["error"].startswith("exit ") and failed["judged"] is None

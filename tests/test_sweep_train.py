@@ -1,5 +1,6 @@
 """`judge sweep` end to end with the real trainer and the real engine: a 2-trial learning-rate grid
-on the CPU recipe, 2 ORPO steps each, 4 prompts judged by smollm2 on the transformers engine.
+on the CPU recipe with the tiny model, 2 ORPO steps each, 4 prompts judged by the tiny model on
+the transformers engine.
 
 1. Both trials train at once (--parallel 2); one child is killed with SIGKILL after its first
    checkpoint. The other trial is trained, judged and ranked; the sweep says which one failed and
@@ -16,28 +17,25 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from helpers import JUDGE, judge_env, recipe_on
+
+from judge.models.refs import display_name
 
 pytestmark = pytest.mark.slow
-JUDGE = str(Path(sys.executable).parent / "judge")
 ACCELERATE_CPU = ("compute_environment: LOCAL_MACHINE\ndistributed_type: 'NO'\nnum_machines: 1\n"
                   "num_processes: 1\nuse_cpu: true\nmixed_precision: 'no'\n")
 
 
-def args(out: Path, *extra: str) -> list[str]:
-    return [JUDGE, "sweep", "--recipe", "smollm2-cpu", "--grid", "learning_rate=1e-5,2e-5",
+def args(out: Path, recipe: Path, judge: str, *extra: str) -> list[str]:
+    return [JUDGE, "sweep", "--recipe", str(recipe), "--grid", "learning_rate=1e-5,2e-5",
             "--max-steps", "2", "--save-steps", "1", "--save-total-limit", "1",
             "--max-length", "128", "--warmup-steps", "0", "--limit", "4", "--engine", "hf",
-            "--max-new-tokens", "8", "--judge-max-new-tokens", "4", "--bootstrap", "200",
-            "--out", str(out), *extra]
-
-
-def env(cache_dir: Path) -> dict[str, str]:
-    return os.environ | {"JUDGE_CACHE_DIR": str(cache_dir), "HF_HUB_OFFLINE": "1"}
+            "--judge", judge, "--max-new-tokens", "8", "--judge-max-new-tokens", "4",
+            "--bootstrap", "200", "--out", str(out), *extra]
 
 
 def child_of(trial_prefix: str) -> int | None:
@@ -61,11 +59,13 @@ def trials(sweep: dict) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def runs(module_tmp, cache_dir, smollm2):
+def runs(module_tmp, cache_dir, tiny):
     tmp = module_tmp
     out = tmp / "sweep"
+    recipe = recipe_on(tiny.ref, "smollm2-cpu", tmp)
     killed_first = "learning_rate-1e-05"
-    proc = subprocess.Popen(args(out, "--parallel", "2"), env=env(cache_dir),
+    proc = subprocess.Popen(args(out, recipe, tiny.ref, "--parallel", "2"),
+                            env=judge_env(cache_dir),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     killed = False
@@ -85,14 +85,14 @@ def runs(module_tmp, cache_dir, smollm2):
 
     config = tmp / "cpu.yaml"
     config.write_text(ACCELERATE_CPU)
-    second = subprocess.run(args(out, "--accelerate-config", str(config)), env=env(cache_dir),
-                            capture_output=True, text=True, timeout=900)
+    second = subprocess.run(args(out, recipe, tiny.ref, "--accelerate-config", str(config)),
+                            env=judge_env(cache_dir), capture_output=True, text=True, timeout=900)
     after_second = {"sweep": json.loads((out / "sweep.json").read_text()),
                     "training": snapshot(out, "trials/*/training.json"),
                     "logs": snapshot(out, "logs/*.log"),
                     "ledgers": snapshot(out, "leaderboard/**/*.jsonl")}
-    third = subprocess.run(args(out, "--accelerate-config", str(config)), env=env(cache_dir),
-                           capture_output=True, text=True, timeout=900)
+    third = subprocess.run(args(out, recipe, tiny.ref, "--accelerate-config", str(config)),
+                           env=judge_env(cache_dir), capture_output=True, text=True, timeout=900)
     return out, first, after_first, judged_first, second, after_second, third
 
 
@@ -113,7 +113,7 @@ def test_a_killed_trial_is_reported_and_the_other_trained_judged_and_ranked(runs
     assert checkpoint.parent.name in ("checkpoint-1", "checkpoint-2")
 
 
-def test_the_rerun_resumes_the_killed_trial_and_judges_only_it(runs):
+def test_the_rerun_resumes_the_killed_trial_and_judges_only_it(runs, tiny):
     out, _, after_first, judged_first, second, after_second, _ = runs
     assert second.returncode == 0, second.stderr[-3000:]
     sweep = after_second["sweep"]
@@ -126,16 +126,25 @@ def test_the_rerun_resumes_the_killed_trial_and_judges_only_it(runs):
     # the finished trial's answers and verdicts and the base's answers: not a line added
     kept = {k: v for k, v in judged_first.items() if "learning_rate-1e-05" not in k}
     assert kept and all(after_second["ledgers"][k] == v for k, v in kept.items())
-    assert sorted(t["rank"] for t in sweep["trials"]) == [1, 2]
-    assert sweep["best"] in {t["name"] for t in sweep["trials"]}
+    first, second = sorted(sweep["trials"], key=lambda t: t["rank"])
+    assert (first["rank"], second["rank"]) == (1, 2)
+    # ranked as documented: strength, then win rate, then eval loss, then name; the best is first
+    def order(t: dict) -> tuple:
+        judged = t["judged"]
+        return (-judged["bradley_terry"]["strength"], -judged["win_rate"],
+                t["training"]["eval_loss"], t["name"])
+
+    assert order(first) < order(second)
+    assert sweep["best"] == first["name"] == sweep["separation"]["best"]
+    assert sweep["separation"]["runner_up"] == second["name"]
     assert sweep["separation"]["n"] <= 4 and sweep["trained"] == [resumed["name"]]
     # the resumed trial, then the judge where an answer differs from the base's (identical answers
     # are ties without a judge call); the base is not asked again
     assert sweep["models_loaded"][0].endswith(resumed["name"])
-    assert set(sweep["models_loaded"][1:]) <= {"smollm2"}
+    assert set(sweep["models_loaded"][1:]) <= {display_name(tiny.ref)}
 
 
-def test_a_third_run_does_nothing(runs):
+def test_a_third_run_does_nothing(runs, tiny):
     out, *_, after_second, third = runs
     assert third.returncode == 0, third.stderr[-3000:]
     sweep = json.loads((out / "sweep.json").read_text())
@@ -146,4 +155,4 @@ def test_a_third_run_does_nothing(runs):
     assert snapshot(out, "leaderboard/**/*.jsonl") == after_second["ledgers"]
     for run in out.glob("leaderboard/*/run.json"):
         assert json.loads(run.read_text())["models_loaded"] == []
-    assert "sweep vs smollm2" in third.stdout
+    assert f"sweep vs {display_name(tiny.ref)}" in third.stdout

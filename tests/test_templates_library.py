@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ScriptedEngine
+from helpers import judge_cli
+from scenes import ScriptedEngine
 
 from judge.cli.main import cli
 from judge.engines import EngineOptions
@@ -26,7 +25,6 @@ from judge.stats.graded import weighted_win_rate
 from judge.stats.summary import verdict_blocks
 from judge.templates.template import load_template, read_template, shipped
 
-JUDGE = str(Path(sys.executable).parent / "judge")
 HEADER = "{#- judge-template\nkind: pairwise\nlabels: {A: first, B: second, tie: tie}\n" \
          "parser: '^(A|B|tie)'\nexamples: [{output: 'A', verdict: A}]\n-#}\n"
 PAIR = "{{ instruction }} {{ answer_a }} {{ answer_b }}"
@@ -112,13 +110,10 @@ def test_answers_out_of_order_are_reported(tmp_path):
 def test_cli_exit_codes_and_one_line_errors(tmp_path):
     bad = write(tmp_path, HEADER.replace("kind: pairwise", "kind: pointwise") + PAIR)
     missing = tmp_path / "nope.j2"
-    for path in (bad, missing):
-        done = subprocess.run([JUDGE, "templates", "check", str(path)], capture_output=True,
-                              text=True, timeout=120)
-        assert done.returncode == 2
-        assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
-    assert "pointwise labels map to numbers" in subprocess.run(
-        [JUDGE, "templates", "check", str(bad)], capture_output=True, text=True).stderr
+    lines = {path: judge_cli("templates", "check", str(path)).error_line(2)
+             for path in (bad, missing)}
+    assert "pointwise labels map to numbers" in lines[bad]
+    assert str(missing) in lines[missing]
 
 
 def test_weights_are_refused_outside_pairwise(tmp_path):
@@ -255,12 +250,14 @@ def test_plain_pairwise_lines_keep_their_shape(fake_model, tmp_path):
 
 
 @pytest.mark.slow
-def test_rubric_on_the_bundled_model_through_label_probabilities(smollm2, real_loader, tmp_path):
+def test_rubric_on_a_real_engine_through_label_probabilities(tiny, real_loader, tmp_path):
+    """The tiny model on the transformers engine: the rubric's five labels read from its first
+    token's probabilities (plumbing; which answer it rates higher is a random model's pick)."""
     template = load_template("rubric")
     ledger = Ledger(tmp_path / "judgments.jsonl", Judgment)
     items = [PromptItem(prompt_id="p", prompt="What is the capital of France?")]
     answers = {"p": ("Paris.", "The capital of France is Berlin.")}
-    judge = Judge(smollm2, template, "logprob", SamplingParams(max_new_tokens=4))
+    judge = Judge(tiny, template, "logprob", SamplingParams(max_new_tokens=4))
     judgments, timing = judge_stage(
         EnginePool(EngineOptions(kind="hf"), real_loader), judge, items, answers, ledger, 4,
         lambda done, tokens: None)

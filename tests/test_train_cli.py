@@ -1,44 +1,31 @@
 """`judge train orpo` with bad input: exit code 2, one line on stderr naming the problem, no file
-touched. Run as the installed `judge` script, since exit codes and the one-line message come from
-`judge.cli.main` (`python -m train` shares it). None of these loads a model: every check happens
-before training starts.
+touched. Run through `judge.cli.main`'s entry point, where exit codes and the one-line message
+come from, in this process; `python -m judge` once, in a fresh one. None of these loads a model:
+every check happens before training starts.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 from click.testing import CliRunner
+from helpers import RECIPES, Ran, judge_cli
+from helpers import write_jsonl as jsonl
 
 from judge.cli.main import cli
 
-ROOT = Path(__file__).resolve().parents[1]
-JUDGE = Path(sys.executable).parent / "judge"
-RECIPE = ROOT / "recipes" / "smollm2-cpu.yaml"
+RECIPE = RECIPES / "smollm2-cpu.yaml"
 
 
-def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    return subprocess.run([str(JUDGE), "train", "orpo", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+def run(args: list[str], cwd: Path) -> Ran:
+    return judge_cli("train", "orpo", *args, cwd=cwd)
 
 
-def one_error_line(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 2, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("judge: error: ")
-    assert "Traceback" not in result.stderr
-    return lines[0]
-
-
-def jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    return path
+def one_error_line(result: Ran) -> str:
+    return result.error_line(2)
 
 
 def test_unknown_setting_names_it(tmp_path):
@@ -81,7 +68,8 @@ def test_python_dash_m_judge_train_is_the_same_command(tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     bad = subprocess.run([sys.executable, "-m", "judge", "train", "orpo", "--max-stepz", "1"],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-    assert one_error_line(bad).endswith("did you mean 'max_steps'?)")
+    assert Ran(bad.returncode, bad.stdout, bad.stderr).error_line(2).endswith(
+        "did you mean 'max_steps'?)")
 
 
 def test_list_fields_shows_every_orpoconfig_field():

@@ -1,5 +1,6 @@
-"""The judged win rate during training, for real: 4 ORPO steps on SmolLM2 with --judge-every 2,
-4 builtin prompts, smollm2 judging in both orders through judge's own hf engine.
+"""The judged win rate during training, for real: 4 ORPO steps on the tiny model with
+--judge-every 2, 4 builtin prompts, the tiny model judging in both orders through judge's own hf
+engine (its verdicts come from label probabilities: it never answers a label in text).
 
 Then the kill the checkpoints exist for: the folder loses checkpoint-4 (as if the process died
 after judging step 4, before saving it) and training resumes from checkpoint-2. Steps 3 and 4 are
@@ -8,18 +9,16 @@ trained again; the base is not answered again and nothing is judged twice.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers import SMALL, metric_lines, train, weights
 from judge.train.judged import FOLDER
-from safetensors.torch import load_file
 
-from judge.cli.main import cli
 from judge.engines import EngineOptions
 from judge.engines.pool import EnginePool
+from judge.models.refs import model_slug
 from judge.pipeline.compare import shown_request
 from judge.pipeline.generate import generate_stage
 from judge.pipeline.judging import Judge, judge_stage
@@ -34,20 +33,11 @@ KEYS = ("eval_judge_win_rate", "eval_judge_win_rate_low", "eval_judge_win_rate_h
         "eval_judge_n", "eval_judge_ties", "eval_judge_invalid", "eval_judge_runtime")
 
 
-def train(cache_dir: Path, out: Path, *extra: str) -> dict:
-    args = ["train", "orpo", "--recipe", "smollm2-cpu", "--output-dir", str(out),
-            "--max-steps", "4", "--save-steps", "2", "--save-total-limit", "2",
-            "--max-length", "128", "--logging-steps", "1", "--warmup-steps", "0",
-            "--judge-every", "2", "--judge-prompts", "builtin", "--judge-limit", "4",
-            "--judge", "smollm2", "--judge-answer-tokens", "32", "--cache-dir", str(cache_dir),
-            *extra]
-    result = CliRunner().invoke(cli, args, catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return json.loads((out / "training.json").read_text())
-
-
-def lines(out: Path) -> list[dict]:
-    return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+def train_judged(cache_dir: Path, model: str, out: Path, *extra: str) -> dict:
+    return train(cache_dir, "orpo", "--recipe", "smollm2-cpu", "--model", model, "--output-dir",
+                 str(out), "--max-steps", "4", "--save-steps", "2", "--save-total-limit", "2",
+                 *SMALL, "--judge-every", "2", "--judge-prompts", "builtin", "--judge-limit", "4",
+                 "--judge", model, "--judge-answer-tokens", "32", *extra)
 
 
 def cache_files(out: Path) -> dict[str, bytes]:
@@ -56,11 +46,10 @@ def cache_files(out: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def run(module_tmp, cache_dir):
+def run(module_tmp, cache_dir, tiny):
     out = module_tmp / "tuned"
-    record = train(cache_dir, out)
-    weights = load_file(str(out / "model.safetensors"))
-    return out, record, lines(out), cache_files(out), weights
+    record = train_judged(cache_dir, tiny.ref, out)
+    return out, record, metric_lines(out), cache_files(out), weights(out)
 
 
 def test_the_metric_is_logged_at_every_nth_step_with_its_interval(run):
@@ -79,7 +68,7 @@ def test_the_metric_is_logged_at_every_nth_step_with_its_interval(run):
     assert record["judged"] == judged[-1]
 
 
-def test_the_rate_is_judge_stats_summary_of_the_cached_lines(run, smollm2):
+def test_the_rate_is_judge_stats_summary_of_the_cached_lines(run, tiny):
     out, _, logged, files, _ = run
     generations = [n for n in files if n.startswith("generations/")]
     assert len(generations) == 3  # the base once, the policy at steps 2 and 4
@@ -91,12 +80,12 @@ def test_the_rate_is_judge_stats_summary_of_the_cached_lines(run, smollm2):
         ledger = Ledger(root / name, Generation)
         return {g.prompt_id: g.output for g in ledger.records.values()}
 
-    base, step4 = answers("smollm2-"), answers("step-4-")
+    base, step4 = answers(model_slug(tiny)), answers("step-4-")
     assert len(base) == len(step4) == 4
     items = load_prompts("builtin", None, 4)
     (verdicts,) = [n for n in files if n.startswith("judgments/")]
     ledger = Ledger(root / verdicts, Judgment)
-    judge = Judge(smollm2, load_template("pairwise"), "both", SamplingParams(max_new_tokens=48))
+    judge = Judge(tiny, load_template("pairwise"), "both", SamplingParams(max_new_tokens=48))
 
     def no_engine(model, options):
         raise AssertionError("every verdict of step 4 is in the ledger")
@@ -115,51 +104,50 @@ def test_the_rate_is_judge_stats_summary_of_the_cached_lines(run, smollm2):
     assert (row["eval_judge_n"], row["eval_judge_invalid"]) == (stats.n, stats.n_invalid)
 
 
-def test_a_killed_run_resumes_without_answering_or_judging_again(run, cache_dir):
-    out, _, first_lines, files, weights = run
+def test_a_killed_run_resumes_without_answering_or_judging_again(run, cache_dir, tiny):
+    out, _, first_lines, files, trained = run
     shutil.rmtree(out / "checkpoint-4")  # the kill: step 4 judged, its checkpoint never saved
-    record = train(cache_dir, out, "--resume")
+    record = train_judged(cache_dir, tiny.ref, out, "--resume")
     assert record["resumed_from"].endswith("checkpoint-2") and record["steps_run"] == 2
     assert cache_files(out) == files  # no new answer, no new verdict, base answers untouched
-    again = [row for row in lines(out)[len(first_lines):] if "eval_judge_n" in row]
+    again = [row for row in metric_lines(out)[len(first_lines):] if "eval_judge_n" in row]
     assert [row["step"] for row in again] == [4]
     first = [row for row in first_lines if row.get("eval_judge_n") and row["step"] == 4][0]
     assert {k: again[0][k] for k in KEYS[:-1]} == {k: first[k] for k in KEYS[:-1]}
     # resuming restored the checkpoint's weights, optimizer, scheduler and RNG state: on this
     # CPU the retrained step 4 is the same model, so the cached answers are its answers
-    resumed = load_file(str(out / "model.safetensors"))
-    assert resumed.keys() == weights.keys()
-    assert all(resumed[k].equal(weights[k]) for k in weights)
+    resumed = weights(out)
+    assert resumed.keys() == trained.keys()
+    assert all(resumed[k].equal(trained[k]) for k in trained)
 
 
 # learning rates far enough from the base that the step-2 model answers differently
 @pytest.mark.parametrize("lora", [["--learning-rate", "1e-3"],
                                   ["--lora", "4,8,0.0", "--learning-rate", "2e-2"]],
                          ids=["copy", "adapter-off"])
-def test_a_resumed_run_without_base_answers_asks_the_base(tmp_path, cache_dir, smollm2,
+def test_a_resumed_run_without_base_answers_asks_the_base(tmp_path, cache_dir, tiny,
                                                           real_loader, lora):
     """Started without --judge-every, resumed with it: the base answers now (a loaded copy, or
     the adapter switched off), and its answers are the ones judge's hf engine gives the base."""
     out = tmp_path / "sft"
-    common = ["train", "sft", "--recipe", "smollm2-sft-cpu", "--output-dir", str(out),
+    common = ["--recipe", "smollm2-sft-cpu", "--model", tiny.ref, "--output-dir", str(out),
               "--save-steps", "1", "--max-length", "96", "--warmup-steps", "0",
-              "--eval-fraction", "0", "--cache-dir", str(cache_dir), *lora]
+              "--eval-fraction", "0", *lora]
     for extra in (["--max-steps", "1"],
                   ["--max-steps", "2", "--resume", "--judge-every", "2", "--judge-limit", "2",
-                   "--judge-answer-tokens", "16"]):
-        result = CliRunner().invoke(cli, [*common, *extra], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-    assert [row["step"] for row in lines(out) if "eval_judge_n" in row] == [2]
+                   "--judge-answer-tokens", "16", "--judge", tiny.ref]):
+        train(cache_dir, "sft", *common, *extra)
+    assert [row["step"] for row in metric_lines(out) if "eval_judge_n" in row] == [2]
     def answers(prefix: str) -> dict[str, Generation]:
         (name,) = [n for n in cache_files(out) if n.startswith(f"generations/{prefix}")]
         return {g.prompt_id: g for g in Ledger(out / FOLDER / name, Generation).records.values()}
 
-    cached, step2 = answers("smollm2-"), answers("step-2-")
+    cached, step2 = answers(model_slug(tiny)), answers("step-2-")
     assert any(step2[pid].output != cached[pid].output for pid in cached)  # not the base
 
     items = load_prompts("builtin", None, 2)
     fresh = Ledger(tmp_path / "hf.jsonl", Generation)
-    found, _ = generate_stage(EnginePool(EngineOptions(kind="hf"), real_loader), smollm2, items,
+    found, _ = generate_stage(EnginePool(EngineOptions(kind="hf"), real_loader), tiny, items,
                               SamplingParams(max_new_tokens=16), fresh, 16,
                               lambda done, tokens: None)
     assert {pid: (g.key, g.output) for pid, g in found.items()} == \

@@ -9,9 +9,9 @@ import dataclasses
 import json
 import re
 import warnings
-from pathlib import Path
 
 import pytest
+from helpers import RECIPES, device_settings
 from judge.train.data import mix, normalise_sft
 from judge.train.fields import config_class, config_fields
 from judge.train.methods import METHODS, method
@@ -22,8 +22,6 @@ from judge.train.run import build_config
 from judge.cli.train import judge_eval_options
 from judge.errors import InputError
 from judge.pipeline.demo import trained
-
-RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 
 
 def test_each_method_is_trls_own_trainer_and_config():
@@ -61,7 +59,7 @@ def test_shipped_method_recipes_build_their_own_config(tmp_path, name, kind):
     assert type(args) is config_class(kind)
     numbers = {k: v for k, v in recipe.training.items() if type(v) in (int, float)}
     assert len(numbers) >= 8 and {k: getattr(args, k) for k in numbers} == numbers
-    assert args.bf16 is False and args.use_cpu is True
+    assert {"use_cpu": args.use_cpu, "bf16": args.bf16} == device_settings(recipe.training)
     assert args.remove_unused_columns is True  # trl's own default; only ORPO needs every column
 
 

@@ -1,4 +1,4 @@
-"""Real ORPO on the bundled SmolLM2 with the shipped preference set, on CPU. Two runs in all:
+"""Real ORPO on the tiny model with the shipped recipe and preference set, on CPU. Two runs in all:
 
 1. all weights, 3 steps, interrupted after step 2 and finished with --resume; the folder must be a
    model that `judge compare` accepts and that generates through judge's transformers engine;
@@ -8,41 +8,24 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from safetensors.torch import load_file
+from helpers import RECIPES, SMALL, device_settings, train, weights
 
-from judge.cli.main import cli
 from judge.engines import EngineOptions, load_engine
 from judge.models.refs import resolve_model
 from judge.records import Message, SamplingParams
 
 pytestmark = pytest.mark.slow
-RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "smollm2-cpu.yaml"
-SMALL = ["--max-length", "128", "--logging-steps", "1", "--warmup-steps", "0"]
-
-
-def train(cache_dir: Path, *args: str) -> dict:
-    result = CliRunner().invoke(
-        cli, ["train", "orpo", "--cache-dir", str(cache_dir), *args], catch_exceptions=False
-    )
-    assert result.exit_code == 0, result.output
-    out = Path(args[args.index("--output-dir") + 1])
-    return json.loads((out / "training.json").read_text())
-
-
-def weights(folder: str | Path) -> dict:
-    return load_file(str(Path(folder) / "model.safetensors"))
+RECIPE = RECIPES / "smollm2-cpu.yaml"
 
 
 @pytest.fixture(scope="module")
-def full_run(module_tmp, cache_dir, smollm2):
+def full_run(module_tmp, cache_dir, tiny):
     out = module_tmp / "tuned"
-    common = ["--recipe", str(RECIPE), "--output-dir", str(out), *SMALL]
-    first = train(cache_dir, *common, "--max-steps", "2", "--save-steps", "2")
-    second = train(cache_dir, *common, "--max-steps", "3", "--save-steps", "2", "--resume")
+    common = ["--recipe", str(RECIPE), "--model", tiny.ref, "--output-dir", str(out), *SMALL]
+    first = train(cache_dir, "orpo", *common, "--max-steps", "2", "--save-steps", "2")
+    second = train(cache_dir, "orpo", *common, "--max-steps", "3", "--save-steps", "2", "--resume")
     return out, first, second
 
 
@@ -60,13 +43,15 @@ def test_resume_continues_from_the_last_checkpoint(full_run):
                 assert isinstance(row[key], float), key
 
 
-def test_training_record(full_run, smollm2):
+def test_training_record(full_run, tiny):
     out, _, record = full_run
     assert record["schema"] == "judge.training/1"
-    assert record["model"]["fingerprint"] == smollm2.fingerprint
+    assert record["model"]["fingerprint"] == tiny.fingerprint
     assert record["recipe"]["training"]["max_steps"] == 3
     assert record["orpo_config"]["max_length"] == 128
-    assert record["orpo_config"]["use_cpu"] is True and record["orpo_config"]["bf16"] is False
+    config = record["orpo_config"]
+    assert {k: config[k] for k in ("use_cpu", "bf16")} == device_settings(
+        record["recipe"]["training"])
     assert {"trl", "transformers", "torch", "peft"} <= set(record["versions"])
     data = record["data"]
     assert data["train_rows"] + data["eval_rows"] == data["sources"][0]["available"] >= 64
@@ -75,14 +60,14 @@ def test_training_record(full_run, smollm2):
     assert record["seconds_per_step"] > 0 and record["peak_rss_mb"] > 0
 
 
-def test_weights_changed_and_the_folder_is_a_tuned_model(full_run, smollm2, cache_dir):
+def test_weights_changed_and_the_folder_is_a_tuned_model(full_run, tiny, cache_dir):
     out, _, _ = full_run
-    before, after = weights(smollm2.path), weights(out)
+    before, after = weights(tiny.path), weights(out)
     assert before.keys() == after.keys()
     changed = [name for name in before if not before[name].equal(after[name])]
     assert len(changed) > len(before) // 2
 
-    tuned = resolve_model(str(out), cache_dir)  # what `judge compare smollm2 OUT` does with OUT
+    tuned = resolve_model(str(out), cache_dir)  # what `judge compare BASE OUT` does with OUT
     engine = load_engine(tuned, EngineOptions(kind="hf"))
     try:
         assert engine.tokenizer.chat_template
@@ -93,10 +78,10 @@ def test_weights_changed_and_the_folder_is_a_tuned_model(full_run, smollm2, cach
     assert completion.tokens > 0 and completion.text.strip()
 
 
-def test_lora_merge(tmp_path, cache_dir, smollm2):
+def test_lora_merge(tmp_path, cache_dir, tiny):
     out = tmp_path / "lora"
     record = train(
-        cache_dir, "--model", "smollm2", "--dataset", "builtin=0.5", "--lora", "4,8,0.0",
+        cache_dir, "orpo", "--model", tiny.ref, "--dataset", "builtin=0.5", "--lora", "4,8,0.0",
         "--merge-lora", "--output-dir", str(out), "--max-steps", "2", "--learning-rate", "1e-3",
         "--per-device-train-batch-size", "2", "--save-strategy", "no", *SMALL,
     )
@@ -106,7 +91,7 @@ def test_lora_merge(tmp_path, cache_dir, smollm2):
     assert record["data"]["train_rows"] == source["used"] == round(source["available"] / 2)
     assert (out / "adapter" / "adapter_config.json").is_file()
     assert (out / "config.json").is_file() and (out / "chat_template.jinja").is_file()
-    before, after = weights(smollm2.path), weights(out)
+    before, after = weights(tiny.path), weights(out)
     moved = {name for name in before if not before[name].equal(after[name])}
     assert any("q_proj" in name for name in moved) and any("down_proj" in name for name in moved)
     assert not any("embed_tokens" in name or "norm" in name for name in moved)

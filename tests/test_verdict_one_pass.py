@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ScriptedEngine
+from scenes import ScriptedEngine
 
 from judge.engines import EngineOptions
 from judge.engines.pool import EnginePool
@@ -125,14 +125,28 @@ def test_a_ledger_written_by_two_requests_resumes_without_a_call(tmp_path):
     assert by_key(judgments) == old_lines()
 
 
-def test_scripted_first_token_probabilities_equal_label_probs(tmp_path):
-    """The fake keeps the seam's promise the real engines keep (tested on them below)."""
+@pytest.mark.parametrize("kind", ["scripted", pytest.param("hf", marks=pytest.mark.slow)])
+def test_first_token_probabilities_equal_label_probs(tmp_path, engines, kind):
+    """The seam's promise the tests above rely on: with labels, a text request carries the
+    probabilities a one-token request gives, and without labels none. The fake keeps it as a real
+    engine does (the tiny model on transformers), on the same chats: both orders of p1, and p4."""
     s = scenario(tmp_path)
-    chats = [s.template.render(instruction=PROMPTS["p1"], answer_a=a, answer_b=b)
-             for a, b in (ANSWERS["p1"], ANSWERS["p1"][::-1])]
-    done = s.engine.generate(chats, s.judge.params, s.template.labels)
-    assert [c.label_probs for c in done] == s.engine.label_probs(chats, s.template.labels)
-    assert all(c.label_probs is None for c in s.engine.generate(chats, s.judge.params))
+    engine = s.engine if kind == "scripted" else engines("hf", "tiny")
+    shown = [("p1", ANSWERS["p1"]), ("p1", ANSWERS["p1"][::-1]), ("p4", ANSWERS["p4"])]
+    chats = [s.template.render(instruction=PROMPTS[pid], answer_a=a, answer_b=b)
+             for pid, (a, b) in shown]
+    done = engine.generate(chats, s.judge.params, s.template.labels)
+    alone = engine.label_probs(chats, s.template.labels)
+    for c, p in zip(done, alone, strict=True):
+        assert c.label_probs is not None and set(c.label_probs) == set(p)
+        assert all(c.label_probs[label] == pytest.approx(p[label], abs=1e-3) for label in p)
+        assert p == {} or sum(p.values()) == pytest.approx(1.0)
+    assert all(c.label_probs is None for c in engine.generate(chats, s.judge.params))
+    if kind == "scripted":  # its table's rows, found by the rendered chats
+        assert alone == [PROBS["Request: Name a colour.\nAnswer A: Blue."],
+                         PROBS["Request: Name a colour.\nAnswer A: Blue is"], {}]
+    else:  # the transformers engine sees every label
+        assert all(set(p) == {"A", "B", "tie"} for p in alone)
 
 
 def judge_chats(template) -> list[tuple[str, list[Message]]]:
@@ -152,9 +166,10 @@ def judge_chats(template) -> list[tuple[str, list[Message]]]:
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["vllm", "hf"])
 def test_real_engine_one_pass_matches_two_passes(engines, kind):
-    """Plumbing on the bundled model: the text request's first-token probabilities are the
-    one-token request's (same labels, equal to rounding), the text is the text-only request's,
-    and every decision is the same."""
+    """On the bundled model: the text request's first-token probabilities are the one-token
+    request's (same labels, equal to rounding), the text is the text-only request's, and every
+    decision is the same. The bundled model because vLLM reads the labels from its top 20
+    log-probs, where a random model never puts them, and real replies parse as text."""
     engine = engines(kind)
     template = load_template("pairwise")
     orders, chats = zip(*judge_chats(template), strict=True)

@@ -20,7 +20,8 @@ from judge.engines import EngineOptions
 @click.option("--bench-limit", type=click.IntRange(1), default=None,
               help="judge_mcq questions per model (default: all 60).")
 @click.option("--recipe", default=None,
-              help="Training recipe: a shipped name or a YAML file (default smollm2-cpu).")
+              help="Training recipe: a shipped name or a YAML file (default smollm2-cpu); its "
+              "model is the base, and the judge.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("results/demo"), show_default=True, help="Demo folder.")
 @click.option("--engine", type=click.Choice(["auto", "vllm", "hf"]), default="auto",

@@ -23,7 +23,7 @@ from judge.files import write_atomic
 from judge.pipeline.compare import CompareConfig, Progress, run_compare
 from judge.pipeline.timing import stage_time
 from judge.stats.summary import Summary
-from judge.train.recipe import find_recipe
+from judge.train.recipe import Recipe, find_recipe, read_recipe_file
 
 RECIPE = "smollm2-cpu"  # recipes/smollm2-cpu.yaml, shipped in the wheel
 # The child is `judge train` run by this very interpreter, with the current folder taken off
@@ -69,11 +69,16 @@ def run_demo(
     """Train, compare (+ bench + card); return summary.json with the demo's stage timings."""
     started = time.perf_counter()
     tuned = out / "tuned"
-    say(f"1/2 ORPO on smollm2, {steps} steps -> {tuned}")
+    # the model the recipe trains is the base it is compared with, and judges the pair (smollm2
+    # for the shipped recipe)
+    default = Recipe.model_fields["model"].default
+    base = str(read_recipe_file(find_recipe(recipe)).get("model", default))
+    say(f"1/2 ORPO on {base}, {steps} steps -> {tuned}")
     train_seconds = train_stage(tuned, steps, recipe, cache_dir)
-    say("2/2 judge compare smollm2 vs the tuned model, both orders; lm-eval judge_mcq; card")
+    say(f"2/2 judge compare {base} vs the tuned model, both orders; lm-eval judge_mcq; card")
     config = CompareConfig(
-        base="smollm2", tuned=str(tuned), limit=limit, max_new_tokens=192, bench=["judge_mcq"],
+        base=base, tuned=str(tuned), judge=base, limit=limit, max_new_tokens=192,
+        bench=["judge_mcq"],
         bench_limit=bench_limit, card=str(out / "README.md"), out=str(out / "run"),
         cache_dir=cache_dir, engine=engine,
     )
