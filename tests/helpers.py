@@ -12,6 +12,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
+import traceback
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +61,44 @@ def judge_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = 
         except SystemExit as done:
             code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
         return Ran(code, out.getvalue().decode(), err.getvalue().decode())
+
+
+LIMIT_S = 20.0  # seconds a bounded in-process `judge` may run (run_judge)
+
+
+def run_judge(args: list[str], unblock: Path | None = None) -> tuple[object, str, str, float]:
+    """judge_cli bounded in time, for the hostile-input tests: (exit code, stdout, stderr,
+    seconds), with "raised" for the code (and the traceback on stderr) when anything escapes the
+    entry point. A run past LIMIT_S is interrupted (a FIFO reader is released by opening the FIFO
+    for writing). A wide console: a log line is counted as the one line it is, not as rich wraps
+    it."""
+
+    def watchdog() -> None:
+        if unblock is not None:
+            with contextlib.suppress(OSError):
+                os.close(os.open(unblock, os.O_WRONLY | os.O_NONBLOCK))
+        import _thread
+
+        _thread.interrupt_main()
+
+    timer = threading.Timer(LIMIT_S, watchdog)
+    began = time.monotonic()
+    timer.start()
+    try:
+        ran = judge_cli(*args, env={"COLUMNS": "10000"})
+        code, out, err = ran.code, ran.stdout, ran.stderr
+    except BaseException:  # noqa: BLE001 - anything escaping main() breaks the contract
+        code, out, err = "raised", "", traceback.format_exc()
+    finally:
+        timer.cancel()
+    return code, out, err, time.monotonic() - began
+
+
+def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
+    """Every regular file under `root` with its bytes and mtime: "no file changed, nothing new"
+    is an equality of two snapshots."""
+    return {str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if p.is_file() and not p.is_fifo()}
 
 
 @contextlib.contextmanager

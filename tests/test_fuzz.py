@@ -10,68 +10,23 @@ ends at exit 1 (the service), never in a model. Seeded (derandomize) with a fixe
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
-import sys
-import threading
-import time
-import traceback
 from pathlib import Path
 from unittest import mock
 
 import pytest
+from helpers import LIMIT_S, run_judge, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from judge.cli.main import main
+from scenes import Setup
 
 DEAD = "http://127.0.0.1:9/v1"  # the discard port: connection refused at once
-LIMIT_S = 20.0
 FUZZ = settings(max_examples=12, derandomize=True, deadline=None, database=None,
                 suppress_health_check=list(HealthCheck))
 HEADER = ("{#- judge-template\nkind: pairwise\nlabels: {A: first, B: second, tie: tie}\n"
           "parser: '^(A|B|tie)'\nexamples:\n  - {output: 'A', verdict: A}\n-#}\n")
 BODY = "{{ instruction }} {{ answer_a }} {{ answer_b }}\n"
-
-
-def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
-    return {str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns)
-            for p in sorted(root.rglob("*")) if p.is_file() and not p.is_fifo()}
-
-
-def run_judge(args: list[str], unblock: Path | None = None) -> tuple[object, str, str, float]:
-    """`judge ARGS` in this process: (exit code, stdout, stderr, seconds). A run past LIMIT_S is
-    interrupted (a FIFO reader is released by opening the FIFO for writing)."""
-    out, err = io.StringIO(), io.StringIO()
-
-    def watchdog() -> None:
-        if unblock is not None:
-            with contextlib.suppress(OSError):
-                os.close(os.open(unblock, os.O_WRONLY | os.O_NONBLOCK))
-        import _thread
-
-        _thread.interrupt_main()
-
-    timer = threading.Timer(LIMIT_S, watchdog)
-    began = time.monotonic()
-    timer.start()
-    code: object = 0
-    try:
-        # a wide console: a log line is counted as the one line it is, not as rich wraps it
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
-                mock.patch.object(sys, "argv", ["judge", *args]), \
-                mock.patch.dict(os.environ, {"COLUMNS": "10000"}):
-            main()
-    except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-    except BaseException:  # noqa: BLE001 - anything escaping main() breaks the contract
-        code = "raised"
-        err.write(traceback.format_exc())
-    finally:
-        timer.cancel()
-    return code, out.getvalue(), err.getvalue(), time.monotonic() - began
 
 
 def check_contract(root: Path, args: list[str], codes: tuple[int, ...] = (2,),
@@ -422,8 +377,6 @@ def test_an_output_that_is_a_folder_is_refused_and_leaves_no_temp(scripted_run, 
 @pytest.fixture(scope="module")
 def scripted_run(tmp_path_factory) -> Path:
     """A real run folder judged by the scripted engine (no model loads)."""
-    from test_compare_scripted import Setup
-
     setup = Setup(tmp_path_factory.mktemp("scripted"))
     setup.replies = {"": "A"}
     setup.run()

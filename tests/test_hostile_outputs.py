@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ScriptedEngine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
+from scenes import ScriptedEngine
 
 from judge.engines import EngineOptions
 from judge.escape import FORMULA_START, csv_cell, md_text, meta_text, term_text

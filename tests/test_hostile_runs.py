@@ -21,13 +21,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from test_compare_scripted import Setup
-from test_fuzz import run_judge, snapshot
+from helpers import judge_cli, run_judge, snapshot
+from scenes import Setup
 
 from judge.errors import InputError
 from judge.runs.lock import LOCK_NAME, folder_lock
 
-JUDGE = str(Path(sys.executable).parent / "judge")
 HOLD = ("import sys, time; from pathlib import Path; from judge.runs.lock import folder_lock\n"
         "with folder_lock(Path(sys.argv[1]), 'run folder'):\n"
         "    print('held', flush=True); time.sleep(120)\n")
@@ -53,10 +52,7 @@ def test_a_second_writer_is_refused_with_the_holder_named(tmp_path):
                                              rf"process \(pid {holder.pid} on "):
             setup.run()
         # the same from the command line: `judge report` rewrites the run's views
-        done = subprocess.run([JUDGE, "report", str(run)], capture_output=True, text=True,
-                              timeout=300)
-        assert done.returncode == 2, done.stderr
-        (line,) = done.stderr.strip().splitlines()
+        line = judge_cli("report", str(run)).error_line()
         assert f"pid {holder.pid}" in line and str(run) in line
     finally:
         holder.kill()
