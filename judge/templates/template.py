@@ -9,9 +9,15 @@
 
 Pairwise labels mean first/second/tie (optionally `weights`: a strong verdict counts as several);
 pointwise and flow labels are ratings (label -> number) of one `answer`. `logprob: false` marks
-templates whose labels cannot be read from the reply's first token. Rendering is sandboxed (no
-attribute tricks) and strict (a missing variable is an error, never ""); a template receives only
-the variables it declares.
+templates whose labels cannot be read from the reply's first token. The parser's first capture
+group that took part in the match is the label (an exact match first, else ignoring case); with
+`match` (label -> regex) the label whose own pattern matches earliest wins instead. `grammar`
+(a choice, a regex or a JSON schema) is what `--structured` constrains replies to; without one it
+is derived from the labels and the parser (judge/templates/grammar.py). Rendering is sandboxed
+(no attribute tricks) and strict (a missing variable is an error, never ""); a template receives
+only the variables it declares. A judge prompt file of another project (FastChat, alpaca_eval,
+arena-hard, prometheus-eval) is imported into this format on the way in
+(judge/templates/importers/).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -30,8 +37,11 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import ValidationError, field_validator, model_validator
 
 from judge.errors import InputError
-from judge.records import Message, Record
+from judge.records import Grammar, Message, Record
 from judge.resources import shipped_files
+from judge.templates.importers import import_source, is_source
+
+log = logging.getLogger("judge")
 
 HEADER = re.compile(r"\A\{#-?\s*judge-template\s*\n(.*?)\n\s*-?#\}\n?", re.DOTALL)
 Kind = Literal["pairwise", "pointwise", "flow"]
@@ -88,6 +98,8 @@ class TemplateSpec(Record):
     weights: dict[str, float] = {}  # pairwise: a label's verdict counts as this many (default 1)
     logprob: bool = True  # False: labels cannot be told apart by the reply's first token
     feedback: str | None = None  # pointwise/flow: regex whose group is the written feedback
+    match: dict[str, str] = {}  # label -> its own regex; the earliest match wins (alpaca_eval)
+    grammar: Grammar | None = None  # what --structured constrains replies to (else derived)
 
     @model_validator(mode="before")
     @classmethod
@@ -110,6 +122,17 @@ class TemplateSpec(Record):
     def _feedback(cls, value: str | None) -> str | None:
         return _regex(value, "feedback")
 
+    @field_validator("match")
+    @classmethod
+    def _match(cls, value: dict[str, str]) -> dict[str, str]:
+        for label, pattern in value.items():
+            try:
+                re.compile(pattern)
+            except re.error as err:
+                raise ValueError(f"match pattern of {label!r} is not a valid regex: "
+                                 f"{err}") from None
+        return value
+
     @model_validator(mode="after")
     def _labels_fit_kind(self) -> TemplateSpec:
         if not self.labels:
@@ -124,6 +147,9 @@ class TemplateSpec(Record):
         unknown = sorted(set(self.weights) - set(self.labels))
         if unknown or any(w <= 0 for w in self.weights.values()):
             raise ValueError(f"weights must be positive and name declared labels (not {unknown})")
+        if set(self.match) - set(self.labels):
+            raise ValueError(f"match names labels it does not declare: "
+                             f"{sorted(set(self.match) - set(self.labels))}")
         return self
 
 
@@ -147,6 +173,7 @@ class JudgeTemplate:
         self.sha = hashlib.sha256(source.encode()).hexdigest()[:16]
         self.fixed: dict[str, str] = {}
         self._pattern = re.compile(self.spec.parser)
+        self._match = [(label, re.compile(p)) for label, p in self.spec.match.items()]
         self._env = SandboxedEnvironment(undefined=jinja2.StrictUndefined)
         try:
             self._ast = self._env.parse(source[match.end() :])
@@ -211,11 +238,17 @@ class JudgeTemplate:
 
     def parse(self, text: str) -> str | None:
         """The declared label the reply commits to, or None when the parser finds none."""
+        if self._match:  # each label its own pattern: the earliest match, ties to the first listed
+            hits = [(m.start(), n, label) for n, (label, pattern) in enumerate(self._match)
+                    if (m := pattern.search(text))]
+            return min(hits)[2] if hits else None
         match = self._pattern.search(text)
         if not match:
             return None
-        found = match.group(1).strip().lower()
-        return next((label for label in self.labels if label.lower() == found), None)
+        found = next((g for g in match.groups() if g is not None), "").strip()
+        if found in self.spec.labels:  # labels may differ by case alone (alpaca_eval's m and M)
+            return found
+        return next((label for label in self.labels if label.lower() == found.lower()), None)
 
     def feedback(self, text: str) -> str | None:
         match = re.search(self.spec.feedback, text, re.DOTALL) if self.spec.feedback else None
@@ -227,10 +260,16 @@ class JudgeTemplate:
 
 
 def read_template(ref: str) -> JudgeTemplate:
-    """A shipped template by name (prompts/NAME.j2) or a path to the user's own file, unchecked."""
+    """A shipped template by name (prompts/NAME.j2), a path to the user's own file, or another
+    project's judge prompt file (imported on the way in: judge/templates/importers/); unchecked."""
     path = Path(ref)
     if not path.suffix and ref in shipped():
         path = shipped()[ref]
+    if is_source(ref):
+        imported = import_source(ref)
+        for note in imported.notes:
+            log.warning("%s", note)
+        return JudgeTemplate(imported.name, imported.text, ref)
     if not path.is_file():
         raise InputError(f"template '{ref}' not found (shipped: {', '.join(shipped_names())}; "
                          "or give a file path)")
