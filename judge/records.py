@@ -116,13 +116,12 @@ class Grammar(Record):
 
     def request(self) -> dict[str, Any]:
         """vLLM's structured-outputs fields for this grammar (the same for `vllm.LLM` and a vLLM
-        server's `structured_outputs` request field). JSON comes without free whitespace: a
-        judge could otherwise spend its whole budget on newlines between the braces."""
+        server's `structured_outputs` request field)."""
         if self.choice is not None:
             return {"choice": list(self.choice)}
         if self.regex is not None:
             return {"regex": self.regex}
-        return {"json": self.json_schema, "disable_any_whitespace": True}
+        return {"json": self.json_schema}
 
 
 class Completion(Record):

@@ -156,7 +156,10 @@ def vllm_server(smollm2, tmp_path_factory):
     cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", smollm2.path,
            "--served-model-name", "smollm2", "--host", "127.0.0.1", "--port", str(port),
            "--dtype", "float32", "--enforce-eager", "--kv-cache-memory-bytes", str(2**30),
-           "--max-model-len", "2048", "--max-logprobs", "20"]
+           "--max-model-len", "2048", "--max-logprobs", "20",
+           # compact JSON-schema replies, as the in-process engine gives (vllm_engine.py)
+           "--structured-outputs-config",
+           '{"backend": "xgrammar", "disable_any_whitespace": true}']
     env = os.environ | {"VLLM_ENABLE_V1_MULTIPROCESSING": "0", "OMP_NUM_THREADS": "1"}
     def die_with_parent() -> None:  # a killed test session must not leave the server behind
         import ctypes

@@ -42,7 +42,8 @@ SOUND = [f"{FASTCHAT}#{name}" for name in ("pair-v2", "pair-math-v1", "single-v1
     str(ALPACA / "clf_judge"), str(ALPACA / "weighted_clf_judge" / "configs.yaml"),
     str(ALPACA / "cot_clf_judge"), str(ALPACA / "ranking_judge"), str(ALPACA / "regex_judge"),
     str(ARENA / "judge-v2.yaml"), str(ARENA / "judge-old.yaml"),
-    f"{PROMETHEUS}#ABSOLUTE_PROMPT+CLARITY_RUBRIC", f"{PROMETHEUS}#RELATIVE_PROMPT_WO_REF+CLARITY_RUBRIC",
+    f"{PROMETHEUS}#ABSOLUTE_PROMPT+CLARITY_RUBRIC",
+    f"{PROMETHEUS}#RELATIVE_PROMPT_WO_REF+CLARITY_RUBRIC",
 ]
 
 

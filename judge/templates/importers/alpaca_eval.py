@@ -49,11 +49,13 @@ MEANING = {1: "first", 2: "second", 0: "tie", 1.5: "tie"}
 CALLING = ("functions", "function_call", "tools", "tool_choice")
 RANKING_PARSER = (r"""['"]model['"]\s*:\s*['"]model_1['"]\s*,\s*['"]rank['"]\s*:\s*(\d+)"""
                   r"""|['"]rank['"]\s*:\s*(\d+)\s*,\s*['"]model['"]\s*:\s*['"]model_1['"]""")
+# model_1 then model_2, each ranked 1 or 2: every reply it allows names model_1's rank
 RANKING_SCHEMA = {
-    "type": "array", "minItems": 2, "maxItems": 2,
-    "items": {"type": "object", "additionalProperties": False, "required": ["model", "rank"],
-              "properties": {"model": {"enum": ["model_1", "model_2"]},
-                             "rank": {"enum": [1, 2]}}},
+    "type": "array", "minItems": 2, "maxItems": 2, "items": False,
+    "prefixItems": [{"type": "object", "additionalProperties": False,
+                     "required": ["model", "rank"],
+                     "properties": {"model": {"const": model}, "rank": {"enum": [1, 2]}}}
+                    for model in ("model_1", "model_2")],
 }
 
 
