@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import ScriptedEngine
 from test_compare_scripted import Setup
 
 from judge.cli.main import cli
@@ -205,3 +206,34 @@ def test_grammars_hold_the_bundled_judge_on_in_process_vllm(engines):
     for c in engine.generate(chats, params, grammar=ranking.spec.grammar):
         assert [row["model"] for row in json.loads(c.text)] == ["model_1", "model_2"]
         assert ranking.parse(c.text) in ("1", "2")
+
+
+def test_agreement_runs_hold_their_judge_too_and_record_it(tmp_path):
+    from test_agreement import NO_PROGRESS, PAIRS, judge_folder, write_jsonl
+
+    from judge.pipeline.agreement import AgreementConfig, run_agreement
+
+    engines: list[ScriptedEngine] = []
+
+    def loader(model, options):
+        engines.append(ScriptedEngine(model, replies={"Answer A:": "A"}))
+        return engines[-1]
+
+    config = AgreementConfig(judge=judge_folder(tmp_path), pairs=str(
+        write_jsonl(tmp_path / "pairs.jsonl", PAIRS)), out=str(tmp_path / "out"),
+        cache_dir=str(tmp_path / "cache"), engine=EngineOptions(kind="vllm"), controls=0)
+    run_agreement(config, NO_PROGRESS, loader)
+    assert engines[0].grammars == [Grammar(choice=["A", "B", "tie"])]
+    assert json.loads((tmp_path / "out" / "agreement.json").read_text())["structured"] is True
+    run_agreement(config, NO_PROGRESS, loader)
+    assert len(engines) == 1  # the rerun resumes as recorded: every verdict from the ledger
+
+
+def test_a_free_run_killed_before_its_record_resumes_free(tmp_path):
+    s = Setup(tmp_path)
+    s.replies = {"Answer A:\nbase says": "A"}
+    run(s, kind="hf")
+    (tmp_path / "run" / "run.json").unlink()  # as if killed after judging, before the record
+    loaded = len(s.loaded)
+    run(s, kind="vllm")
+    assert len(s.loaded) == loaded  # read from its lines: free, so the same keys

@@ -1,8 +1,9 @@
 """Whether a run's judges are held to their templates' grammars (`--structured`), and to which.
 
 `--structured` / `--no-structured` decide when given. Otherwise a run folder that already holds a
-run keeps what it recorded: one written before the option existed recorded nothing and was judged
-unconstrained, so it resumes unconstrained, with the same cache keys and the same numbers. A new
+run keeps what it recorded: a record (run.json, agreement.json) without the setting was judged
+unconstrained, so it resumes unconstrained, with the same cache keys and the same numbers; a run
+killed before writing its record is read from its judgment lines (`constrained` or not). A new
 folder is constrained where the engine can do it (in-process vLLM, a vLLM server) and free
 elsewhere, with a one-line notice.
 """
@@ -23,16 +24,33 @@ log = logging.getLogger("judge")
 
 
 def recorded_setting(record: Path) -> bool | None:
-    """What a run's record file (run.json, agreement.json) says: None when there is no readable
-    record; False for a record written before structured verdicts existed."""
+    """What a run's record file (run.json, agreement.json) says, else its judgment lines: None
+    when neither tells; False for a record or line without the setting."""
     try:
         data = json.loads(record.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
+        return lines_setting(record.parent / "judgments")
     if not isinstance(data, dict):
         return None
     config = data["config"] if isinstance(data.get("config"), dict) else data
     return bool(config.get("structured", False))
+
+
+def lines_setting(ledgers: Path) -> bool | None:
+    """Whether the first judged line of a folder's ledgers was constrained (None: no such line)."""
+    for path in sorted(ledgers.glob("*.jsonl")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        for line in text.splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(row, dict) and not row.get("skipped"):
+                return bool(row.get("constrained"))
+    return None
 
 
 def resolve_structured(asked: bool | None, record: Path, engine: EngineOptions) -> bool:

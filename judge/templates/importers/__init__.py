@@ -36,9 +36,9 @@ def split(ref: str) -> tuple[Path, str | None]:
 
 def is_source(ref: str) -> bool:
     """Whether `ref` names another project's judge prompt file (by its shape, not its content)."""
-    path, fragment = split(ref)
+    path, _ = split(ref)
     suffix = path.suffix.lower()
-    if fragment and suffix in (".jsonl", ".py"):
+    if suffix in (".jsonl", ".py"):  # without '#NAME' the import says to name the prompt
         return True
     if path.is_dir():
         return (path / "configs.yaml").is_file()
