@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 Winner = Literal["base", "tuned", "tie", "invalid"]
 Order = Literal["base_first", "tuned_first"]
@@ -83,6 +90,40 @@ class SamplingParams(Record):
     seed: int = 0
 
 
+class Grammar(Record):
+    """What a constrained reply may be (structured outputs): exactly one of the `choice` strings,
+    a full match of `regex`, or JSON valid under the `json` schema. One of the three is set."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    choice: list[str] | None = None
+    regex: str | None = None
+    json_schema: dict[str, Any] | None = Field(default=None, alias="json")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Grammar:
+        given = [self.choice is not None, self.regex is not None, self.json_schema is not None]
+        if sum(given) != 1:
+            raise ValueError("a grammar is exactly one of choice, regex or json")
+        if self.choice is not None and not self.choice:
+            raise ValueError("a choice grammar lists at least one reply")
+        return self
+
+    @property
+    def form(self) -> str:
+        if self.choice is not None:
+            return "choice"
+        return "regex" if self.regex is not None else "json"
+
+    def request(self) -> dict[str, Any]:
+        """vLLM's structured-outputs fields for this grammar (the same for `vllm.LLM` and a vLLM
+        server's `structured_outputs` request field)."""
+        if self.choice is not None:
+            return {"choice": list(self.choice)}
+        if self.regex is not None:
+            return {"regex": self.regex}
+        return {"json": self.json_schema}
+
+
 class Completion(Record):
     text: str
     tokens: int
@@ -116,7 +157,7 @@ class SideRating(Record):
 # Optional fields of a Judgment that only some templates fill; left off the line when unset, so a
 # plain pairwise line stays as it was (and `judge stats` does not mistake it for a ratings line).
 JUDGMENT_EXTRAS = ("weight", "rating_base", "rating_tuned", "sides", "category", "base_model",
-                   "tuned_model")
+                   "tuned_model", "constrained")
 
 
 class Judgment(Record):
@@ -147,6 +188,9 @@ class Judgment(Record):
     # `judge stats` read a compare file as named battles); never part of the cache key
     base_model: str | None = None
     tuned_model: str | None = None
+    # True when the judge's reply was constrained to the template's grammar (--structured); a
+    # line without it (every line written before structured verdicts existed) was not
+    constrained: bool | None = None
 
     @model_serializer(mode="wrap")
     def _drop_unset_extras(self, handler: SerializerFunctionWrapHandler) -> dict:

@@ -131,7 +131,10 @@ class Server:
         cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", model.path,
                "--served-model-name", name, "--host", "127.0.0.1", "--port", str(self.port),
                "--dtype", "float32", "--enforce-eager", "--kv-cache-memory-bytes", str(2**30),
-               "--max-model-len", "2048", "--max-logprobs", "20"]
+               "--max-model-len", "2048", "--max-logprobs", "20",
+               # compact JSON-schema replies, as the in-process engine gives (vllm_engine.py)
+               "--structured-outputs-config",
+               '{"backend": "xgrammar", "disable_any_whitespace": true}']
         env = os.environ | {"VLLM_ENABLE_V1_MULTIPROCESSING": "0", "OMP_NUM_THREADS": "1"}
 
         def die_with_parent() -> None:  # a killed test session must not leave the server behind

@@ -33,7 +33,8 @@ class ScriptedEngine:
     """The one fake: replays exact judge texts and label probabilities at the engine seam.
 
     `replies` maps a substring of the rendered chat to a reply; answers for generation are
-    "answer <n> to: <prompt>" unless `answers` names one. Every call is recorded in `calls`.
+    "answer <n> to: <prompt>" unless `answers` names one. Every call is recorded in `calls`, and
+    the grammar each generate call was given in `grammars` (it replays its texts regardless).
     """
 
     def __init__(self, model: ModelInfo, replies=None, probs=None, answers=None) -> None:
@@ -42,14 +43,17 @@ class ScriptedEngine:
         self.probs = probs or {}
         self.answers = answers or {}
         self.calls: list[tuple[str, int]] = []
+        self.grammars: list[object] = []
 
     def _pick(self, table: dict, chat: Sequence[Message], default):
         text = "\n".join(m.content for m in chat)
         return next((value for key, value in table.items() if key in text), default)
 
-    def generate(self, chats, params: SamplingParams, labels=None) -> list[Completion]:
+    def generate(self, chats, params: SamplingParams, labels=None,
+                 grammar=None) -> list[Completion]:
         """With `labels`, each completion carries the same probabilities label_probs gives."""
         self.calls.append(("generate", len(chats)))
+        self.grammars.append(grammar)
         out = []
         for chat in chats:
             prompt = chat[-1].content

@@ -7,6 +7,8 @@ its top 20 log-probs, where only a real judge puts them.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from judge.engines import EngineOptions
@@ -76,4 +78,7 @@ def test_compare_end_to_end_on_vllm(real_loader, cache_dir, tmp_path):
     assert pw["ci"]["low"] <= pw["discrete_win_rate"] <= pw["ci"]["high"]
     assert summary["timing"]["judge"]["tokens"] > 0
     sources = summary["verdict_sources"]
-    assert sum(sources.values()) == 4 and set(sources) <= {"text", "logprob"}
+    # structured verdicts are on by default on vLLM: every reply is one of the labels
+    assert sources == {"text": 4} and pw["n_invalid"] == 0
+    (ledger,) = (tmp_path / "run" / "judgments").glob("*.jsonl")
+    assert all(json.loads(line)["constrained"] for line in ledger.read_text().splitlines())

@@ -73,6 +73,10 @@ def test_the_wheel_carries_its_files_and_no_bare_train_module(installed, user_fo
     assert {line.split()[0] for line in listed.splitlines()} >= {"pairwise", "graded", "rubric"}
     checked = run([str(installed / "judge"), "templates", "check", "pairwise"], user_folder, env)
     assert checked.stdout.startswith("ok: pairwise")
+    source = ROOT / "tests" / "data" / "importers" / "fastchat" / "judge_prompts.jsonl"
+    imported = run([str(installed / "judge"), "templates", "import", f"{source}#pair-v2", "--out",
+                    "pair-v2.j2"], user_folder, env)  # the importers ship in the wheel
+    assert imported.stdout.startswith("wrote pair-v2.j2: pairwise")
     lines = [{"prompt_id": "a", "winner": "tuned"}, {"prompt_id": "b", "winner": "base"},
              {"prompt_id": "c", "winner": "tuned"}]
     (user_folder / "j.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))

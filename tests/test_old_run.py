@@ -81,3 +81,25 @@ def test_the_old_folder_resumes_without_a_model_call_and_keeps_its_numbers(tmp_p
     assert with_controls["pairwise"] == after["pairwise"]
     assert with_controls["controls"]["n"] == len(Path("run/controls/pairs.jsonl").read_text()
                                                  .splitlines()) > 0
+
+
+def test_the_old_folder_resumes_unconstrained_on_an_engine_that_could_constrain(tmp_path,
+                                                                                monkeypatch):
+    """Structured verdicts are on by default with vLLM, but 0.1.0 judged this folder without
+    them: it goes on unconstrained, so its keys, its verdicts and its numbers stay the same."""
+    old_folder(tmp_path, monkeypatch)
+    before = json.loads(Path("run/summary.json").read_text())
+    loaded: list[str] = []
+
+    def load(model, options):
+        loaded.append(model.ref)
+        return ScriptedEngine(model)
+
+    config = CompareConfig(base="base", tuned="tuned", judge="judge", prompts="p.jsonl",
+                           out="run", cache_dir="cache", engine=EngineOptions(kind="vllm"),
+                           bootstrap=200, temperature=0.7, seed=3, max_new_tokens=32, controls=0)
+    after = run_compare(config, lambda name, total: lambda done, tokens: None, load).as_json()
+    assert loaded == []
+    before.pop("timing")
+    assert keeps(after, before)
+    assert json.loads(Path("run/run.json").read_text())["config"]["structured"] is False

@@ -11,8 +11,10 @@ stalls for the first requests of a plan, then passes requests through unchanged.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import pytest
@@ -22,7 +24,7 @@ from judge.engines.openai_engine import OpenAIEngine, resolve_served
 from judge.errors import InputError, ServiceError
 from judge.pipeline.compare import CompareConfig, run_compare
 from judge.records import Message, SamplingParams
-from judge.templates.template import load_template
+from judge.templates.template import load_template, read_template
 
 pytestmark = pytest.mark.slow
 CHATS = [[Message(role="user", content="What is the capital of France?")],
@@ -134,6 +136,35 @@ def test_text_and_label_probabilities_come_from_one_request(proxy):
         assert c.label_probs is not None and set(c.label_probs) == set(p) == {"A", "B", "tie"}
         assert sum(c.label_probs.values()) == pytest.approx(1.0)
         assert all(c.label_probs[lab] == pytest.approx(p[lab], abs=1e-3) for lab in p)
+
+
+def test_a_vllm_server_holds_replies_to_choice_regex_and_json(vllm_server):
+    """vLLM's `structured_outputs` request field, on the real server: a choice of labels, a
+    reason-first regex and a JSON schema each hold every reply to what the parser reads."""
+    from judge.engines import constrains_replies
+    from judge.templates.grammar import grammar_for
+
+    opts = options(vllm_server)
+    assert constrains_replies(opts) is None  # the server says it is vLLM
+    engine = OpenAIEngine(resolve_served("smollm2", opts), opts)
+    params = SamplingParams(max_new_tokens=48)
+    pairwise = load_template("pairwise")
+    chats = [pairwise.render(instruction="Capital of France?", answer_a=a, answer_b=b)
+             for a, b in (("Paris.", "Rome."), ("Rome.", "Paris."))]
+    done = engine.generate(chats, params, pairwise.labels,
+                           grammar=grammar_for(pairwise, 48).grammar)
+    assert all(c.text in pairwise.labels and c.label_probs for c in done)
+    data = Path(__file__).parent / "data" / "importers"
+    for ref in (f"{data / 'fastchat' / 'judge_prompts.jsonl'}#pair-v2",
+                str(data / "alpaca_eval" / "evaluators_configs" / "ranking_judge")):
+        template = read_template(ref)
+        chats = [template.render(instruction="Capital of France?", answer_a=a, answer_b=b)
+                 for a, b in (("Paris.", "Rome."), ("Rome.", "Paris."))]
+        grammar = grammar_for(template, 48).grammar
+        for c in engine.generate(chats, params, grammar=grammar):
+            assert template.parse(c.text) in template.labels, c.text
+            if grammar.regex:
+                assert re.fullmatch(grammar.regex, c.text)
 
 
 def test_retries_500_and_stalls_then_succeeds(proxy):

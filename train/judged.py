@@ -33,7 +33,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from judge.engines import Chat, EngineOptions
+from judge.engines import Chat, EngineOptions, refuse_grammar
 from judge.engines.pool import EnginePool
 from judge.models.refs import resolve_model
 from judge.pipeline.compare import shown_answer, shown_request
@@ -42,7 +42,15 @@ from judge.pipeline.judging import Judge, judge_stage
 from judge.pipeline.ledger import Ledger, content_key
 from judge.pipeline.run_folder import RunFolder
 from judge.promptsets.load import load_prompts
-from judge.records import Completion, Generation, Judgment, ModelInfo, PromptItem, SamplingParams
+from judge.records import (
+    Completion,
+    Generation,
+    Grammar,
+    Judgment,
+    ModelInfo,
+    PromptItem,
+    SamplingParams,
+)
 from judge.stats.summary import verdict_blocks
 from judge.templates.flow import flow_judge_ref, prepare_template
 from judge.templates.template import JudgeTemplate, load_template
@@ -88,9 +96,11 @@ class InPlace:
         self.adapter_off = adapter_off
 
     def generate(self, chats: Sequence[Chat], params: SamplingParams,
-                 labels: Sequence[str] | None = None) -> list[Completion]:
+                 labels: Sequence[str] | None = None,
+                 grammar: Grammar | None = None) -> list[Completion]:
         import torch
 
+        refuse_grammar("in-training", grammar)
         texts = [str(self.tokenizer.apply_chat_template(
             [m.model_dump() for m in chat], tokenize=False, add_generation_prompt=True))
             for chat in chats]

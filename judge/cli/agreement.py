@@ -15,6 +15,7 @@ import click
 
 from judge.cli.common import (
     FORMAT,
+    STRUCTURED,
     check_format,
     check_members,
     default_cache,
@@ -41,6 +42,7 @@ FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--template", default="pairwise", show_default=True, help="Judge template.")
 @click.option("--verdict", type=click.Choice(["text", "logprob", "both"]), default="both",
               show_default=True, help="Read verdicts from text, label log-probs, or both.")
+@STRUCTURED
 @click.option("--judge-max-new-tokens", type=click.IntRange(1), default=48, show_default=True,
               help="Reply length budget for the judge (text verdicts).")
 @click.option("--controls", type=click.IntRange(0), default=8, show_default=True,
@@ -54,8 +56,8 @@ FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @FORMAT
 @engine_options
 def agreement(file: Path | None, judge_ref: tuple[str, ...], pairs: Path | None, template: str,
-              verdict: str, judge_max_new_tokens: int, controls: int, out: str | None,
-              cache_dir: str, as_json: bool, fmt: str, **engine: Any) -> None:
+              verdict: str, structured: bool | None, judge_max_new_tokens: int, controls: int,
+              out: str | None, cache_dir: str, as_json: bool, fmt: str, **engine: Any) -> None:
     """Score a judge against human labels: FILE has id, label, verdict, verdict_swapped (or is an
     LLMBar result.json or JudgeBench outputs file); or give --judge MODEL --pairs LABELED.jsonl to
     judge the pairs in both orders first. Every rate counts all pairs, an invalid verdict as
@@ -76,8 +78,8 @@ def agreement(file: Path | None, judge_ref: tuple[str, ...], pairs: Path | None,
     else:
         from judge.pipeline.agreement import extra_blocks
 
-        found, title = run_judge(judge_ref, pairs, template, verdict, judge_max_new_tokens,
-                                 controls, out, cache_dir, engine)
+        found, title = run_judge(judge_ref, pairs, template, verdict, structured,
+                                 judge_max_new_tokens, controls, out, cache_dir, engine)
         data = {"format": "agreement", **found.agreement.model_dump(), **extra_blocks(found)}
         grid = judge_run_grid(found, title)
     if as_json:
@@ -88,15 +90,15 @@ def agreement(file: Path | None, judge_ref: tuple[str, ...], pairs: Path | None,
         print_grid(grid, fmt)
 
 
-def run_judge(judge_ref, pairs, template, verdict, max_new_tokens, controls, out, cache_dir,
-              engine):
+def run_judge(judge_ref, pairs, template, verdict, structured, max_new_tokens, controls, out,
+              cache_dir, engine):
     from judge.pipeline.agreement import AgreementConfig, agreement_run
 
     out = out or str(Path("results") / f"agreement-{slug(judge_ref[0])}")
     config = AgreementConfig(
         judge=judge_ref[0], panel=list(judge_ref[1:]), pairs=str(pairs), template=template,
-        verdict=verdict, judge_max_new_tokens=max_new_tokens, controls=controls, out=out,
-        cache_dir=cache_dir,
+        verdict=verdict, structured=structured, judge_max_new_tokens=max_new_tokens,
+        controls=controls, out=out, cache_dir=cache_dir,
         engine=engine_config(engine, seed=0),  # where engine flags and the API key are read
     )
     with stage_progress() as progress:

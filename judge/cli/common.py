@@ -137,6 +137,13 @@ def print_grid(grid: Grid, fmt: str) -> None:
         Console().print(rich_table(grid))
 
 
+STRUCTURED = click.option(
+    "--structured/--no-structured", default=None, help="Constrain the judge's reply to what its "
+    "template's parser reads (a choice of labels, reasoning then the verdict, or a JSON schema), "
+    "so no verdict fails to parse. Default: on with vLLM (in-process or a vLLM server), off "
+    "elsewhere; a run folder resumes as it was recorded.")
+
+
 def engine_options(f):
     options = [
         click.option("--engine", type=click.Choice(["auto", "vllm", "hf", "openai"]),
@@ -210,6 +217,7 @@ def judging_options(f):
                      show_default=True, help="Read the verdict from the judge's text, from label "
                      "probabilities of its first token, or both (text where it parses, else "
                      "log-prob)."),
+        STRUCTURED,
         click.option("--max-new-tokens", type=click.IntRange(1), default=256, show_default=True,
                      help="Answer length budget for the models that answer."),
         click.option("--judge-max-new-tokens", type=click.IntRange(1), default=48,

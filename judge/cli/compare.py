@@ -36,7 +36,8 @@ from judge.cli.common import engine_config, engine_options, judging_options, slu
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 @engine_options
 def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_column, limit, template,
-            verdict, max_new_tokens, judge_max_new_tokens, temperature, seed, confidence,
+            verdict, structured, max_new_tokens, judge_max_new_tokens, temperature, seed,
+            confidence,
             bootstrap, chunk, out, cache_dir, bench, bench_limit, num_fewshot, include_path, card,
             card_template, report_template, as_json, **engine) -> None:
     """Judge TUNED against BASE on a prompt set, in both answer orders.
@@ -56,7 +57,8 @@ def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_colum
         base=base, tuned=tuned, judge=judge_ref[0], panel=list(judge_ref[1:]),
         controls=controls, flow_metric=flow_metric, prompts=prompts,
         prompt_column=prompt_column,
-        limit=limit, template=template, verdict=verdict, max_new_tokens=max_new_tokens,
+        limit=limit, template=template, verdict=verdict, structured=structured,
+        max_new_tokens=max_new_tokens,
         judge_max_new_tokens=judge_max_new_tokens, temperature=temperature, seed=seed,
         confidence=confidence, bootstrap=bootstrap, chunk=chunk, out=out, cache_dir=cache_dir,
         bench=[t.strip() for t in bench.split(",") if t.strip()], bench_limit=bench_limit,

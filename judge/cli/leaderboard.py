@@ -50,7 +50,8 @@ def card_pairs(given: tuple[str, ...]) -> dict[str, str]:
 @click.option("--json", "as_json", is_flag=True, help="Print leaderboard.json to stdout.")
 @engine_options
 def leaderboard(models, reference, judge_ref, controls, flow_metric, prompts, prompt_column, limit,
-                template, verdict, max_new_tokens, judge_max_new_tokens, temperature, seed,
+                template, verdict, structured, max_new_tokens, judge_max_new_tokens, temperature,
+                seed,
                 confidence, bootstrap, chunk, cache_dir, out, card_folders, card_for,
                 card_template, report_template, leaderboard_template, as_json, **engine) -> None:
     """Judge every MODEL against --reference on the same prompts, in both answer orders, and rank
@@ -70,7 +71,8 @@ def leaderboard(models, reference, judge_ref, controls, flow_metric, prompts, pr
         base=reference, tuned=reference, judge=judge_ref[0], panel=list(judge_ref[1:]),
         controls=controls, flow_metric=flow_metric,
         prompts=prompts, prompt_column=prompt_column, limit=limit, template=template,
-        verdict=verdict, max_new_tokens=max_new_tokens, judge_max_new_tokens=judge_max_new_tokens,
+        verdict=verdict, structured=structured, max_new_tokens=max_new_tokens,
+        judge_max_new_tokens=judge_max_new_tokens,
         temperature=temperature, seed=seed, confidence=confidence, bootstrap=bootstrap,
         chunk=chunk, out=out, cache_dir=cache_dir, card_template=card_template,
         report_template=report_template, engine=engine_config(engine, seed),

@@ -3,6 +3,9 @@
 An engine answers chats (`generate`) and, for verdicts, gives the probability of each label string
 as the first token of the reply: alongside the text, from the same request (`generate(...,
 labels)`), or alone from a one-token request (`label_probs`). The judge is just another engine.
+Engines that can (in-process vLLM, vLLM servers) also constrain a reply to a grammar
+(`generate(..., grammar=...)`: a choice, a regex or a JSON schema); `constrains_replies` says
+whether the engine a run will load can, before anything loads.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Literal, Protocol
 from pydantic import Field
 
 from judge.errors import InputError, first_line
-from judge.records import Completion, Message, ModelInfo, Record, SamplingParams
+from judge.records import Completion, Grammar, Message, ModelInfo, Record, SamplingParams
 
 EngineKind = Literal["auto", "vllm", "hf", "openai"]
 Chat = Sequence[Message]
@@ -47,11 +50,13 @@ class Engine(Protocol):
     model: ModelInfo
 
     def generate(
-        self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None
+        self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None,
+        grammar: Grammar | None = None,
     ) -> list[Completion]:
         """One completion per chat, in order. With `labels`, each completion also carries the
         label probabilities of its first generated token, equal to what `label_probs` gives for
-        the same chat (the same prompt, so the same logits), at no extra request."""
+        the same chat (the same prompt, so the same logits), at no extra request. With
+        `grammar`, every reply is constrained to it (engines that cannot raise InputError)."""
         ...
 
     def label_probs(self, chats: Sequence[Chat], labels: Sequence[str]) -> list[dict[str, float]]:
@@ -96,6 +101,27 @@ def load_engine(model: ModelInfo, options: EngineOptions) -> Engine:
         raise InputError(f"model {model.ref} cannot be loaded by the {kind} engine "
                          f"({type(err).__name__}: {first_line(err)})") from None
     return engine
+
+
+def constrains_replies(options: EngineOptions) -> str | None:
+    """None when the engine these options load can constrain replies to a grammar, else why not.
+    In-process vLLM can; an OpenAI-compatible server can when it is vLLM (its /models entries
+    say `owned_by: vllm`), since the request field is vLLM's own."""
+    kind = pick_kind(options.kind)
+    if kind == "vllm":
+        return None
+    if kind == "openai":
+        from judge.engines.openai_engine import non_vllm_server
+
+        other = non_vllm_server(options)
+        return None if other is None else f"the server at {other} is not a vLLM server"
+    return f"the {kind} engine cannot constrain replies"
+
+
+def refuse_grammar(kind: str, grammar: Grammar | None) -> None:
+    if grammar is not None:
+        raise InputError(f"the {kind} engine cannot constrain replies to a grammar: run with "
+                         "--no-structured, or on vLLM")
 
 
 def renormalise(raw: dict[str, float]) -> dict[str, float]:

@@ -12,8 +12,15 @@ from typing import Any
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from judge.engines import ONE_TOKEN, Chat, EngineOptions, first_token_ids, renormalise
-from judge.records import Completion, ModelInfo, SamplingParams
+from judge.engines import (
+    ONE_TOKEN,
+    Chat,
+    EngineOptions,
+    first_token_ids,
+    refuse_grammar,
+    renormalise,
+)
+from judge.records import Completion, Grammar, ModelInfo, SamplingParams
 
 
 class HFEngine:
@@ -59,8 +66,10 @@ class HFEngine:
 
     @torch.inference_mode()
     def generate(
-        self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None
+        self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None,
+        grammar: Grammar | None = None,
     ) -> list[Completion]:
+        refuse_grammar("hf", grammar)
         results: list[Completion | None] = [None] * len(chats)
         ids = first_token_ids(self.tokenizer, labels) if labels is not None else None
         texts = self._texts(chats)

@@ -23,7 +23,7 @@ from judge.engines import ONE_TOKEN, Chat, EngineOptions, renormalise
 from judge.errors import InputError, ServiceError, first_line
 from judge.models.refs import local_fingerprint
 from judge.pipeline.ledger import content_key
-from judge.records import Completion, ModelInfo, SamplingParams
+from judge.records import Completion, Grammar, ModelInfo, SamplingParams
 
 TOP_LOGPROBS = 20
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
@@ -63,6 +63,16 @@ def list_models(url: str, options: EngineOptions) -> list[dict]:
     return entries
 
 
+def non_vllm_server(options: EngineOptions) -> str | None:
+    """The first server that does not say it is vLLM (its /models entries are `owned_by: vllm`),
+    or None when every one is."""
+    for url in options.base_urls:
+        entries = list_models(url, options)
+        if not entries or any(m.get("owned_by") != "vllm" for m in entries):
+            return url
+    return None
+
+
 def resolve_served(ref: str, options: EngineOptions) -> ModelInfo:
     """A model name served by the given servers. Where the server reports a local folder (vLLM's
     `root`), the fingerprint is that folder's, so cache keys equal the in-process engines'."""
@@ -90,11 +100,14 @@ class OpenAIEngine:
             raise InputError(f"no server serves model '{model.ref}'")
 
     def generate(
-        self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None
+        self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None,
+        grammar: Grammar | None = None,
     ) -> list[Completion]:
         body: dict = {"max_tokens": params.max_new_tokens, "temperature": params.temperature}
         if params.temperature > 0:
             body["seed"] = params.seed
+        if grammar is not None:  # vLLM's own request field (a vLLM server is checked for first)
+            body["structured_outputs"] = grammar.request()
         if labels is not None:  # the same chat completion also reports its tokens' top log-probs
             body |= {"logprobs": True, "top_logprobs": TOP_LOGPROBS}
         replies = self._run(chats, body)

@@ -47,8 +47,8 @@ class Borrowed:
         self.engine = engine
         self.model = engine.model
 
-    def generate(self, chats, params, labels=None):
-        return self.engine.generate(chats, params, labels)
+    def generate(self, chats, params, labels=None, grammar=None):
+        return self.engine.generate(chats, params, labels, grammar)
 
     def label_probs(self, chats, labels):
         return self.engine.label_probs(chats, labels)

@@ -25,7 +25,15 @@ from typing import Any, Literal
 
 from judge.errors import InputError
 from judge.files import parse_json, read_bytes, read_jsonl, read_text
-from judge.records import Completion, Message, ModelInfo, PromptItem, Record, SamplingParams
+from judge.records import (
+    Completion,
+    Grammar,
+    Message,
+    ModelInfo,
+    PromptItem,
+    Record,
+    SamplingParams,
+)
 
 Format = Literal["alpaca_eval", "arena_hard", "arena_hard_v2", "generations"]
 SUFFIXES = (".json", ".jsonl")
@@ -214,8 +222,9 @@ class AnswersEngine:
                                      f"{shown_prompt(turns[0])} have different answers")
 
     def generate(self, chats: Sequence[Sequence[Message]], params: SamplingParams,
-                 labels: Sequence[str] | None = None) -> list[Completion]:
-        if labels is not None:
+                 labels: Sequence[str] | None = None,
+                 grammar: Grammar | None = None) -> list[Completion]:
+        if labels is not None or grammar is not None:
             raise InputError(f"{self.model.ref} is an answers file: it cannot judge")
         done = []
         for chat in chats:

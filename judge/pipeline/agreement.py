@@ -27,6 +27,7 @@ from judge.pipeline.controls import Controls, build_controls
 from judge.pipeline.judging import VerdictMode
 from judge.pipeline.panel import Judged, Member, judge_members, make_members, member_templates
 from judge.pipeline.run_folder import RunFolder
+from judge.pipeline.structured import resolve_structured
 from judge.records import Judgment, PromptItem, Record, SamplingParams
 from judge.stats.agreement import (
     AgreementLine,
@@ -59,6 +60,7 @@ class AgreementConfig(Record):
     pairs: str
     template: str = "pairwise"
     verdict: VerdictMode = "both"
+    structured: bool | None = None  # as in compare (judge/pipeline/structured.py)
     judge_max_new_tokens: int = 48
     chunk: int = 16
     controls: int = Field(default=8, ge=0)  # control pairs per kind (judge/pipeline/controls.py)
@@ -105,8 +107,9 @@ def agreement_run(
     check_writable(out, "--out")
     params = SamplingParams(max_new_tokens=config.judge_max_new_tokens, temperature=0.0)
     cache = Path(config.cache_dir)
+    structured = resolve_structured(config.structured, out / "agreement.json", config.engine)
     members = make_members(templates, lambda ref: resolve_model(ref, cache, config.engine.dtype),
-                           config.verdict, params)
+                           config.verdict, params, structured)
     answers = {p.id: (p.output_a, p.output_b) for p in pairs}
     preferred = {p.id: p.output_b if p.label == "B" else p.output_a for p in pairs}
     folder = RunFolder(out)
@@ -128,7 +131,8 @@ def agreement_run(
     first = members[0].judge
     report = {"schema": "judge.agreement/1", "judge": first.model.model_dump(),
               "template": {"name": first.template.name, "sha": first.template.sha},
-              "verdict": config.verdict, "agreement": found.agreement.model_dump(),
+              "verdict": config.verdict, "structured": structured,
+              "agreement": found.agreement.model_dump(),
               **extra_blocks(found),
               "timing": {stage: t.model_dump() for stage, t in timing.items()}
               | {"load_models": round(pool.load_seconds, 3)}}

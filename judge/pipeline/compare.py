@@ -44,6 +44,7 @@ from judge.pipeline.panel import (
 )
 from judge.pipeline.report import RunData, render_views, write_views
 from judge.pipeline.run_folder import JudgeRecord, RunFolder, RunRecord, side_sampling
+from judge.pipeline.structured import resolve_structured
 from judge.pipeline.timing import accumulate, stage_time
 from judge.records import (
     Generation,
@@ -72,6 +73,9 @@ class CompareConfig(Record):
     limit: int | None = None
     template: str = "pairwise"
     verdict: VerdictMode = "both"
+    # hold judges to their templates' grammars; None: as the run folder recorded, else where the
+    # engine can (judge/pipeline/structured.py); run.json records what it came to
+    structured: bool | None = None
     max_new_tokens: int = 256
     judge_max_new_tokens: int = 48
     temperature: float = 0.0
@@ -121,6 +125,7 @@ class Plan(Record):
     out: str
     given: dict[str, dict[str, list[str]]] = {}  # answers-file sides: prompt_id -> answers
     judges: dict[str, JudgeRecord] = {}  # every judge, "MODEL@TEMPLATE" -> model and template
+    structured: bool = False  # whether the judges' replies are held to their grammars
 
 
 def plan_run(config: CompareConfig) -> tuple[Plan, list[Member]]:
@@ -137,13 +142,16 @@ def plan_run(config: CompareConfig) -> tuple[Plan, list[Member]]:
     cache = Path(config.cache_dir)
     models = {role: resolve_role(ref, cache, config.engine, files.get(role))
               for role, ref in (("base", config.base), ("tuned", config.tuned))}
+    structured = resolve_structured(config.structured, RunFolder(out).run_file, config.engine)
     members = make_members(templates, lambda ref: resolve_role(ref, cache, config.engine),
                            config.verdict, SamplingParams(
-                               max_new_tokens=config.judge_max_new_tokens, temperature=0.0))
+                               max_new_tokens=config.judge_max_new_tokens, temperature=0.0),
+                           structured)
     models["judge"] = members[0].judge.model
     sampling = side_sampling(config.max_new_tokens, config.temperature, config.seed)
     plan = Plan(items=items, template_ref=templates[0][1].name, models=models, sampling=sampling,
-                out=str(out), given=given, judges={m.label: m.record() for m in members})
+                out=str(out), given=given, judges={m.label: m.record() for m in members},
+                structured=structured)
     return plan, members
 
 
@@ -277,7 +285,8 @@ def run_planned(
     )
     judgments = [j for found in judged.values() for j in found.judgments]
     run = RunRecord(
-        config=config.model_dump(), engine=pick_kind(config.engine.kind),
+        config=config.model_dump() | {"structured": plan.structured},
+        engine=pick_kind(config.engine.kind),
         models=models, sampling=plan.sampling, template=members[0].record().template,
         judges=plan.judges, n_prompts=len(plan.items), models_loaded=pool.loads[loads_before:],
         versions=versions(), timing=timing, timing_this_run=this_run,

@@ -16,6 +16,7 @@ from judge.pipeline.timing import StageTiming
 from judge.pipeline.verdicts import make_judgment, make_rating, rate
 from judge.records import (
     Generation,
+    Grammar,
     Judgment,
     Message,
     ModelInfo,
@@ -37,22 +38,29 @@ Names = tuple[str, str]  # who gave the base and the tuned answers, as the lines
 
 @dataclass(frozen=True)
 class Judge:
-    """Who judges and how: the model, its template, where verdicts are read from, its budget."""
+    """Who judges and how: the model, its template, where verdicts are read from, its budget,
+    and the grammar its replies are held to (None: free replies, as before --structured)."""
 
     model: ModelInfo
     template: JudgeTemplate
     mode: VerdictMode
     params: SamplingParams
+    grammar: Grammar | None = None
+
+    def key_parts(self) -> list[object]:
+        """What a constrained judge adds to each cache key; nothing for a free one, so the keys
+        of every ledger written before --structured existed stay as they were."""
+        return [{"grammar": self.grammar.request()}] if self.grammar is not None else []
 
     def reading(self) -> Judge:
         """This judge with the verdict mode its template allows (text only where the labels'
         first tokens cannot tell them apart: graded, flow)."""
         if self.mode == "text" or self.template.spec.logprob:
             return self
-        log.warning("template %s reads verdicts from text only (its labels cannot be told apart "
-                    "by their first token); --verdict %s falls back to text", self.template.name,
-                    self.mode)
-        return Judge(self.model, self.template, "text", self.params)
+        log.warning("template %s reads verdicts from text only (`logprob: false`: the reply's "
+                    "first token does not tell its label); --verdict %s falls back to text",
+                    self.template.name, self.mode)
+        return Judge(self.model, self.template, "text", self.params, self.grammar)
 
 
 def judge_stage(
@@ -84,7 +92,7 @@ def judge_stage(
             key = content_key(
                 "judgment/1", judge.model.fingerprint, template.sha,
                 [m.model_dump() for m in chat], judge.mode, judge.params.model_dump(),
-                item.prompt_id, order,
+                item.prompt_id, order, *judge.key_parts(),
             )
             keys.append(key)
             if key in ledger:
@@ -97,7 +105,8 @@ def judge_stage(
 
     def verdicts(engine: Engine, part: Sequence[tuple[str, PromptItem, Order, list[Message]]]):
         texts, probs, tokens = ask(engine, [chat for *_, chat in part], judge)
-        records = [make_judgment(key, item, order, answers, text, prob, template, names)
+        records = [make_judgment(key, item, order, answers, text, prob, template, names,
+                                 judge.grammar is not None)
                    for (key, item, order, _), text, prob in zip(part, texts, probs, strict=True)]
         return Done(records, tokens, len(part))
 
@@ -122,7 +131,8 @@ def ask(engine: Engine, chats: Sequence[Chat], judge: Judge) -> Replies:
                                                                        judge.template.labels))
         return [None] * len(chats), probs, len(chats)
     labels = judge.template.labels if judge.mode == "both" else None
-    completions = engine.generate(chats, judge.params, labels)
+    held = {"grammar": judge.grammar} if judge.grammar is not None else {}
+    completions = engine.generate(chats, judge.params, labels, **held)
     return ([c.text for c in completions], [c.label_probs for c in completions],
             sum(c.tokens for c in completions))
 
@@ -150,7 +160,7 @@ def rate_stage(
         key = content_key(
             "rating/1", judge.model.fingerprint, template.sha,
             {side: [m.model_dump() for m in chat] for side, chat in chats.items()},
-            judge.mode, judge.params.model_dump(), item.prompt_id,
+            judge.mode, judge.params.model_dump(), item.prompt_id, *judge.key_parts(),
         )
         keys.append(key)
         if key not in ledger:
@@ -163,7 +173,7 @@ def rate_stage(
         records = [
             make_rating(key, item, answers, {
                 side: rate(template, *replies[as_key(chat)]) for side, chat in chats.items()
-            }, template, names)
+            }, template, names, judge.grammar is not None)
             for key, item, chats in part
         ]
         return Done(records, tokens, len(unique))

@@ -30,6 +30,7 @@ from judge.pipeline.fill import Advance
 from judge.pipeline.judging import Answers, Judge, Names, VerdictMode, judge_stage
 from judge.pipeline.ledger import Ledger
 from judge.pipeline.run_folder import JudgeRecord, RunFolder
+from judge.pipeline.structured import judge_grammar
 from judge.pipeline.timing import StageTiming
 from judge.records import Judgment, ModelInfo, PromptItem, SamplingParams
 from judge.stats.controls import control_lines, control_stats, judge_verdict
@@ -54,9 +55,11 @@ class Member:
     judge: Judge
 
     def record(self) -> JudgeRecord:
-        t = self.judge.template
+        t, grammar = self.judge.template, self.judge.grammar
         return JudgeRecord(model=self.judge.model,
-                           template={"name": t.name, "sha": t.sha, "origin": t.origin})
+                           template={"name": t.name, "sha": t.sha, "origin": t.origin},
+                           grammar=grammar.model_dump(by_alias=True, exclude_none=True)
+                           if grammar is not None else None)
 
 
 class Judged(NamedTuple):
@@ -94,15 +97,19 @@ def member_templates(
 
 def make_members(
     templates: Sequence[tuple[str, JudgeTemplate]], resolve: Callable[[str], ModelInfo],
-    mode: VerdictMode, params: SamplingParams,
+    mode: VerdictMode, params: SamplingParams, structured: bool = False,
 ) -> list[Member]:
+    """One member per (model, template); with `structured`, each held to its template's grammar
+    wherever it reads verdicts from text."""
     members: list[Member] = []
     for ref, template in templates:
         model = resolve(ref)
         label = f"{model.ref}@{template.name}"
         if any(m.label == label for m in members):
             raise InputError(f"--judge {label} is in the panel twice")
-        members.append(Member(label, Judge(model, template, mode, params)))
+        reads_text = mode != "logprob" or not template.spec.logprob
+        grammar = judge_grammar(template, reads_text, params.max_new_tokens, structured)
+        members.append(Member(label, Judge(model, template, mode, params, grammar)))
     return members
 
 

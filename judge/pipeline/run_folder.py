@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import SerializerFunctionWrapHandler, ValidationError, model_serializer
 
 from judge import files
 from judge.errors import InputError
@@ -41,10 +41,19 @@ def side_sampling(max_new_tokens: int, temperature: float, seed: int) -> dict[Si
 
 
 class JudgeRecord(Record):
-    """One judge of a run (a panel has several): its model and its template."""
+    """One judge of a run (a panel has several): its model, its template, and the grammar its
+    replies were held to (left off the record when they were free)."""
 
     model: ModelInfo
     template: dict[str, str]  # name, sha, origin
+    grammar: dict[str, Any] | None = None  # choice / regex / json, as the engine was given it
+
+    @model_serializer(mode="wrap")
+    def _drop_free(self, handler: SerializerFunctionWrapHandler) -> dict:
+        data = handler(self)
+        if data.get("grammar") is None:
+            data.pop("grammar", None)
+        return data
 
 
 class RunRecord(Record):

@@ -79,6 +79,7 @@ def make_judgment(
     probs: dict[str, float] | None,
     template: JudgeTemplate,
     names: tuple[str, str] | None = None,
+    constrained: bool = False,
 ) -> Judgment:
     base, tuned = answers[item.prompt_id]
     skipped = base == tuned and text is None and probs is None
@@ -104,6 +105,7 @@ def make_judgment(
         category=item.category,
         base_model=names[0] if names else None,
         tuned_model=names[1] if names else None,
+        constrained=True if constrained and not skipped else None,
     )
 
 
@@ -142,6 +144,7 @@ def make_rating(
     sides: dict[Side, SideRating],
     template: JudgeTemplate,
     names: tuple[str, str] | None = None,
+    constrained: bool = False,
 ) -> Judgment:
     """The pointwise line of one prompt: both ratings, and the outcome their comparison gives."""
     base, tuned = answers[item.prompt_id]
@@ -173,4 +176,5 @@ def make_rating(
         category=item.category,
         base_model=names[0] if names else None,
         tuned_model=names[1] if names else None,
+        constrained=True if constrained else None,
     )

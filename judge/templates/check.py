@@ -3,12 +3,13 @@
 A template is worth checking before any model is loaded: it must use exactly the variables it
 declares (and a run must be able to provide them), render a sample through the sandbox, show the
 answers where the judge can see them, and its parser must read every declared example reply the
-way the example says.
+way the example says, and a declared grammar choice only offer replies the parser reads.
 """
 
 from __future__ import annotations
 
 from judge.errors import InputError
+from judge.templates.grammar import grammar_problems
 from judge.templates.template import PROVIDED, SAMPLE, JudgeTemplate
 
 SHOWN = {"pairwise": ("answer_a", "answer_b"), "pointwise": ("answer",), "flow": ("answer",)}
@@ -28,7 +29,8 @@ def problems(template: JudgeTemplate) -> list[str]:
         found.append(str(err).removeprefix(f"template {probe.name}: "))
     else:
         found += placement_problems(template, text)
-    return found + example_problems(template) + label_problems(template)
+    return (found + example_problems(template) + label_problems(template)
+            + grammar_problems(template))
 
 
 def declared(template: JudgeTemplate) -> set[str]:

@@ -9,11 +9,18 @@
 
 Pairwise labels mean first/second/tie (optionally `weights`: a strong verdict counts as several);
 pointwise and flow labels are ratings (label -> number) of one `answer`. `logprob: false` marks
-templates whose labels cannot be read from the reply's first token. Rendering happens in judge's
-one bounded sandbox (judge/sandbox.py: no attribute tricks, bounded size and time) and is strict
-(a missing variable is an error, never ""); a template receives only the variables it declares.
-The parser and feedback regexes are the user's too: they run with a time limit
+templates whose labels cannot be read from the reply's first token. The parser's first capture
+group that took part in the match is the label (an exact match first, else ignoring case); with
+`match` (label -> regex) the label whose own pattern matches earliest wins instead. `grammar`
+(a choice, a regex or a JSON schema) is what `--structured` constrains replies to; without one it
+is derived from the labels and the parser (judge/templates/grammar.py). Rendering happens in
+judge's one bounded sandbox (judge/sandbox.py: no attribute tricks, bounded size and time) and is
+strict (a missing variable is an error, never ""); a template receives only the variables it
+declares. The parser, feedback and match regexes are the user's too: they run with a time limit
 (judge/patterns.py), so a pattern that backtracks without end stops with one line, not a hang.
+A judge prompt file of another project (FastChat, alpaca_eval, arena-hard, prometheus-eval) is
+imported into this format on the way in (judge/templates/importers/), and loads through the same
+sandbox and patterns as any template.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -32,9 +40,12 @@ from pydantic import ValidationError, field_validator, model_validator
 from judge.errors import InputError
 from judge.files import read_text
 from judge.patterns import Pattern, PatternError
-from judge.records import Message, Record
+from judge.records import Grammar, Message, Record
 from judge.resources import shipped_files
 from judge.sandbox import TEMPLATE_BYTES, BoundedSandbox, TemplateFailure, render
+from judge.templates.importers import import_source, is_source
+
+log = logging.getLogger("judge")
 
 HEADER = re.compile(r"\A\{#-?\s*judge-template\s*\n(.*?)\n\s*-?#\}\n?", re.DOTALL)
 Kind = Literal["pairwise", "pointwise", "flow"]
@@ -91,6 +102,8 @@ class TemplateSpec(Record):
     weights: dict[str, float] = {}  # pairwise: a label's verdict counts as this many (default 1)
     logprob: bool = True  # False: labels cannot be told apart by the reply's first token
     feedback: str | None = None  # pointwise/flow: regex whose group is the written feedback
+    match: dict[str, str] = {}  # label -> its own regex; the earliest match wins (alpaca_eval)
+    grammar: Grammar | None = None  # what --structured constrains replies to (else derived)
 
     @model_validator(mode="before")
     @classmethod
@@ -113,6 +126,17 @@ class TemplateSpec(Record):
     def _feedback(cls, value: str | None) -> str | None:
         return _regex(value, "feedback")
 
+    @field_validator("match")
+    @classmethod
+    def _match(cls, value: dict[str, str]) -> dict[str, str]:
+        for label, pattern in value.items():  # compiled as parse will run them (patterns.py)
+            try:
+                Pattern(pattern)
+            except PatternError as err:
+                raise ValueError(f"match pattern of {label!r} is not a valid regex: "
+                                 f"{err}") from None
+        return value
+
     @model_validator(mode="after")
     def _labels_fit_kind(self) -> TemplateSpec:
         if not self.labels:
@@ -127,6 +151,9 @@ class TemplateSpec(Record):
         unknown = sorted(set(self.weights) - set(self.labels))
         if unknown or any(w <= 0 for w in self.weights.values()):
             raise ValueError(f"weights must be positive and name declared labels (not {unknown})")
+        if set(self.match) - set(self.labels):
+            raise ValueError(f"match names labels it does not declare: "
+                             f"{sorted(set(self.match) - set(self.labels))}")
         return self
 
 
@@ -213,23 +240,30 @@ class JudgeTemplate:
 
     def parse(self, text: str) -> str | None:
         """The declared label the reply commits to, or None when the parser finds none."""
-        match = self._search(self.spec.parser, text, 0, "parser")
+        if self.spec.match:  # each label its own pattern: the earliest match, ties to the first
+            hits = [(m.start(), n, label)
+                    for n, (label, pattern) in enumerate(self.spec.match.items())
+                    if (m := self._search(pattern, text, 0, f"match regex of {label!r}"))]
+            return min(hits)[2] if hits else None
+        match = self._search(self.spec.parser, text, 0, "parser regex")
         if not match:
             return None
-        found = match.group(1).strip().lower()
-        return next((label for label in self.labels if label.lower() == found), None)
+        found = next((g for g in match.groups() if g is not None), "").strip()
+        if found in self.spec.labels:  # labels may differ by case alone (alpaca_eval's m and M)
+            return found
+        return next((label for label in self.labels if label.lower() == found.lower()), None)
 
     def feedback(self, text: str) -> str | None:
         if not self.spec.feedback:
             return None
-        match = self._search(self.spec.feedback, text, re.DOTALL, "feedback")
+        match = self._search(self.spec.feedback, text, re.DOTALL, "feedback regex")
         return match.group(1).strip() if match else None
 
     def _search(self, pattern: str, text: str, flags: int, what: str) -> Any:
         try:
             return Pattern(pattern, flags).search(text)
         except PatternError as err:
-            raise InputError(f"template {self.origin}: its {what} regex {err}") from None
+            raise InputError(f"template {self.origin}: its {what} {err}") from None
 
     def check(self) -> None:
         """Render a sample, so a missing variable fails before any model is loaded."""
@@ -237,10 +271,16 @@ class JudgeTemplate:
 
 
 def read_template(ref: str) -> JudgeTemplate:
-    """A shipped template by name (prompts/NAME.j2) or a path to the user's own file, unchecked."""
+    """A shipped template by name (prompts/NAME.j2), a path to the user's own file, or another
+    project's judge prompt file (imported on the way in: judge/templates/importers/); unchecked."""
     path = Path(ref)
     if not path.suffix and ref in shipped():
         path = shipped()[ref]
+    if is_source(ref):
+        imported = import_source(ref)
+        for note in imported.notes:
+            log.warning("%s", note)
+        return JudgeTemplate(imported.name, imported.text, ref)
     if not path.exists():
         raise InputError(f"template '{ref}' not found (shipped: {', '.join(shipped_names())}; "
                          "or give a file path)")
