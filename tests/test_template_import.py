@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import ScriptedEngine
+from helpers import NO_PROGRESS, judge_cli, snapshot
+from scenes import ScriptedEngine, make_folder
 
 from judge.cli.main import cli
 from judge.engines import EngineOptions
@@ -26,7 +26,6 @@ from judge.templates.importers import import_source
 from judge.templates.importers.prometheus import constants
 from judge.templates.template import JudgeTemplate, read_template
 
-JUDGE = str(Path(sys.executable).parent / "judge")
 DATA = Path(__file__).parent / "data" / "importers"
 FASTCHAT = DATA / "fastchat" / "judge_prompts.jsonl"
 ALPACA = DATA / "alpaca_eval" / "evaluators_configs"
@@ -249,13 +248,48 @@ def test_what_cannot_be_honoured_is_refused(ref, why, tmp_path):
 
 
 def test_a_refusal_is_one_line_and_exit_2(tmp_path):
-    done = subprocess.run([JUDGE, "templates", "import", str(ALPACA / "fn_judge"), "--out",
-                           str(tmp_path / "t.j2")], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert done.stderr.splitlines() == [
+    done = judge_cli("templates", "import", str(ALPACA / "fn_judge"), "--out",
+                     str(tmp_path / "t.j2"))
+    assert done.error_line() == (
         f"judge: error: alpaca_eval annotator fn_judge ({ALPACA / 'fn_judge' / 'configs.yaml'}) "
         "asks the API for function calling (functions); a local judge replies in text, so its "
-        "annotations cannot be read the same way"]
+        "annotations cannot be read the same way")
+    assert not (tmp_path / "t.j2").exists()
+
+
+def runaway_annotator(root: Path) -> Path:
+    """An alpaca_eval annotator whose outputs_to_match pattern backtracks without end on its own
+    prompt (and on a reply like it)."""
+    folder = root / "evaluators_configs" / "runaway_judge"
+    folder.mkdir(parents=True)
+    (folder / "prompt.txt").write_text("Judge these. aaaaaaaaaaaaaaaaaaaaaaaaa!\n{instruction}\n"
+                                       "{output_1}\n{output_2}\nReply Output (a) or Output (b).")
+    config = {"prompt_template": "runaway_judge/prompt.txt", "fn_completion_parser":
+              "regex_parser", "completion_parser_kwargs": {"outputs_to_match": {
+                  1: r"(.*){1,32000}[bc]", 2: r"Output \(b\)"}}}
+    (folder / "configs.yaml").write_text(yaml.safe_dump({"runaway_judge": config}))
+    return folder
+
+
+def test_an_imported_regex_runs_with_the_time_limit(tmp_path):
+    """outputs_to_match patterns are user regexes: the importer's search of the prompt for its
+    example replies runs through judge/patterns.py, bounded, and ends in one line."""
+    folder = runaway_annotator(tmp_path)
+    before = snapshot(tmp_path)
+    began = time.monotonic()
+    line = judge_cli("templates", "import", str(folder), "--out",
+                     str(tmp_path / "t.j2")).error_line()
+    assert time.monotonic() - began < 20
+    assert "outputs_to_match pattern for 1" in line and "ran for over 1 s" in line
+    assert snapshot(tmp_path) == before
+    # the same pattern as a template's own `match:` regex, read on a reply: bounded too
+    template = tmp_path / "match.j2"
+    template.write_text("{#- judge-template\nkind: pairwise\nlabels: {A: first, B: second}\n"
+                        "parser: '(A|B)'\nmatch: {A: '(.*){1,32000}[bc]', B: 'B'}\nexamples:\n"
+                        "  - {output: 'aaaaaaaaaaaaaaaaaaaaaaaaa!', verdict: null}\n-#}\n"
+                        "{{ instruction }} {{ answer_a }} {{ answer_b }}\n")
+    line = judge_cli("templates", "check", str(template)).error_line()
+    assert "its match regex of 'A'" in line and "ran for over 1 s" in line
 
 
 def test_compare_takes_a_source_as_its_template(tmp_path):
@@ -264,12 +298,7 @@ def test_compare_takes_a_source_as_its_template(tmp_path):
     prompts = tmp_path / "p.jsonl"
     prompts.write_text("".join(json.dumps({"prompt_id": f"q{i}", "prompt": f"Name a colour {i}."})
                                + "\n" for i in range(3)))
-    folders = {}
-    for role in ("base", "tuned", "judge"):
-        folders[role] = tmp_path / role
-        folders[role].mkdir()
-        (folders[role] / "config.json").write_text(f'{{"model_type": "llama", "name": "{role}"}}')
-        (folders[role] / "tokenizer.json").write_text("{}")
+    folders = {role: make_folder(tmp_path, role) for role in ("base", "tuned", "judge")}
 
     asked = [f"Name a colour {i}." for i in range(3)]
 
@@ -280,12 +309,12 @@ def test_compare_takes_a_source_as_its_template(tmp_path):
         return ScriptedEngine(model, replies=replies if role == "judge" else {},
                               answers={p: f"{role} says: {p}" for p in asked})
 
-    config = CompareConfig(base=str(folders["base"]), tuned=str(folders["tuned"]),
-                           judge=str(folders["judge"]), prompts=str(prompts),
+    config = CompareConfig(base=folders["base"], tuned=folders["tuned"],
+                           judge=folders["judge"], prompts=str(prompts),
                            template=f"{FASTCHAT}#pair-v2", out=str(tmp_path / "run"),
                            cache_dir=str(tmp_path / "cache"), engine=EngineOptions(kind="hf"),
                            bootstrap=200, controls=0)
-    summary = run_compare(config, lambda name, total: lambda done, tokens: None, load).as_json()
+    summary = run_compare(config, NO_PROGRESS, load).as_json()
     assert summary["template"] == "fastchat-pair-v2"
     assert (summary["pairwise"]["wins"], summary["pairwise"]["losses"]) == (0, 3)
     (ledger,) = (tmp_path / "run" / "judgments").glob("*__fastchat-pair-v2.jsonl")

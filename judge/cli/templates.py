@@ -71,9 +71,9 @@ def check(path: str, budget: int) -> None:
         sys.exit(2)
     grammar = grammar_for(template, budget)
     count = len(template.spec.examples)
-    click.echo(f"ok: {template.name} ({template.kind}, {len(template.labels)} labels, "
-               f"{count} examples parsed as declared)")
-    click.echo(f"grammar: {grammar.how}: {grammar.note}")
+    click.echo(term_text(f"ok: {template.name} ({template.kind}, {len(template.labels)} "
+                         f"labels, {count} examples parsed as declared)"))
+    click.echo(term_text(f"grammar: {grammar.how}: {grammar.note}"))
 
 
 @templates.command("import")
@@ -95,10 +95,10 @@ def import_(source: str, out: Path, system: Path | None, force: bool) -> None:
     check_writable(out, "--out")
     imported = import_source(source, system)
     template = JudgeTemplate(out.stem, imported.text, str(out))  # what loading it will do
-    for note in imported.notes:
-        click.echo(f"note: {note}", err=True)
+    for note in imported.notes:  # notes quote the source's paths and names: data
+        click.echo(term_text(f"note: {note}"), err=True)
     write_atomic(out, imported.text)
     found = problems(template)
-    click.echo(f"wrote {out}: {template.kind}, labels {', '.join(template.labels)}; "
-               + ("checks pass" if not found else f"{len(found)} problems (judge templates "
-                  f"check {out})"))
+    click.echo(term_text(f"wrote {out}: {template.kind}, labels {', '.join(template.labels)}; "
+                         + ("checks pass" if not found else f"{len(found)} problems (judge "
+                            f"templates check {out})")))

@@ -10,12 +10,12 @@ elsewhere, with a one-line notice.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 from judge.engines import EngineOptions, constrains_replies
 from judge.errors import InputError
+from judge.files import parse_json, read_text
 from judge.records import Grammar
 from judge.templates.grammar import grammar_for
 from judge.templates.template import JudgeTemplate
@@ -27,8 +27,8 @@ def recorded_setting(record: Path) -> bool | None:
     """What a run's record file (run.json, agreement.json) says, else its judgment lines: None
     when neither tells; False for a record or line without the setting."""
     try:
-        data = json.loads(record.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = parse_json(read_text(record, "run record"))
+    except (InputError, ValueError):
         return lines_setting(record.parent / "judgments")
     if not isinstance(data, dict):
         return None
@@ -40,12 +40,12 @@ def lines_setting(ledgers: Path) -> bool | None:
     """Whether the first judged line of a folder's ledgers was constrained (None: no such line)."""
     for path in sorted(ledgers.glob("*.jsonl")):
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            text = read_text(path, "ledger")
+        except InputError:
             continue
         for line in text.splitlines():
             try:
-                row = json.loads(line)
+                row = parse_json(line)
             except ValueError:
                 continue
             if isinstance(row, dict) and not row.get("skipped"):

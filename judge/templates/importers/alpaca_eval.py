@@ -33,6 +33,9 @@ from typing import Any
 import yaml
 
 from judge.errors import InputError
+from judge.files import read_text
+from judge.patterns import Pattern, PatternError
+from judge.sandbox import TEMPLATE_BYTES
 from judge.templates.importers.writer import (
     Imported,
     fields,
@@ -62,9 +65,10 @@ RANKING_SCHEMA = {
 def find_config(path: Path, name: str | None) -> tuple[str, dict, Path]:
     """(annotator name, its config, the configs.yaml) of a folder or configs.yaml."""
     file = path / "configs.yaml" if path.is_dir() else path
+    text = read_text(file, "alpaca_eval config", TEMPLATE_BYTES)  # a regular file, bounded
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError) as err:
         raise InputError(f"{file}: cannot read it as YAML ({str(err).splitlines()[0]})") from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise InputError(f"{file} is not an alpaca_eval annotator config (NAME: {{...}})")
@@ -119,7 +123,7 @@ def import_alpaca_eval(path: Path, name: str | None) -> Imported:
     if refused:
         raise InputError(refused)
     source = prompt_file(config, file)
-    system, user = chat_parts(source.read_text(encoding="utf-8"), where)
+    system, user = chat_parts(read_text(source, "alpaca_eval prompt", TEMPLATE_BYTES), where)
     pieces = replace_pieces(user, PLACEHOLDER)
     header: dict[str, Any] = {
         "kind": "pairwise",
@@ -190,7 +194,11 @@ def regex_fields(kwargs: dict, where: str, prompt: str) -> dict[str, Any]:
         labels[str(key)], match[str(key)] = meaning, str(pattern)
     examples: list[dict[str, str | None]] = []
     for label, pattern in match.items():  # the prompt's own example replies, where it has them
-        shown = re.search(pattern, prompt)
+        try:  # the config's regexes are user regexes: compiled and run with a time limit
+            shown = Pattern(pattern).search(prompt)
+        except PatternError as err:
+            raise InputError(f"{where}: its outputs_to_match pattern for {label}: {err}") \
+                from None
         if shown and shown.group(0).strip():
             examples.append({"output": shown.group(0).strip(), "verdict": label})
     examples.append({"output": "I cannot decide.", "verdict": None})

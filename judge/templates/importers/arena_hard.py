@@ -23,6 +23,8 @@ from typing import Any
 import yaml
 
 from judge.errors import InputError
+from judge.files import read_text
+from judge.sandbox import TEMPLATE_BYTES
 from judge.templates.importers.writer import (
     Imported,
     fields,
@@ -44,9 +46,10 @@ WEIGHT = 3
 
 
 def read_config(path: Path) -> dict:
+    text = read_text(path, "arena-hard config", TEMPLATE_BYTES)  # a regular file, bounded
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError) as err:
         raise InputError(f"{path}: cannot read it as YAML ({str(err).splitlines()[0]})") from None
     if not isinstance(data, dict) or "prompt_template" not in data:
         raise InputError(f"{path} is not an arena-hard judge config (prompt_template, "
@@ -84,10 +87,7 @@ def import_arena_hard(path: Path, system_file: Path | None = None) -> Imported:
     pieces = format_pieces(str(template), str(path))
     notes = []
     if system_file is not None:
-        try:
-            system = system_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise InputError(f"--system {system_file}: cannot read it ({err})") from None
+        system = read_text(system_file, "--system", TEMPLATE_BYTES)
     else:
         system = str(data.get("system_prompt") or "")
         if not system:

@@ -17,11 +17,12 @@ type, system_prompt, prompt_template, description, category, output_format), one
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 from judge.errors import InputError
+from judge.files import parse_json, read_text
+from judge.sandbox import TEMPLATE_BYTES
 from judge.templates.importers.writer import (
     Imported,
     fields,
@@ -47,16 +48,13 @@ SINGLE_PARSER = (rf"(?s)\A(?:.*?\[\[(?={RATING}\]\])|(?!.*\[\[{RATING}\]\]).*?\[
 
 
 def read_prompt(path: Path, name: str) -> dict:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"{path}: cannot read it ({err})") from None
+    lines = read_text(path, "FastChat judge prompts", TEMPLATE_BYTES).splitlines()
     found: dict[str, dict] = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = parse_json(line)  # bounded nesting
         except ValueError:
             raise InputError(f"{path}: line {number} is not JSON") from None
         if not isinstance(row, dict) or not {"name", "prompt_template"} <= set(row):

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from judge.errors import InputError
+from judge.files import read_text
+from judge.sandbox import TEMPLATE_BYTES
 from judge.templates.importers.writer import (
     Imported,
     Piece,
@@ -44,9 +46,10 @@ RELATIVE_PARSER = (r"(?im)(?:\[RESULT\]|\[RESULT:\s*|\[Response\s+|\[Result\](?:
 def constants(path: Path) -> dict[str, str]:
     """Module-level string constants (`X = "..."`, also a triple-quoted string `.strip()`ped), by
     name."""
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, SyntaxError) as err:
+    text = read_text(path, "prometheus-eval prompts", TEMPLATE_BYTES)  # a regular file, bounded
+    try:  # parsed, never run: only its string constants are read
+        tree = ast.parse(text)
+    except (SyntaxError, RecursionError, MemoryError, ValueError) as err:
         raise InputError(f"{path}: cannot read it as Python ({err})") from None
     found = {}
     for node in tree.body:
