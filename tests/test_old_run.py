@@ -8,10 +8,13 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+from helpers import NO_PROGRESS, snapshot
 from scenes import ScriptedEngine
 
 from judge.card.write import write_card
 from judge.engines import EngineOptions
+from judge.errors import InputError
 from judge.pipeline.compare import CompareConfig, run_compare
 
 OLD = Path(__file__).parent / "data" / "run-0.1.0"
@@ -103,3 +106,19 @@ def test_the_old_folder_resumes_unconstrained_on_an_engine_that_could_constrain(
     before.pop("timing")
     assert keeps(after, before)
     assert json.loads(Path("run/run.json").read_text())["config"]["structured"] is False
+
+
+def test_the_old_folder_refuses_structured_verdicts_it_was_not_judged_with(tmp_path,
+                                                                          monkeypatch):
+    """Its run.json predates the setting, which means unconstrained: an explicit --structured
+    would judge every pair again into its ledgers, so it is refused like any other record
+    setting, nothing changed."""
+    work = old_folder(tmp_path, monkeypatch)
+    before = snapshot(work)
+    config = CompareConfig(base="base", tuned="tuned", judge="judge", prompts="p.jsonl",
+                           out="run", cache_dir="cache", engine=EngineOptions(kind="vllm"),
+                           bootstrap=200, temperature=0.7, seed=3, max_new_tokens=32, controls=0,
+                           structured=True)
+    with pytest.raises(InputError, match="structured: False there, True now"):
+        run_compare(config, NO_PROGRESS, lambda model, options: ScriptedEngine(model))
+    assert snapshot(work) == before

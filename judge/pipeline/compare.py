@@ -227,7 +227,7 @@ def compare_outcome(
     started = time.perf_counter()
     plan, members = plan_run(config)
     with folder_lock(Path(plan.out), "run folder"):
-        RunFolder(plan.out).check_same_run(record_settings(config),
+        RunFolder(plan.out).check_same_run(record_settings(config, plan.structured),
                                            [item.prompt_id for item in plan.items])
         return run_planned(config, plan, members, progress, loader, pool, started)
 
@@ -237,15 +237,18 @@ def compare_outcome(
 # Another judge, panel, template or flow metric writes ledgers of its own and may share the
 # folder's answers, and so do control pairs (their own ledger: adding them leaves every verdict
 # as it was); engine flags, chunk, interval level, bootstrap, benchmarks, the card and the view
-# templates change no record. The prompts may grow (a larger --limit extends a run) but not lose
-# prompts the folder already judged. judge/pipeline/run_folder.py checks both.
+# templates change no record. Structured verdicts do, as resolved for this folder (a grammar joins
+# a verdict's key, so a toggled setting would judge every pair again into the same ledgers); left
+# to its default, a rerun keeps what the folder recorded (judge/pipeline/structured.py). The
+# prompts may grow (a larger --limit extends a run) but not lose prompts the folder already
+# judged. judge/pipeline/run_folder.py checks both.
 RECORD_SETTINGS = ("base", "tuned", "max_new_tokens", "temperature", "seed",
                    "judge_max_new_tokens", "verdict")
 
 
-def record_settings(config: CompareConfig) -> dict[str, Any]:
+def record_settings(config: CompareConfig, structured: bool) -> dict[str, Any]:
     data = config.model_dump()
-    return {key: data[key] for key in RECORD_SETTINGS}
+    return {key: data[key] for key in RECORD_SETTINGS} | {"structured": structured}
 
 
 def run_planned(

@@ -40,6 +40,10 @@ def side_sampling(max_new_tokens: int, temperature: float, seed: int) -> dict[Si
             for side, offset in offsets}
 
 
+# What a run.json written before a setting existed meant by its absence: judged unconstrained.
+UNRECORDED: dict[str, Any] = {"structured": False}
+
+
 class JudgeRecord(Record):
     """One judge of a run (a panel has several): its model, its template, and the grammar its
     replies were held to (left off the record when they were free)."""
@@ -170,10 +174,11 @@ class RunFolder:
         run this folder already holds, or that would leave out prompts it already judged: its
         ledgers would mix two runs (summary.json counting one, the ledgers both). A folder with
         no run.json yet (a first run, or one killed before its end) holds no settings to keep.
-        Settings a run.json of an older version does not record are not compared."""
+        Settings a run.json of an older version does not record are not compared, but for
+        those whose absence has a meaning (UNRECORDED)."""
         if not self.run_file.is_file():
             return
-        old = self.read_run().config
+        old = UNRECORDED | self.read_run().config
         changed = [key for key, value in settings.items()
                    if key in old and json.loads(json.dumps(value)) != old[key]]
         if changed:
