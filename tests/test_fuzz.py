@@ -146,14 +146,21 @@ def special(root: Path, kind: str, suffix: str) -> Path:
 
 @pytest.mark.parametrize("kind", SPECIAL)
 @pytest.mark.parametrize("where", ["stats", "agreement", "prompts", "answers", "template",
-                                   "templates check"])
+                                   "templates check", "templates import", "template source"])
 def test_special_files_as_inputs(ground, tmp_path, kind, where):
-    suffix = ".j2" if "template" in where else ".json" if where == "answers" else ".jsonl"
+    """Every file reader given what is not a regular file, another project's judge prompt file
+    (imported on the way in) among them."""
+    suffix = (".jsonl" if where in ("templates import", "template source") else ".j2"
+              if "template" in where else ".json" if where == "answers" else ".jsonl")
     path = special(tmp_path, kind, suffix)
+    source = f"{path}#pair-v2"  # a FastChat judge_prompts.jsonl, by prompt name
     args = {"stats": ["stats", str(path)], "agreement": ["agreement", str(path)],
             "prompts": compare_args(ground, "--prompts", str(path)),
             "template": compare_args(ground, "--template", str(path)),
-            "templates check": ["templates", "check", str(path)]}.get(where)
+            "templates check": ["templates", "check", str(path)],
+            "templates import": ["templates", "import", source, "--out",
+                                 str(tmp_path / "out" / "t.j2")],
+            "template source": compare_args(ground, "--template", source)}.get(where)
     if where == "answers":
         args = compare_args(ground)
         args[1] = str(path)

@@ -19,6 +19,7 @@ from scenes import (
     HOSTILE,
     ODD_ID,
     Board,
+    Setup,
     alpaca_eval,
     answers_of,
     build_run,
@@ -243,8 +244,6 @@ def test_a_ledger_with_other_lines_is_shown_with_a_note(run_folder, tmp_path):
 
 
 def test_pointwise_ratings_and_conversations_are_on_the_page(tmp_path):
-    from test_compare_scripted import Setup
-
     s = Setup(tmp_path)
     s.replies = {"tuned says": "5", "base says": "2"}  # each answer rated alone
     config = CompareConfig(base=s.base, tuned=s.tuned, judge=s.judge, prompts=str(s.prompts),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from browser import browser
-from scenes import HOSTILE, ODD_ID, build_run
+from scenes import HOSTILE, ODD_ID, Board, alpaca_eval, answers_of, build_run, ref_file
 from scenes import REPORT_OUTCOMES as OUTCOMES
 from scenes import REPORT_PROMPTS as PROMPTS
 
@@ -172,9 +172,6 @@ def test_a_screenshot_of_the_page_is_not_blank(opened):
 
 
 def test_the_leaderboard_page_in_the_browser(chromium, opened, tmp_path):
-    from test_answers import alpaca_eval, answers_of
-    from test_leaderboard import Board, ref_file
-
     board = Board(tmp_path)
     board.run(ref_file(tmp_path), alpaca_eval(tmp_path / "m1.json", answers_of("m1"), "m1"),
               alpaca_eval(tmp_path / "m2.json", answers_of("m2"), "m2"))
