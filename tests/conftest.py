@@ -26,6 +26,13 @@ os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
 os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # xdist's workers get COLUMNS=80 and LINES=24 of their own; judge's stderr console reads them
+    # once, when it is imported, and would wrap every log line at 80 columns for the whole
+    # worker, where a one-process run (and a user) has no such setting. Tests that need a width
+    # pass one per call.
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
 
 from scenes import ScriptedEngine  # noqa: E402, F401  (the one fake; test files import it from scenes)
 from tiny_model import build_tiny  # noqa: E402

@@ -157,7 +157,7 @@ def test_own_template_replaces_the_section(run_dir, tmp_path):
 @pytest.mark.parametrize(("source", "message"), [
     ("{{ no_such_name }}", ": 'no_such_name' is undefined"),
     (f"{START} inside", " must not contain the section markers itself"),
-    ("{% if %}", ": Expected an expression, got 'end of statement block'"),
+    ("{% if %}", ": line 1: Expected an expression, got 'end of statement block'"),
 ])
 def test_broken_template_is_an_input_error(run_dir, tmp_path, source, message):
     template = tmp_path / "bad.md.j2"

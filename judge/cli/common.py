@@ -81,6 +81,9 @@ def quiet_backends(verbose: bool = False) -> None:
     os.environ.setdefault("VLLM_CONFIGURE_LOGGING", "0")  # its records reach our filter instead
     os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
     os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")  # "[W ...] NUMA binding" and the like
+    # torch logs through a handler of its own that "Triton not available" when it looks for
+    # kernels; a CPU install has no triton (make setup removes it)
+    logging.getLogger("torch._library.triton").setLevel(logging.ERROR)
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TQDM_DISABLE", "1")
