@@ -2,7 +2,9 @@
 
 The run is sampled with batch size 1 and one prompt per chunk, so each record is written on its
 own and a resumed run must reproduce the uninterrupted run exactly. The tiny model answers and
-judges (plumbing: what is checked is what survives a kill, not what the model says).
+judges (plumbing: what is checked is what survives a kill, not what the model says). The runs
+that are killed are processes of their own; the uninterrupted run and the final resume, which
+nothing kills, run in this process.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import JUDGE, judge_env
+from helpers import JUDGE, Ran, judge_cli, judge_env
 from helpers import count_lines as lines
 
 pytestmark = pytest.mark.slow
@@ -56,6 +58,13 @@ def kill_when(out: Path, cache_dir: Path, ready: Callable[[Path, float], bool],
     return False
 
 
+def in_process(command: list[str], cache_dir: Path) -> Ran:
+    """A run that nothing kills: the same command, in this process."""
+    done = judge_cli(*command[1:], env={"JUDGE_CACHE_DIR": str(cache_dir)})
+    assert done.code == 0, done.stderr[-2000:]
+    return done
+
+
 def records(out: Path) -> list[dict]:
     return [json.loads(line) for p in files(out, "judgments/*.jsonl")
             for line in p.read_text().splitlines()]
@@ -63,10 +72,7 @@ def records(out: Path) -> list[dict]:
 
 def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, cache_dir, tiny):
     args = single(tiny.ref)
-    whole = subprocess.run(args(tmp_path / "whole"), env=judge_env(cache_dir),
-                           capture_output=True, text=True, timeout=600)
-    assert whole.returncode == 0, whole.stderr[-2000:]
-    expected = json.loads(whole.stdout)["pairwise"]
+    expected = json.loads(in_process(args(tmp_path / "whole"), cache_dir).stdout)["pairwise"]
 
     out = tmp_path / "killed"
     def count(pattern: str) -> Callable[[Path], int]:
@@ -89,9 +95,7 @@ def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, cache_dir,
     data = jfile.read_bytes()
     jfile.write_bytes(data + data.splitlines(keepends=True)[0][:40])
 
-    final = subprocess.run(args(out), env=judge_env(cache_dir), capture_output=True, text=True,
-                           timeout=600)
-    assert final.returncode == 0, final.stderr[-2000:]
+    final = in_process(args(out), cache_dir)
     assert "torn last line" in final.stderr
     keys = [(r["prompt_id"], r["order"]) for r in records(out)]
     assert len(keys) == len(set(keys)) == 6  # no duplicates, no gaps
@@ -104,10 +108,7 @@ def test_killed_and_resumed_run_equals_an_uninterrupted_one(tmp_path, cache_dir,
 
 def test_a_killed_panel_run_resumes_where_each_judge_stopped(tmp_path, cache_dir, tiny):
     panel_args = panel(tiny.ref)
-    whole = subprocess.run(panel_args(tmp_path / "whole"), env=judge_env(cache_dir),
-                           capture_output=True, text=True, timeout=600)
-    assert whole.returncode == 0, whole.stderr[-2000:]
-    expected = json.loads(whole.stdout)
+    expected = json.loads(in_process(panel_args(tmp_path / "whole"), cache_dir).stdout)
 
     out = tmp_path / "killed"
     def count(pattern: str) -> Callable[[Path], int]:
@@ -127,10 +128,7 @@ def test_a_killed_panel_run_resumes_where_each_judge_stopped(tmp_path, cache_dir
     assert len(killed) >= 2, f"the run finished before most kill points: killed {killed}"
     before = {p: p.read_bytes() for p in files(out, "*/*__*.jsonl")}
 
-    final = subprocess.run(panel_args(out), env=judge_env(cache_dir), capture_output=True,
-                           text=True, timeout=600)
-    assert final.returncode == 0, final.stderr[-2000:]
-    resumed = json.loads(final.stdout)
+    resumed = json.loads(in_process(panel_args(out), cache_dir).stdout)
     for block in ("pairwise", "panel", "members", "controls", "verdict"):
         assert resumed[block] == expected[block]
     for path, data in before.items():  # what was judged before the kills stays as it was

@@ -2,9 +2,10 @@
 the real leaderboard, the best trial's statistics and its card.
 
 The trials are trained by hand here, for real on the tiny model: `judge train orpo` in this
-process on each trial's own recipe, as its child would, so the sweep finds them trained. One trial
-is left with a damaged checkpoint: its child really runs `judge train --resume`, fails, and the
-sweep goes on without it. tests/test_sweep_train.py runs children, kills and the real engine.
+process on each trial's own recipe, as its child would, so the sweep finds them trained (once, for
+the module: a second sweep of the same recipe and grid starts from copies of two of them). One
+trial is left with a damaged checkpoint: its child really runs `judge train --resume`, fails, and
+the sweep goes on without it. tests/test_sweep_train.py runs children, kills and the real engine.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -161,8 +163,6 @@ def test_sweep_files_and_the_card_carry_the_table(swept):
 
 @pytest.mark.slow  # trains the tiny model
 def test_judge_report_writes_the_sweep_views_again_and_says_the_judge_failed(swept, tmp_path):
-    import shutil
-
     from judge.pipeline.report import regenerate
 
     s, sweep, _, _ = swept
@@ -198,10 +198,12 @@ def test_a_rerun_loads_nothing_and_trains_nothing(swept):
 
 
 @pytest.mark.slow  # trains the tiny model
-def test_a_trial_whose_trainer_fails_is_reported_and_the_others_go_on(tmp_path, tiny):
+def test_a_trial_whose_trainer_fails_is_reported_and_the_others_go_on(swept, tmp_path, tiny):
     s = Sweeper(tmp_path, tiny.ref)
-    s.train_by_hand("1e-5")
-    s.train_by_hand("3e-5")
+    trained, _, _, folders = swept  # the same recipe and grid: the same trials, trained already
+    assert s.names == trained.names
+    for rate in ("1e-5", "3e-5"):
+        shutil.copytree(folders[rate], tmp_path / "sweep" / "trials" / s.name(rate))
     # 2e-5 holds a checkpoint whose state file is there and whose weights are not: its child
     # resumes from it and fails
     damaged = tmp_path / "sweep" / "trials" / s.name("2e-5") / "checkpoint-1"

@@ -9,6 +9,9 @@ the transformers engine.
    from its checkpoint, leaves the finished one alone and judges only the resumed one; both are
    ranked.
 3. A third run trains nothing and loads no model.
+
+The first sweep is a process of its own (its child is killed while it waits); the rerun and the
+third run, which nothing kills, run in this process, their trainers children as ever.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import JUDGE, judge_env, recipe_on
+from helpers import JUDGE, judge_cli, judge_env, recipe_on
 
 from judge.models.refs import display_name
 
@@ -85,14 +88,15 @@ def runs(module_tmp, cache_dir, tiny):
 
     config = tmp / "cpu.yaml"
     config.write_text(ACCELERATE_CPU)
-    second = subprocess.run(args(out, recipe, tiny.ref, "--accelerate-config", str(config)),
-                            env=judge_env(cache_dir), capture_output=True, text=True, timeout=900)
+    env = {"JUDGE_CACHE_DIR": str(cache_dir)}
+    second = judge_cli(*args(out, recipe, tiny.ref, "--accelerate-config", str(config))[1:],
+                       env=env)
     after_second = {"sweep": json.loads((out / "sweep.json").read_text()),
                     "training": snapshot(out, "trials/*/training.json"),
                     "logs": snapshot(out, "logs/*.log"),
                     "ledgers": snapshot(out, "leaderboard/**/*.jsonl")}
-    third = subprocess.run(args(out, recipe, tiny.ref, "--accelerate-config", str(config)),
-                           env=judge_env(cache_dir), capture_output=True, text=True, timeout=900)
+    third = judge_cli(*args(out, recipe, tiny.ref, "--accelerate-config", str(config))[1:],
+                      env=env)
     return out, first, after_first, judged_first, second, after_second, third
 
 
@@ -115,7 +119,7 @@ def test_a_killed_trial_is_reported_and_the_other_trained_judged_and_ranked(runs
 
 def test_the_rerun_resumes_the_killed_trial_and_judges_only_it(runs, tiny):
     out, _, after_first, judged_first, second, after_second, _ = runs
-    assert second.returncode == 0, second.stderr[-3000:]
+    assert second.code == 0, second.stderr[-3000:]
     sweep = after_second["sweep"]
     resumed = trials(sweep)["learning_rate-1e-05"]
     training = resumed["training"]
@@ -146,7 +150,7 @@ def test_the_rerun_resumes_the_killed_trial_and_judges_only_it(runs, tiny):
 
 def test_a_third_run_does_nothing(runs, tiny):
     out, *_, after_second, third = runs
-    assert third.returncode == 0, third.stderr[-3000:]
+    assert third.code == 0, third.stderr[-3000:]
     sweep = json.loads((out / "sweep.json").read_text())
     assert sweep["trained"] == [] and sweep["models_loaded"] == []
     assert {t["this_run"] for t in sweep["trials"]} == {"skipped"}
