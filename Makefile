@@ -53,10 +53,12 @@ browser:
 	fi
 
 # Two workers (pytest-xdist), each running whole modules (--dist loadfile), so a module's shared
-# fixture (a training run, a sweep) runs once; tests/conftest.py starts the longest modules first.
-# The 15 slowest tests are listed at the end, so what the suite costs stays in view.
+# fixture (a training run, a sweep) runs once; tests/conftest.py starts the longest modules first,
+# in the order it gives (--no-loadscope-reorder: xdist would otherwise start the modules with the
+# most tests first, and leave the longest for last). The 15 slowest tests are listed at the end,
+# so what the suite costs stays in view.
 test: setup browser
-	$(PY) -m pytest -q tests -n 2 --dist loadfile --durations=15
+	$(PY) -m pytest -q tests -n 2 --dist loadfile --no-loadscope-reorder --durations=15
 
 # The whole mission on the bundled model: ORPO-tune it, judge tuned vs base in both orders,
 # benchmark both with lm-eval, write the card (results/demo/README.md). Cached: reruns are quick.
