@@ -84,7 +84,7 @@ docs: setup
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 lint: setup
-	$(VENV)/bin/ruff check judge train tests bench
+	$(VENV)/bin/ruff check judge train tests bench docs
 	$(VENV)/bin/mypy
 
 clean:

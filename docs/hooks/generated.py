@@ -1,4 +1,4 @@
-"""What the docs site generates at build time (mkdocs hook, named in mkdocs.yml), so it cannot drift.
+"""What the docs site generates when it is built (a mkdocs hook, named in mkdocs.yml).
 
 - `reference/schemas/<name>.schema.json`: the JSON Schema of each file judge writes, from the
   pydantic record that writes and reads it, and `<!-- generated: fields NAME -->` in a page
@@ -52,7 +52,7 @@ FRONT_LINKS = (
 
 
 def schema(name: str) -> dict[str, Any]:
-    """The JSON Schema of one record, as pydantic derives it (aliases, so `schema` not `schema_`)."""
+    """One record's JSON Schema, as pydantic derives it (aliases: `schema`, not `schema_`)."""
     module, record = SCHEMAS[name]
     schema: dict[str, Any] = getattr(importlib.import_module(module), record).model_json_schema()
     return schema
