@@ -81,9 +81,11 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
 
 
 def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
-    """Help texts are not Markdown: `ORG/NAME[:CONFIG][@SPLIT]` is text, not a link to resolve."""
+    """Help texts are not Markdown: `ORG/NAME[:CONFIG][@SPLIT]` is text, not a link to resolve;
+    and an option without a default has none (mkdocs-click prints click's `Sentinel.UNSET`)."""
     if page.file.src_uri != "reference/cli.md":
         return html
+    html = html.replace("<td><code>Sentinel.UNSET</code></td>", "<td></td>")
     return AUTOREF.sub(lambda m: f"[{m.group(2)}][{m.group(1)}]", html)
 
 
