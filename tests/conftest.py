@@ -1,9 +1,10 @@
 """Shared fixtures: the two models, each resolved once, and the real engines and the real server,
 each started once per session and never closed by a test.
 
-Two models (README "Tests"): `tiny`, a random two-layer Llama the suite builds (tests/tiny_model.py)
-for everything whose point is plumbing, and `smollm2`, the bundled instruct model, for the few
-tests where a real model's behaviour is the point. Each such test says why.
+Two models (docs/development.md, "The test suite"): `tiny`, a random two-layer Llama the suite
+builds (tests/tiny_model.py) for everything whose point is plumbing, and `smollm2`, the bundled
+instruct model, for the few tests where a real model's behaviour is the point. Each such test
+says why.
 
 vLLM's CPU backend holds one engine per process, and the one vLLM engine here is the bundled
 model's: what tests read through vLLM (in-process or served) is label probabilities, which vLLM

@@ -38,7 +38,7 @@ def installed(tmp_path_factory) -> Path:
     # built from a copy: setuptools writes build/ and *.egg-info beside the sources
     source = top / "source"
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "results", "build", "*.egg-info", "__pycache__", ".*_cache"))
+        ".git", ".venv", "results", "build", "site", "*.egg-info", "__pycache__", ".*_cache"))
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
          str(top / "dist"), str(source)], top, env)
     (wheel,) = (top / "dist").glob("judge-*.whl")

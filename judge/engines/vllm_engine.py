@@ -33,7 +33,8 @@ TOP_LOGPROBS = 20  # vLLM's default ceiling; labels outside the top 20 count as 
 CPU_KV_CACHE_GB = 2.0
 # vLLM's CPU default is 128-token blocks, longer than the ~85 tokens the two orders of a pair share,
 # so its prefix cache never hit; 32 (the smallest the CPU kernels take) was fastest overall when
-# measured against 64 and 128 (bench/block_size.py, README "Speed"). GPUs keep vLLM's default.
+# measured against 64 and 128 (bench/block_size.py, docs/reference/bench.md). GPUs keep vLLM's
+# default.
 CPU_BLOCK_SIZE = 32
 
 

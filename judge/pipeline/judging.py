@@ -111,7 +111,7 @@ def judge_stage(
         return Done(records, tokens, len(part))
 
     # `chunk` counts prompts, as everywhere: one call carries both orders of each (measured: 32
-    # judgments a call took 8% less CPU than 16 on vLLM's CPU backend, bench/ README "Speed")
+    # judgments a call took 8% less CPU than 16 on vLLM's CPU backend, docs/reference/bench.md)
     return fill(ledger, keys, todo, verdicts, lambda: pool.get(judge.model),
                 chunk * len(ORDERS), advance)
 

@@ -1,8 +1,9 @@
 """Meta-evaluation: how well does a judge agree with human labels, and with itself across orders?
 
-Input lines (README.md, `judge agreement`): id, label ("A" | "B" | "tie"), verdict and
-verdict_swapped ("A" | "B" | "tie" | "invalid"), where verdict_swapped was judged with the answers
-shown the other way round and is already mapped back to the original order; optional category.
+Input lines (docs/reference/statistics.md, `judge agreement`): id, label ("A" | "B" | "tie"),
+verdict and verdict_swapped ("A" | "B" | "tie" | "invalid"), where verdict_swapped was judged with
+the answers shown the other way round and is already mapped back to the original order; optional
+category.
 
 Every rate is over ALL n pairs, the convention of LLMBar and JudgeBench: an invalid verdict is a
 wrong verdict, so a judge that fails to answer the hard pairs cannot look better than one that

@@ -1,6 +1,6 @@
 """What a judgments file may hold, checked before any number is computed.
 
-Three formats, one per file (README.md, `judge stats`):
+Three formats, one per file (docs/reference/statistics.md, `judge stats`):
 - pairwise: prompt_id plus score (the tuned model's probability of being better), AlpacaEval's
   preference, or winner; optional order, len_base, len_tuned. `judge compare` writes this.
 - models: prompt_id, model_a, model_b plus score/preference/winner (for model_b, the second one).

@@ -1,4 +1,4 @@
-"""Pure statistics over judged comparisons, as the README defines them (AlpacaEval-compatible).
+"""Pure statistics over judged comparisons (AlpacaEval-compatible; docs/reference/statistics.md).
 
 A *line* is one judged comparison (one order). Its score is the tuned model's probability of being
 better: 1 = tuned wins, 0 = base wins, 0.5 = tie, anything between = a soft (log-prob) verdict.
@@ -125,7 +125,7 @@ def summarize(
     resamples: int = 2000,
     seed: int = 0,
 ) -> PairwiseStats:
-    """The `pairwise` block of summary.json (README.md, "The numbers", defines each field)."""
+    """The `pairwise` block of summary.json (docs/reference/statistics.md defines each field)."""
     lengths = check_pairwise(rows)
     ids, scores = item_means(rows)
     invalid = item_scores(rows)[1]

@@ -38,7 +38,7 @@ ThisRun = Literal["trained", "resumed", "skipped", "failed"]
 
 
 class Trained(Record):
-    """What the trainer left in training.json: the last logged values (README, `judge sweep`)."""
+    """What the trainer left in training.json: the last logged values (docs/guides/sweeps.md)."""
 
     steps: int  # global_step
     planned_steps: int | None

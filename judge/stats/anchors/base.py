@@ -10,7 +10,8 @@ from typing import Any, Literal
 class StatsFile:
     """A file `judge stats` reads, translated.
 
-    `rows` are lines in the shapes README.md's "Input formats" lists (what lines.py checks);
+    `rows` are lines in the shapes docs/reference/statistics.md's "Input formats" lists (what
+    lines.py checks);
     `texts` maps a prompt id to its (base, tuned) answers where the file has them, for the
     statistics that read the answers themselves (list bias, markdown style).
     """
