@@ -28,6 +28,7 @@ from judge.report.export import verdicts_csv
 from judge.report.format import plot_title, run_names
 from judge.report.html import run_page
 from judge.report.markdown import report_markdown
+from judge.report.mt_bench import PLOT_NAME, plot_mt_bench
 from judge.report.plots import plot_winrate
 from judge.runs.lock import folder_lock
 from judge.stats.summary import Summary
@@ -57,14 +58,19 @@ def render_views(folder: RunFolder, data: RunData, template: str | None) -> dict
 def write_views(folder: RunFolder, data: RunData, texts: dict[Path, str]) -> list[Path]:
     """The rendered texts and the win-rate plot, each replaced in one rename; a target that is a
     folder is refused before any of them is written."""
-    check_targets([*texts, folder.plot_file])
+    plots = [folder.plot_file] + ([folder.root / PLOT_NAME] if data.summary.mt_bench else [])
+    check_targets([*texts, *plots])
     for path, text in texts.items():
         write_atomic(path, text)
     names = run_names(data.summary, data.run.models)
     pw = data.summary.pairwise
     plot_winrate(pw, plot_title(names["tuned"], names["base"], names["judge"],
                                 names["template"], pw), folder.plot_file)
-    return [*texts, folder.plot_file]
+    if data.summary.mt_bench:
+        plot_mt_bench(data.summary.mt_bench, names,
+                      f"MT-Bench scores: {names['tuned']} vs {names['base']}, judge "
+                      f"{names['judge']} ({names['template']})", folder.root / PLOT_NAME)
+    return [*texts, *plots]
 
 
 def folder_items(folder: RunFolder, base: list[Generation]) -> list[PromptItem]:
