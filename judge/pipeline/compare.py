@@ -184,9 +184,9 @@ def model_stages(
     if is_turn_graded(members[0].judge.template):  # MT-Bench: each turn rated alone
         talks = {i.prompt_id: (turn_answers(outputs["base"][i.prompt_id]),
                                turn_answers(outputs["tuned"][i.prompt_id])) for i in items}
-        lines, stages = judge_turns(pool, members[0].judge, items, talks, folder, config.chunk,
-                                    progress, (model_label(models["base"]),
-                                               model_label(models["tuned"])))
+        lines, stages = judge_turns(pool, members[0].judge, items, talks, answers, folder,
+                                    config.chunk, progress, (model_label(models["base"]),
+                                                             model_label(models["tuned"])))
         return answers, {members[0].label: Judged(lines, [])}, None, timing | stages
     requests = [shown_request(i) for i in items]
     controls = None

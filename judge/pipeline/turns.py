@@ -18,7 +18,7 @@ from judge.engines import Engine
 from judge.engines.pool import EnginePool
 from judge.errors import InputError
 from judge.pipeline.fill import Advance, Done, fill
-from judge.pipeline.judging import SIDES, Judge, Names, as_key, ask
+from judge.pipeline.judging import SIDES, Answers, Judge, Names, as_key, ask
 from judge.pipeline.ledger import Ledger, content_key
 from judge.pipeline.run_folder import RunFolder
 from judge.pipeline.timing import StageTiming
@@ -49,7 +49,7 @@ def check_turn_run(templates: Sequence[JudgeTemplate], items: Sequence[PromptIte
         raise InputError("per-turn grading (MT-Bench) takes one judge, not a panel")
     check_turns(graded[0], items)
     if controls:
-        log.warning("per-turn grading runs no control pairs (they are pairs of one answer); "
+        log.info("per-turn grading runs no control pairs (they are pairs of one answer); "
                     "--controls is left out")
     unreferenced = [i.prompt_id for i in items
                     if i.category in REFERENCE_CATEGORIES and not (i.references or i.reference)]
@@ -61,9 +61,12 @@ def check_turn_run(templates: Sequence[JudgeTemplate], items: Sequence[PromptIte
 
 def turn_stage(
     pool: EnginePool, judge: Judge, items: Sequence[PromptItem], talks: Conversations,
-    ledger: Ledger[Judgment], chunk: int, advance: Advance, names: Names | None = None,
+    shown: Answers, ledger: Ledger[Judgment], chunk: int, advance: Advance,
+    names: Names | None = None,
 ) -> tuple[list[Judgment], StageTiming]:
-    """Each turn of each prompt, both sides rated alone; an answer both gave is rated once."""
+    """Each turn of each prompt, both sides rated alone; an answer both gave is rated once.
+    A line's len_base/len_tuned are those of the whole conversation as `shown` (what the
+    per-prompt statistics, which average a prompt's lines, need to agree on)."""
     family = judge.template
     assert isinstance(family, TurnTemplate)
     todo: list[Work] = []
@@ -89,10 +92,8 @@ def turn_stage(
         replies = dict(zip(unique, zip(texts, probs, strict=True), strict=True))
         records = []
         for key, item, turn, member, chats in part:
-            base, tuned = (answers[turn - 1] for answers in talks[item.prompt_id])
             sides = {side: rate(member, *replies[as_key(chat)]) for side, chat in chats.items()}
-            line = make_rating(key, item, {item.prompt_id: (base, tuned)}, sides, member, names,
-                               judge.grammar is not None)
+            line = make_rating(key, item, shown, sides, member, names, judge.grammar is not None)
             records.append(line.model_copy(update={"turn": turn}))
         return Done(records, tokens, len(unique))
 
@@ -102,12 +103,12 @@ def turn_stage(
 
 def judge_turns(
     pool: EnginePool, judge: Judge, items: Sequence[PromptItem], talks: Conversations,
-    folder: RunFolder, chunk: int, progress: Callable[[str, int], Advance], names: Names,
+    shown: Answers, folder: RunFolder, chunk: int, progress: Callable[[str, int], Advance], names: Names,
 ) -> tuple[list[Judgment], dict[str, StageTime]]:
     """The judge stage of a per-turn run: its lines and the stage's cost."""
     ledger = Ledger(folder.judgments(judge.model, judge.template.name), Judgment)
     total = 2 * sum(len(item.user_turns()) for item in items)
-    lines, stage = turn_stage(pool, judge.reading(), items, talks, ledger, chunk,
+    lines, stage = turn_stage(pool, judge.reading(), items, talks, shown, ledger, chunk,
                               progress("judge", total), names)
     return lines, {"judge": stage.as_time()}
 
