@@ -150,6 +150,11 @@ def test_each_turn_is_graded_alone_with_its_reference_and_fastchats_table(tmp_pa
     assert 'id="mt-bench"' in html and "<b>about</b>" not in html
     assert (run / "mt_bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
+    # `judge report` redraws the same views from the folder alone
+    written = {p: p.read_bytes() for p in (run / "report.md", run / "mt_bench.png")}
+    assert judge_cli("report", str(run)).code == 0
+    assert {p: p.read_bytes() for p in written} == written
+
     # a rerun resumes: no judge or model call, the same numbers
     world.engines.clear()
     again = world.run()
@@ -211,3 +216,37 @@ def test_three_turns_or_a_panel_are_refused_before_any_model_loads(tmp_path):
     with pytest.raises(InputError, match="has 3 turns"):
         world.run()
     assert world.engines == {}
+
+
+@pytest.mark.slow
+def test_bundled_judge_on_vllm_grades_every_turn_with_structured_ratings(tmp_path, smollm2,
+                                                                         real_loader, cache_dir):
+    """The session's vLLM engine (the bundled model: base, tuned and judge): two-turn generation
+    with its history, per-turn judge calls held to the rating grammar (so none is invalid, poor
+    judge as it is), the summary; then a rerun that calls no model."""
+    prompts = tmp_path / "question.jsonl"
+    prompts.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS[:2]))
+    calls = []
+
+    def loader(model, options):
+        calls.append(model.ref)
+        return real_loader(model, options)
+
+    config = CompareConfig(base="smollm2", tuned="smollm2", judge="smollm2",
+                           prompts=str(prompts), template="mt-bench", max_new_tokens=8,
+                           temperature=0.8, out=str(tmp_path / "run"), cache_dir=str(cache_dir),
+                           engine=EngineOptions(kind="vllm"), bootstrap=100)
+    block = run_compare(config, NO_PROGRESS, loader).as_json()["mt_bench"]
+    assert block["n_invalid"] == {"base": 0, "tuned": 0}
+    assert {side: t["overall"]["n"] for side, t in block["models"].items()} == {
+        "base": 4, "tuned": 4}  # 2 questions x 2 turns, each side
+    assert all(1 <= t["overall"]["mean"] <= 10 for t in block["models"].values())
+    (base_file, *_) = sorted((tmp_path / "run" / "generations").glob("*.jsonl"))
+    assert all(len(json.loads(x)["outputs"]) == 2 for x in base_file.read_text().splitlines())
+    lines = [json.loads(x) for x in
+             next((tmp_path / "run" / "judgments").glob("*.jsonl")).read_text().splitlines()]
+    assert sorted(x["turn"] for x in lines) == [1, 1, 2, 2] and all(x["constrained"]
+                                                                  for x in lines)
+    calls.clear()
+    assert run_compare(config, NO_PROGRESS, loader).as_json()["mt_bench"] == block
+    assert calls == []  # the rerun loaded nothing

@@ -99,18 +99,19 @@ def read_run(folder: RunFolder) -> RunData:
                  for side in ("base", "tuned")]
         if found[0] is not None and found[1] is not None:
             answers[item.prompt_id] = (shown_answer(item, found[0]), shown_answer(item, found[1]))
-    latest: dict[tuple[str, str | None], Judgment] = {}
+    latest: dict[tuple[str, str | None, int | None], Judgment] = {}  # per-turn: one per turn
     judge, template = run.judge_ledgers()[0]  # a panel's views: its first judge's verdicts
     for j in load_records(folder.judgments(judge, template or summary.template), Judgment):
         if j.prompt_id in answers:
-            latest[(j.prompt_id, j.order)] = j
+            latest[(j.prompt_id, j.order, j.turn)] = j
     # an item read from generations has no category; its judgment lines may have one
     categories = {j.prompt_id: j.category for j in latest.values() if j.category is not None}
     items = [item if item.category is not None or item.prompt_id not in categories
              else item.model_copy(update={"category": categories[item.prompt_id]})
              for item in items if item.prompt_id in answers]
     rank = {item.prompt_id: i for i, item in enumerate(items)}
-    judgments = sorted(latest.values(), key=lambda j: (rank[j.prompt_id], ORDER_RANK[j.order]))
+    judgments = sorted(latest.values(), key=lambda j: (rank[j.prompt_id], ORDER_RANK[j.order],
+                                                       j.turn or 0))
     return RunData(summary, run, items, answers, judgments)
 
 
