@@ -103,7 +103,8 @@ def turn_stage(
 
 def judge_turns(
     pool: EnginePool, judge: Judge, items: Sequence[PromptItem], talks: Conversations,
-    shown: Answers, folder: RunFolder, chunk: int, progress: Callable[[str, int], Advance], names: Names,
+    shown: Answers, folder: RunFolder, chunk: int, progress: Callable[[str, int], Advance],
+    names: Names,
 ) -> tuple[list[Judgment], dict[str, StageTime]]:
     """The judge stage of a per-turn run: its lines and the stage's cost."""
     ledger = Ledger(folder.judgments(judge.model, judge.template.name), Judgment)

@@ -40,13 +40,13 @@ def declared(template: JudgeTemplate) -> set[str]:
 def variable_problems(template: JudgeTemplate) -> list[str]:
     used, names = template.used_variables(), declared(template)
     provided = PROVIDED[template.kind]
-    if template.kind == "pointwise":  # graded turn by turn, it may show the conversation
-        provided += PER_TURN
+    # graded turn by turn (MT-Bench), a pointwise template may show the conversation so far
+    accepted = set(provided) | (set(PER_TURN) if template.kind == "pointwise" else set())
     found = [f"uses `{v}` but does not declare it (add it to variables or optional)"
              for v in sorted(used - names)]
     found += [f"declares `{v}` but never uses it" for v in sorted(names - used)]
     found += [f"needs `{v}`, which no {template.kind} run provides (it gets: {', '.join(provided)})"
-              for v in sorted(names - set(provided))]
+              for v in sorted(names - accepted)]
     turn_answers = template.kind == "pointwise" and bool(used & {"answer_1", "answer_2"})
     found += [f"never shows `{v}` to the judge" for v in SHOWN[template.kind]
               if v not in used and not turn_answers]
