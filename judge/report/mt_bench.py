@@ -24,10 +24,11 @@ def cell(ms: MeanScore | None, signed: bool = False) -> str:
     if ms is None or ms.mean is None:
         return "n/a"
     shown = f"{ms.mean:+.2f}" if signed else f"{ms.mean:.2f}"
-    if ms.ci is not None:
-        shown += f" [{ms.ci.low:.2f}, {ms.ci.high:.2f}]" if not signed else \
-            f" [{ms.ci.low:+.2f}, {ms.ci.high:+.2f}]"
-    return f"{shown} n={ms.n}"
+    if ms.ci is None:
+        return f"{shown} (one question) n={ms.n}"
+    low, high = (f"{ms.ci.low:+.2f}", f"{ms.ci.high:+.2f}") if signed else (
+        f"{ms.ci.low:.2f}", f"{ms.ci.high:.2f}")
+    return f"{shown} [{low}, {high}] n={ms.n}"
 
 
 def columns(stats: MTBenchStats) -> list[str]:
@@ -137,9 +138,10 @@ def plot_mt_bench(stats: MTBenchStats, names: Mapping[str, str], title: str,
         ax.barh(ys, means, height=height * 0.9, xerr=errs, capsize=3,
                 color=colours[m % len(colours)], label=plain(names.get(model, model)))
     ax.set_yticks(range(len(groups)), [plain(g) for g in groups][::-1], fontsize=9)
-    ax.set_xlim(0, 10)
+    ax.set_xlim(0, 10.5)
     ax.set_xlabel("mean score (1–10) with its interval (bootstrap over questions)", fontsize=9)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1), ncol=max(len(models), 1),
+              frameon=False)
     fig.suptitle(plain(title), x=0.01, ha="left", fontsize=9)
     fig.tight_layout()
     save_png(fig, path)

@@ -14,10 +14,11 @@ Each model's paired difference to the baseline is the mean of (model − baselin
 question-turns where both have a valid score (duplicate rows of one question-turn averaged).
 
 Intervals: a seeded percentile bootstrap that resamples whole questions (every turn of a drawn
-question comes along), at the mean of the drawn rows. The two turns of a question share the
-question and the first answer, so they are not independent; resampling rows alone would make the
-interval too narrow. The scores are bounded integers with few questions per category, where a
-t-interval's normality is doubtful; the percentile bootstrap needs neither.
+question comes along), at the mean of the drawn rows; none for a mean of one question. The two
+turns of a question share the question and the first answer, so they are not independent;
+resampling rows alone would make the interval too narrow. The scores are bounded integers with
+few questions per category, where a t-interval's normality is doubtful; the percentile bootstrap
+needs neither.
 """
 
 from __future__ import annotations
@@ -89,8 +90,8 @@ def question_interval(rows: Sequence[Row], confidence: float, resamples: int,
     s = np.array(list(sums.values()))
     c = np.array([counts[q] for q in sums], dtype=float)
     mean = float(s.sum() / c.sum())
-    if len(s) < 2 or len({r.value for r in rows}) == 1:
-        return (mean, mean)  # one question, or every row alike: nothing to resample
+    if len({r.value for r in rows}) == 1:
+        return (mean, mean)  # every row alike: every resample gives the same mean
     rng = np.random.default_rng(seed)
     batch = max(1, int(2e7 // len(s)))  # ~160 MB of indices at most
     means = []
@@ -105,12 +106,14 @@ def question_interval(rows: Sequence[Row], confidence: float, resamples: int,
 def mean_score(rows: Sequence[Row], confidence: float, resamples: int, seed: int) -> MeanScore:
     if not rows:
         return MeanScore(mean=None, n=0, n_questions=0, ci=None)
-    low, high = question_interval(rows, confidence, resamples, seed)
-    return MeanScore(
-        mean=float(np.mean([r.value for r in rows])), n=len(rows),
-        n_questions=len({r.question for r in rows}),
-        ci=BootstrapInterval(method=METHOD, level=confidence, low=low, high=high,
-                             resamples=resamples, seed=seed))
+    questions = len({r.question for r in rows})
+    ci = None  # one question: nothing to resample, and a zero-width interval would look certain
+    if questions > 1:
+        low, high = question_interval(rows, confidence, resamples, seed)
+        ci = BootstrapInterval(method=METHOD, level=confidence, low=low, high=high,
+                               resamples=resamples, seed=seed)
+    return MeanScore(mean=float(np.mean([r.value for r in rows])), n=len(rows),
+                     n_questions=questions, ci=ci)
 
 
 def score_table(rows: Sequence[Row], confidence: float, resamples: int, seed: int) -> ScoreTable:
