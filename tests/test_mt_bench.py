@@ -6,10 +6,14 @@ question.jsonl and model_judgment/*_single.jsonl shapes."""
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
 from helpers import NO_PROGRESS, judge_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 from scenes import ScriptedEngine, make_folder
 
 from judge.engines import EngineOptions
@@ -17,6 +21,8 @@ from judge.errors import InputError
 from judge.pipeline.compare import CompareConfig, run_compare
 from judge.stats.mt_bench import mt_bench_stats
 
+# hypothesis keeps caches in ./.hypothesis; tests never write there
+set_hypothesis_home_dir(tempfile.mkdtemp(prefix="judge-hypothesis-"))
 FASTCHAT = Path(__file__).parent / "data" / "importers" / "fastchat" / "judge_prompts.jsonl"
 QUESTIONS = [
     {"question_id": 81, "category": "writing", "turns": ["Write a haiku <b>about</b> rain.",
@@ -153,6 +159,11 @@ def test_each_turn_is_graded_alone_with_its_reference_and_fastchats_table(tmp_pa
     assert 'id="mt-bench"' in html and "<b>about</b>" not in html
     assert (run / "mt_bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
+    # `judge stats` on the run's ledger gives the summary's block
+    ledger = next((run / "judgments").glob("*.jsonl"))
+    stats = judge_cli("stats", str(ledger), "--bootstrap", "300", "--json")
+    assert json.loads(stats.stdout) == {"format": "ratings", **summary["mt_bench"]}
+
     # `judge report` redraws the same views from the folder alone
     written = {p: p.read_bytes() for p in (run / "report.md", run / "mt_bench.png")}
     assert judge_cli("report", str(run)).code == 0
@@ -202,6 +213,29 @@ def test_fastchat_single_prompts_grade_per_turn_from_their_file(tmp_path):
     row = next(json.loads(x) for x in FASTCHAT.read_text().splitlines()
                if json.loads(x)["name"] == "single-math-v1-multi-turn")
     assert sum(row["system_prompt"].strip() in t for t in judged) == 2  # base and tuned, math
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(1, 2), st.sampled_from(["a", "b"]),
+                          st.sampled_from([-1, 1, 2, 5, 9, 10])), min_size=1, max_size=30))
+def test_means_are_fastchats_and_differences_flip_with_the_baseline(rows):
+    """Overall = mean of the valid rows, turn means likewise (FastChat's show_result, as plain
+    arithmetic here); the difference against the other baseline is the negation."""
+    lines = [{"question_id": q, "model": m, "score": s, "turn": t} for q, t, m, s in rows]
+    found = mt_bench_stats(lines, None, resamples=50)
+    for model, table in found.models.items():
+        valid = [s for _, t, m, s in rows if m == model and s != -1]
+        assert table.overall.n == len(valid)
+        assert table.overall.mean == (pytest.approx(sum(valid) / len(valid)) if valid else None)
+        for turn, ms in table.turns.items():
+            scores = [s for _, t, m, s in rows if m == model and s != -1 and str(t) == turn]
+            assert ms.mean == pytest.approx(sum(scores) / len(scores))
+        assert table.overall.ci is None or table.overall.ci.low <= table.overall.mean \
+            <= table.overall.ci.high
+    if set(found.models) == {"a", "b"}:
+        ab = mt_bench_stats(lines, "b", resamples=50).differences["a"].overall
+        ba = mt_bench_stats(lines, "a", resamples=50).differences["b"].overall
+        assert ab.n == ba.n and (ab.mean is None or ab.mean == pytest.approx(-ba.mean))
 
 
 @pytest.mark.parametrize(("rows", "why"), [

@@ -32,12 +32,16 @@ def aggregate(parsed: Any, options: dict[str, Any]) -> tuple[dict[str, Any], Any
 
     common = (options["confidence"], options["bootstrap"], options["seed"])
     baseline = options["baseline"]
-    if parsed.kind == "mt_bench":  # FastChat's single judgments: its show_result, with intervals
+    if parsed.kind in ("mt_bench", "ratings"):
         from judge.report.mt_bench import mt_bench_grid
-        from judge.stats.mt_bench import mt_bench_stats
+        from judge.stats.mt_bench import is_turn_file, mt_bench_stats, turn_rows
 
-        scores = mt_bench_stats(parsed.rows, baseline, *common)
-        return scores.model_dump(), scores, mt_bench_grid
+        # FastChat's single judgments, or a per-turn run's lines: show_result, with intervals
+        if parsed.kind == "mt_bench" or is_turn_file(parsed.rows):
+            rows = parsed.rows if parsed.kind == "mt_bench" else turn_rows(parsed.rows)
+            turn_base = None if parsed.kind == "mt_bench" else "base"
+            scores = mt_bench_stats(rows, baseline or turn_base, *common)
+            return scores.model_dump(), scores, mt_bench_grid
     if baseline is not None and parsed.kind != "models":
         raise InputError("--baseline applies to files whose lines name model_a and model_b, "
                          "or FastChat MT-Bench judgments")

@@ -46,15 +46,27 @@ class Row(NamedTuple):
 
 
 def fastchat_rows(judgments: Sequence[Judgment]) -> list[dict[str, Any]]:
-    """Per-turn compare lines as FastChat's single judgment lines, one per side: model "base" or
-    "tuned", score -1 where the side's rating could not be read."""
+    """Per-turn compare lines as FastChat's single judgment lines (see `turn_rows`)."""
+    return turn_rows([j.model_dump() for j in judgments])
+
+
+def turn_rows(lines: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per-turn compare lines (prompt_id, turn, rating_base, rating_tuned) as FastChat's single
+    judgment lines, one per side: model "base" or "tuned", score -1 where the side's rating
+    could not be read."""
     rows = []
-    for j in judgments:
-        for side, rating in (("base", j.rating_base), ("tuned", j.rating_tuned)):
-            rows.append({"question_id": j.prompt_id, "model": side, "judge": None,
-                         "score": INVALID if rating is None else rating, "turn": j.turn,
-                         "category": j.category})
+    for line in lines:
+        for side in ("base", "tuned"):
+            rating = line.get(f"rating_{side}")
+            rows.append({"question_id": line["prompt_id"], "model": side, "judge": None,
+                         "score": INVALID if rating is None else rating, "turn": line["turn"],
+                         "category": line.get("category")})
     return rows
+
+
+def is_turn_file(rows: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether pointwise compare lines are a per-turn run's (each carries its turn)."""
+    return bool(rows) and all(row.get("turn") is not None for row in rows)
 
 
 def checked(rows: Sequence[Mapping[str, Any]]) -> tuple[dict[str, list[Row]], dict[str, int]]:
