@@ -252,6 +252,9 @@ def test_three_turns_or_a_panel_are_refused_before_any_model_loads(tmp_path):
     world.prompts.write_text(json.dumps({"question_id": 1, "turns": ["a", "b", "c"]}) + "\n")
     with pytest.raises(InputError, match="has 3 turns"):
         world.run()
+    world.prompts.write_text(json.dumps(QUESTIONS[0]) + "\n")
+    with pytest.raises(InputError, match="takes one judge, not a panel"):
+        world.run(panel=[f"{world.judge}@pairwise"])
     assert world.engines == {}
 
 
