@@ -55,6 +55,9 @@ class PromptItem(Record):
     category: str | None = None
     reference: str | None = None
     turns: list[str] | None = None  # multi-turn (MT-Bench shape); `prompt` is then the first turn
+    # MT-Bench's reference answers one per turn, for per-turn grading (judge/pipeline/turns.py);
+    # `reference` keeps them joined, as a pair judge reads the whole conversation
+    references: list[str] | None = None
 
     def user_turns(self) -> list[str]:
         return list(self.turns) if self.turns else [self.prompt]
@@ -157,7 +160,7 @@ class SideRating(Record):
 # Optional fields of a Judgment that only some templates fill; left off the line when unset, so a
 # plain pairwise line stays as it was (and `judge stats` does not mistake it for a ratings line).
 JUDGMENT_EXTRAS = ("weight", "rating_base", "rating_tuned", "sides", "category", "base_model",
-                   "tuned_model", "constrained")
+                   "tuned_model", "constrained", "turn")
 
 
 class Judgment(Record):
@@ -191,6 +194,8 @@ class Judgment(Record):
     # True when the judge's reply was constrained to the template's grammar (--structured); a
     # line without it (every line written before structured verdicts existed) was not
     constrained: bool | None = None
+    # per-turn grading (MT-Bench): the user turn this line rates, 1-based; one line per turn
+    turn: int | None = None
 
     @model_serializer(mode="wrap")
     def _drop_unset_extras(self, handler: SerializerFunctionWrapHandler) -> dict:

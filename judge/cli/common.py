@@ -215,7 +215,8 @@ def judging_options(f):
                      help="Column with the prompt text (default: 'prompt', else 'instruction')."),
         click.option("--limit", type=int, default=None, help="Use only the first N prompts."),
         click.option("--template", default="pairwise", show_default=True,
-                     help="Judge template: a name from prompts/ or a path to your own .j2 file."),
+                     help="Judge template: a name from prompts/ or a path to your own .j2 file; "
+                     "mt-bench grades each turn 1-10 (docs/guides/mt-bench.md)."),
         click.option("--verdict", type=click.Choice(["text", "logprob", "both"]), default="both",
                      show_default=True, help="Read the verdict from the judge's text, from label "
                      "probabilities of its first token, or both (text where it parses, else "

@@ -40,7 +40,8 @@ def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_colum
             confidence,
             bootstrap, chunk, out, cache_dir, bench, bench_limit, num_fewshot, include_path, card,
             card_template, report_template, as_json, **engine) -> None:
-    """Judge TUNED against BASE on a prompt set, in both answer orders.
+    """Judge TUNED against BASE on a prompt set, in both answer orders (or, with --template
+    mt-bench or a FastChat judge_prompts.jsonl#single-v1, grade each turn of each answer 1-10).
 
     BASE and TUNED are model references: smollm2 (the bundled SmolLM2-135M-Instruct), a Hugging
     Face model folder, a .gguf file, or a hub id; or a .json/.jsonl file of the answers a model
@@ -72,7 +73,13 @@ def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_colum
         click.echo(json.dumps(summary.as_json(), indent=2))
     else:
         Console().print(summary_table(summary))
+        if summary.mt_bench is not None:  # per-turn grading: FastChat's table, with intervals
+            from judge.report.mt_bench import mt_bench_grid
+            from judge.report.tables import rich_table
+
+            grid = mt_bench_grid(summary.mt_bench, "MT-Bench scores (tuned − base paired)")
+            Console().print(rich_table(grid))
         click.echo(f"results: {out}/ (summary.json, report.html, report.md, winrate.png, "
-                   "verdicts.csv)")
+                   f"{'mt_bench.png, ' if summary.mt_bench else ''}verdicts.csv)")
         if card:
             click.echo(f"card: {card}")

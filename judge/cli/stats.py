@@ -4,6 +4,7 @@
     judge stats annotations.json                                     # alpaca_eval's annotations
     judge stats model_judgment/gpt-4-1106-preview/my-model.jsonl     # arena-hard judgments
     judge stats battles.jsonl --baseline smollm2 --json              # model_a/model_b lines
+    judge stats model_judgment/gpt-4_single.jsonl --baseline base    # FastChat MT-Bench scores
     judge stats results/LEADERBOARD --json                           # its Bradley–Terry table
 """
 
@@ -31,8 +32,19 @@ def aggregate(parsed: Any, options: dict[str, Any]) -> tuple[dict[str, Any], Any
 
     common = (options["confidence"], options["bootstrap"], options["seed"])
     baseline = options["baseline"]
+    if parsed.kind in ("mt_bench", "ratings"):
+        from judge.report.mt_bench import mt_bench_grid
+        from judge.stats.mt_bench import is_turn_file, mt_bench_stats, turn_rows
+
+        # FastChat's single judgments, or a per-turn run's lines: show_result, with intervals
+        if parsed.kind == "mt_bench" or is_turn_file(parsed.rows):
+            rows = parsed.rows if parsed.kind == "mt_bench" else turn_rows(parsed.rows)
+            turn_base = None if parsed.kind == "mt_bench" else "base"
+            scores = mt_bench_stats(rows, baseline or turn_base, *common)
+            return scores.model_dump(), scores, mt_bench_grid
     if baseline is not None and parsed.kind != "models":
-        raise InputError("--baseline applies to files whose lines name model_a and model_b")
+        raise InputError("--baseline applies to files whose lines name model_a and model_b, "
+                         "or FastChat MT-Bench judgments")
     if parsed.kind == "models":
         result = bradley_terry(parsed.rows, baseline, *common)
         return result, result, models_grid
@@ -54,7 +66,8 @@ def aggregate(parsed: Any, options: dict[str, Any]) -> tuple[dict[str, Any], Any
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Bootstrap seed.")
 @click.option("--baseline", default=None,
               help="Model the others are compared with (model_a/model_b files; default: the "
-              "model in most battles).")
+              "model in most battles; FastChat MT-Bench judgments: the paired difference of each "
+              "other model to it, none without it).")
 def stats(file: Path, as_json: bool, fmt: str, **options: Any) -> None:
     """Aggregate a judgments FILE (JSON Lines or a JSON array): judge's base-vs-tuned lines,
     alpaca_eval annotations, arena-hard judgments, named-model battles (Bradley–Terry, Chatbot

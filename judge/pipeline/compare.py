@@ -46,6 +46,7 @@ from judge.pipeline.report import RunData, render_views, write_views
 from judge.pipeline.run_folder import JudgeRecord, RunFolder, RunRecord, side_sampling
 from judge.pipeline.structured import resolve_structured
 from judge.pipeline.timing import accumulate, stage_time
+from judge.pipeline.turns import check_turn_run, is_turn_graded, judge_turns, turn_blocks
 from judge.records import (
     Generation,
     Judgment,
@@ -135,6 +136,7 @@ def plan_run(config: CompareConfig) -> tuple[Plan, list[Member]]:
     items, given = side_prompts(files, config.prompts, config.prompt_column, config.limit)
     templates = member_templates([config.judge, *config.panel], config.template, items,
                                  config.flow_metric)
+    check_turn_run([t for _, t in templates], items, config.controls)
     out = Path(config.out)
     check_writable(out, "--out")
     check_targets(RunFolder(out).written())
@@ -179,6 +181,13 @@ def model_stages(
                          shown_answer(item, outputs["tuned"][item.prompt_id]))
         for item in items
     }
+    if is_turn_graded(members[0].judge.template):  # MT-Bench: each turn rated alone
+        talks = {i.prompt_id: (turn_answers(outputs["base"][i.prompt_id]),
+                               turn_answers(outputs["tuned"][i.prompt_id])) for i in items}
+        lines, stages = judge_turns(pool, members[0].judge, items, talks, answers, folder,
+                                    config.chunk, progress, (model_label(models["base"]),
+                                                             model_label(models["tuned"])))
+        return answers, {members[0].label: Judged(lines, [])}, None, timing | stages
     requests = [shown_request(i) for i in items]
     controls = None
     if config.controls:
@@ -200,6 +209,10 @@ class Outcome(NamedTuple):
     items: list[PromptItem]
     judgments: list[Judgment]  # every judge's, for a panel
     by_judge: dict[str, list[Judgment]] = {}  # "MODEL@TEMPLATE" -> that judge's lines
+
+
+def turn_answers(generation: Generation) -> list[str]:
+    return list(generation.outputs) if generation.outputs else [generation.output]
 
 
 def generation_order(models: dict[str, ModelInfo]) -> list[Side]:
@@ -284,6 +297,9 @@ def run_planned(
         **judge_blocks(members, judged, controls,
                        Settings(config.confidence, config.bootstrap, config.seed), answers,
                        {item.prompt_id: item.category for item in plan.items}),
+        **turn_blocks(members[0].judge.template, judged[members[0].label].judgments,
+                      {"confidence": config.confidence, "resamples": config.bootstrap,
+                       "seed": config.seed}),
         benchmarks=benchmarks, timing=timing,
     )
     judgments = [j for found in judged.values() for j in found.judgments]

@@ -45,6 +45,7 @@ from judge.stats.summary import (
 )
 from judge.templates.flow import flow_judge_ref, prepare_template
 from judge.templates.template import JudgeTemplate, load_template
+from judge.templates.turns import is_family, load_family
 
 Progress = Callable[[str, int], Advance]
 
@@ -90,8 +91,8 @@ def member_templates(
         check_judge(model_ref)
         flow_ref = flow_judge_ref(model_ref)  # `flow[:REF]`: Flow-Judge's format and model
         ref = own or ("flow" if flow_ref and default == "pairwise" else default)
-        found.append((flow_ref or model_ref, prepare_template(load_template(ref), items,
-                                                              flow_metric)))
+        loaded = load_family(ref) if is_family(ref) else load_template(ref)  # MT-Bench: per turn
+        found.append((flow_ref or model_ref, prepare_template(loaded, items, flow_metric)))
     return found
 
 

@@ -28,6 +28,7 @@ from judge.report.export import verdicts_csv
 from judge.report.format import plot_title, run_names
 from judge.report.html import run_page
 from judge.report.markdown import report_markdown
+from judge.report.mt_bench import PLOT_NAME, plot_mt_bench
 from judge.report.plots import plot_winrate
 from judge.runs.lock import folder_lock
 from judge.stats.summary import Summary
@@ -57,14 +58,19 @@ def render_views(folder: RunFolder, data: RunData, template: str | None) -> dict
 def write_views(folder: RunFolder, data: RunData, texts: dict[Path, str]) -> list[Path]:
     """The rendered texts and the win-rate plot, each replaced in one rename; a target that is a
     folder is refused before any of them is written."""
-    check_targets([*texts, folder.plot_file])
+    plots = [folder.plot_file] + ([folder.root / PLOT_NAME] if data.summary.mt_bench else [])
+    check_targets([*texts, *plots])
     for path, text in texts.items():
         write_atomic(path, text)
     names = run_names(data.summary, data.run.models)
     pw = data.summary.pairwise
     plot_winrate(pw, plot_title(names["tuned"], names["base"], names["judge"],
                                 names["template"], pw), folder.plot_file)
-    return [*texts, folder.plot_file]
+    if data.summary.mt_bench:
+        plot_mt_bench(data.summary.mt_bench, names,
+                      f"MT-Bench scores: {names['tuned']} vs {names['base']}, judge "
+                      f"{names['judge']} ({names['template']})", folder.root / PLOT_NAME)
+    return [*texts, *plots]
 
 
 def folder_items(folder: RunFolder, base: list[Generation]) -> list[PromptItem]:
@@ -93,18 +99,19 @@ def read_run(folder: RunFolder) -> RunData:
                  for side in ("base", "tuned")]
         if found[0] is not None and found[1] is not None:
             answers[item.prompt_id] = (shown_answer(item, found[0]), shown_answer(item, found[1]))
-    latest: dict[tuple[str, str | None], Judgment] = {}
+    latest: dict[tuple[str, str | None, int | None], Judgment] = {}  # per-turn: one per turn
     judge, template = run.judge_ledgers()[0]  # a panel's views: its first judge's verdicts
     for j in load_records(folder.judgments(judge, template or summary.template), Judgment):
         if j.prompt_id in answers:
-            latest[(j.prompt_id, j.order)] = j
+            latest[(j.prompt_id, j.order, j.turn)] = j
     # an item read from generations has no category; its judgment lines may have one
     categories = {j.prompt_id: j.category for j in latest.values() if j.category is not None}
     items = [item if item.category is not None or item.prompt_id not in categories
              else item.model_copy(update={"category": categories[item.prompt_id]})
              for item in items if item.prompt_id in answers]
     rank = {item.prompt_id: i for i, item in enumerate(items)}
-    judgments = sorted(latest.values(), key=lambda j: (rank[j.prompt_id], ORDER_RANK[j.order]))
+    judgments = sorted(latest.values(), key=lambda j: (rank[j.prompt_id], ORDER_RANK[j.order],
+                                                       j.turn or 0))
     return RunData(summary, run, items, answers, judgments)
 
 

@@ -101,6 +101,7 @@ def to_items(rows: list[dict], column: str | None, origin: str) -> list[PromptIt
                 category=str(category) if category is not None else None,
                 reference=reference_text(row.get("reference"), where),
                 turns=list(turns) if isinstance(turns, list) and len(turns) > 1 else None,
+                references=turn_references(row, where),
             )
         )
     return items
@@ -128,6 +129,17 @@ def reference_text(reference: object, where: str) -> str | None:
     if isinstance(reference, (int, float)) and not isinstance(reference, bool):
         return str(reference)
     raise InputError(f"{where}: 'reference' must be a text or a list of texts (one per turn)")
+
+
+def turn_references(row: dict, where: str) -> list[str] | None:
+    """MT-Bench's reference answers one per turn (a list `reference`, or the `references` a run's
+    prompts.jsonl writes back), for grading each turn against its own; None without a list."""
+    given = row.get("references", row.get("reference"))
+    if not isinstance(given, list) or not given:
+        return None
+    if not all(isinstance(r, str) for r in given):
+        raise InputError(f"{where}: 'reference' must be a text or a list of texts (one per turn)")
+    return list(given)
 
 
 def load_prompts(

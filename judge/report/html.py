@@ -25,6 +25,7 @@ Names a run page's template gets:
     controls              [(measure, value)] rows of the control pairs, [] without them
     panel                 [(measure, value)] rows of a panel's agreement and members, [] for one
                           judge
+    mt_bench              per-turn grading's table and bars (judge/report/mt_bench.py), or None
     other_blocks          {name: block}: summary.json blocks the page has no section of its own
                           for (ratings, graded, blocks of later releases), shown as they are
     plot                  {title, rates: [{label, rate, low, high, level, method, degenerate}],
@@ -70,6 +71,7 @@ from judge.report.format import (
     zero_width,
 )
 from judge.report.markup import markdown_html
+from judge.report.mt_bench import mt_bench_view
 from judge.resources import resource
 from judge.sandbox import TEMPLATE_BYTES
 from judge.stats.summary import PairwiseStats, Summary
@@ -82,7 +84,7 @@ TEMPLATES = resource("judge.report", "templates")
 RUN_PAGE, BOARD_PAGE = "report.html.j2", "leaderboard.html.j2"
 SHOWN = {"schema", "base", "tuned", "judge", "template", "pairwise", "by_category", "bias",
          "style_control", "verdict_sources", "benchmarks", "timing", "verdict", "controls",
-         "panel", "members"}
+         "panel", "members", "mt_bench"}
 SOURCES = {"text": "text", "logprob": "log-prob", "skipped": "skipped (identical answers)",
            "none": "none (nothing could be read)"}
 
@@ -198,6 +200,7 @@ def run_page(
         "views": [v.model_dump() | {"judgments": [dict(j) for j in v.judgments]} for v in views],
         "category_names": sorted({v.category for v in views if v.category is not None}),
         "outcomes": outcome_counts(views), "notes": [note] if note else [],
+        "mt_bench": mt_bench_view(summary.mt_bench, names) if summary.mt_bench else None,
         **judge_check(summary),
     })
 

@@ -18,6 +18,7 @@ from judge.report.format import (
     panel_rows,
     verdict_rows,
 )
+from judge.report.mt_bench import mt_bench_markdown
 from judge.stats.summary import Summary
 
 
@@ -45,6 +46,8 @@ def report_markdown(
         *[f"| {name} | {md_text(value)} |" for name, value in  # names inside: escaped
           panel_rows(summary.panel, summary.members, md_text)],
         "",
+        *(mt_bench_markdown(summary.mt_bench, {"base": summary.base, "tuned": summary.tuned},
+                            md_text) if summary.mt_bench else []),
         *(["## By category", "", "| category | win rate (mean score) |", "|---|---|",
            *[f"| {md_text(n)} | {v} |" for n, v in category_rows(summary.by_category)], ""]
           if summary.by_category else []),

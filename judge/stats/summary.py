@@ -76,6 +76,36 @@ class RatingsStats(Record):
     p_value: float
 
 
+class MeanScore(Record):
+    """A mean 1-10 score (or a mean paired difference) over question-turn rows, with a seeded
+    bootstrap interval that resamples whole questions (judge/stats/mt_bench.py says why)."""
+
+    mean: float | None  # None: no valid row
+    n: int  # valid rows (question-turns)
+    n_questions: int
+    ci: BootstrapInterval | None
+
+
+class ScoreTable(Record):
+    """One model's MT-Bench scores (or one difference): overall, per turn and per category."""
+
+    overall: MeanScore
+    turns: dict[str, MeanScore]  # "1", "2"
+    categories: dict[str, MeanScore]
+
+
+class MTBenchStats(Record):
+    """The `mt_bench` block: FastChat's single-answer table (per model: overall mean of the valid
+    rows, per turn, per category) with intervals, and each model minus the baseline, paired by
+    question and turn (judge/stats/mt_bench.py)."""
+
+    n_questions: int
+    n_invalid: dict[str, int]  # per model: rows without a score (FastChat's -1), left out
+    models: dict[str, ScoreTable]
+    baseline: str | None
+    differences: dict[str, ScoreTable]  # model -> (model − baseline)
+
+
 class GradedStats(Record):
     """The `graded` block: strong verdicts weighted as arena-hard does (judge/stats/graded.py)."""
 
@@ -184,7 +214,7 @@ class PanelStats(Record):
 
 # Blocks only some runs produce; left out of the file when absent, as before the record.
 OPTIONAL_BLOCKS = ("verdict", "ratings", "graded", "by_category", "bias", "style_control",
-                   "controls", "panel", "members")
+                   "controls", "panel", "members", "mt_bench")
 
 
 class Blocks(Record):
@@ -234,6 +264,7 @@ class Summary(Blocks):
     controls: ControlStats | None = None
     panel: PanelStats | None = None
     members: dict[str, MemberSummary] = {}
+    mt_bench: MTBenchStats | None = None  # per-turn grading (judge/pipeline/turns.py)
     verdict_sources: dict[str, int]
     benchmarks: dict[str, BenchDelta]
     timing: dict[str, StageTime]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from judge.errors import InputError
 from judge.templates.grammar import grammar_problems
-from judge.templates.template import PROVIDED, SAMPLE, JudgeTemplate
+from judge.templates.template import PER_TURN, PROVIDED, SAMPLE, JudgeTemplate
 
 SHOWN = {"pairwise": ("answer_a", "answer_b"), "pointwise": ("answer",), "flow": ("answer",)}
 
@@ -40,12 +40,16 @@ def declared(template: JudgeTemplate) -> set[str]:
 def variable_problems(template: JudgeTemplate) -> list[str]:
     used, names = template.used_variables(), declared(template)
     provided = PROVIDED[template.kind]
+    # graded turn by turn (MT-Bench), a pointwise template may show the conversation so far
+    accepted = set(provided) | (set(PER_TURN) if template.kind == "pointwise" else set())
     found = [f"uses `{v}` but does not declare it (add it to variables or optional)"
              for v in sorted(used - names)]
     found += [f"declares `{v}` but never uses it" for v in sorted(names - used)]
     found += [f"needs `{v}`, which no {template.kind} run provides (it gets: {', '.join(provided)})"
-              for v in sorted(names - set(provided))]
-    found += [f"never shows `{v}` to the judge" for v in SHOWN[template.kind] if v not in used]
+              for v in sorted(names - accepted)]
+    turn_answers = template.kind == "pointwise" and bool(used & {"answer_1", "answer_2"})
+    found += [f"never shows `{v}` to the judge" for v in SHOWN[template.kind]
+              if v not in used and not turn_answers]
     return found
 
 

@@ -57,6 +57,9 @@ PROVIDED: dict[str, tuple[str, ...]] = {
     "pointwise": ("instruction", "answer", "reference"),
     "flow": ("instruction", "answer", "reference", "criteria", "rubric"),
 }
+# per-turn grading (judge/templates/turns.py) gives pointwise templates every turn up to the
+# graded one
+PER_TURN = tuple(f"{name}_{k}" for k in (1, 2) for name in ("instruction", "answer", "reference"))
 DEFAULT_VARIABLES = {
     "pairwise": ["instruction", "answer_a", "answer_b"],
     "pointwise": ["instruction", "answer"],
@@ -70,6 +73,12 @@ SAMPLE = {
     "reference": "Red, yellow or blue.",
     "criteria": "Does the response answer the query correctly?",
     "rubric": "- Score 1: The response is wrong.\n- Score 2: The response is right.",
+    "instruction_1": "Name a primary colour.",
+    "answer_1": "Red is a primary colour.",
+    "reference_1": "Red, yellow or blue.",
+    "instruction_2": "And a secondary one?",
+    "answer_2": "Green is a secondary colour.",
+    "reference_2": "Green, orange or purple.",
 }
 
 

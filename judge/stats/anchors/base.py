@@ -17,6 +17,6 @@ class StatsFile:
     """
 
     format: str
-    kind: Literal["pairwise", "models", "ratings"]
+    kind: Literal["pairwise", "models", "ratings", "mt_bench"]
     rows: list[dict[str, Any]]
     texts: dict[str, tuple[str, str]] | None = None

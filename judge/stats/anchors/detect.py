@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from judge.errors import InputError
 
-Command = Literal["pairwise", "models", "ratings", "agreement"]
+Command = Literal["pairwise", "models", "ratings", "agreement", "mt_bench"]
 VERDICT_KEYS = ("score", "preference", "winner")
 
 # name -> (what reads it, how a message describes it)
@@ -23,6 +23,7 @@ FORMATS: dict[str, tuple[Command, str]] = {
     "alpaca_eval": ("pairwise", "alpaca_eval annotations (output_1/output_2/preference)"),
     "arena-hard": ("pairwise", "arena-hard judgments (question_id/games)"),
     "arena-hard-v2": ("pairwise", "arena-hard v2 judgments (uid/games)"),
+    "mt-bench": ("mt_bench", "FastChat MT-Bench single judgments (question_id/model/score/turn)"),
     "agreement": ("agreement", "labelled verdicts (id/label/verdict/verdict_swapped)"),
     "llmbar": ("agreement", "LLMBar results (label/results)"),
     "judgebench": ("agreement", "JudgeBench judgments (pair_id/label/judgments)"),
@@ -50,6 +51,8 @@ def resembles(row: Mapping[str, Any]) -> list[str]:
         found.append("judgebench")
     if "verdict_swapped" in row:
         found.append("agreement")
+    if "games" not in row and {"question_id", "model", "score", "turn"} <= set(row):
+        found.append("mt-bench")  # FastChat's model_judgment/*_single.jsonl
     return found or ["judge"]
 
 

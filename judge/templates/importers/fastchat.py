@@ -11,8 +11,9 @@ type, system_prompt, prompt_template, description, category, output_format), one
 - Placeholders: {question} -> instruction, {answer_a}/{answer_b} -> answer_a/answer_b,
   {answer} -> answer, {ref_answer_1} -> reference. Multi-turn prompts number them per turn:
   {question_2} -> instruction_2, {answer_a_2} -> answer_a_2, {answer_2} -> answer_2,
-  {ref_answer_2} -> reference_2. Runs do not provide per-turn variables yet, so a multi-turn
-  import loads, and `judge templates check` names what a run must provide.
+  {ref_answer_2} -> reference_2. Per-turn grading provides them to the single prompts
+  (judge/templates/turns.py); a multi-turn pairwise import loads, and `judge templates check`
+  names what a run must provide.
 """
 
 from __future__ import annotations
@@ -48,6 +49,14 @@ SINGLE_PARSER = (rf"(?s)\A(?:.*?\[\[(?={RATING}\]\])|(?!.*\[\[{RATING}\]\]).*?\[
 
 
 def read_prompt(path: Path, name: str) -> dict:
+    found = read_prompts(path)
+    if name not in found:
+        raise InputError(f"{path} has no prompt '{name}' (it has: {', '.join(found)})")
+    return found[name]
+
+
+def read_prompts(path: Path) -> dict[str, dict]:
+    """Every prompt of a judge_prompts.jsonl, by name."""
     lines = read_text(path, "FastChat judge prompts", TEMPLATE_BYTES).splitlines()
     found: dict[str, dict] = {}
     for number, line in enumerate(lines, start=1):
@@ -61,9 +70,7 @@ def read_prompt(path: Path, name: str) -> dict:
             raise InputError(f"{path}: line {number} is not a judge prompt (name, type, "
                              "system_prompt, prompt_template)")
         found[str(row["name"])] = row
-    if name not in found:
-        raise InputError(f"{path} has no prompt '{name}' (it has: {', '.join(found)})")
-    return found[name]
+    return found
 
 
 def rename(field: str) -> str:
@@ -101,7 +108,7 @@ def import_fastchat(path: Path, name: str) -> Imported:
                 "Placeholders: " + ", ".join(f"{{{f}}} -> {names.get(f, f)}" for f in
                                              dict.fromkeys(p.field for p in pieces if p.field))]
     notes = []
-    if per_turn:
+    if per_turn and kind == "pairwise":
         notes.append(f"{where} is a multi-turn prompt: it needs per-turn variables "
                      f"({', '.join(variables)}), which runs do not provide yet")
     return Imported(f"fastchat-{name}", template_text(header, jinja_body(pieces, names),
