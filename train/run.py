@@ -20,8 +20,8 @@ from typing import Any
 from judge.engines import EngineOptions
 from judge.errors import InputError, first_line
 from judge.models.refs import resolve_model
-from judge.pipeline.ledger import content_key
 from judge.records import ModelInfo
+from judge.runs.ledger import content_key
 
 from .data import mix
 from .judged import JudgedWinRate, plan_judged

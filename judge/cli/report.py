@@ -29,7 +29,7 @@ def report(folder: Path, open_page: bool, report_template: str | None,
     summary.json, run.json and ledgers (any run folder, older ones too), or for a leaderboard
     folder its leaderboard.html, .md and .png and every run folder's, or for a sweep folder its
     sweep.md and sweep.png and all of its leaderboard's. No model is loaded."""
-    from judge.pipeline.report import regenerate
+    from judge.api import regenerate
 
     written = regenerate(folder, report_template, leaderboard_template)
     for path in written:

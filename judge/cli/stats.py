@@ -25,9 +25,9 @@ from judge.report.tables import lines_grid, models_grid, ratings_grid
 FILE = click.Path(exists=True, path_type=Path)
 def aggregate(parsed: Any, options: dict[str, Any]) -> tuple[dict[str, Any], Any, Callable]:
     """(the numbers as JSON, what the table shows, the grid maker) for one translated file."""
+    from judge.stats.blocks import blocks_json, line_blocks
     from judge.stats.bradley_terry import bradley_terry
     from judge.stats.ratings import summarize_ratings
-    from judge.stats.summary import blocks_json, line_blocks
 
     common = (options["confidence"], options["bootstrap"], options["seed"])
     baseline = options["baseline"]

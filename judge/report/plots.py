@@ -13,7 +13,7 @@ from typing import Any
 
 from judge.files import write_bytes_atomic
 from judge.report.format import DEGENERATE_NOTE, pct, winrate_rates
-from judge.stats.summary import PairwiseStats
+from judge.runs.summary import PairwiseStats
 
 WINRATE_ROWS = 2  # rates draw_winrate shows, for callers sizing a figure
 WINRATE_HEIGHT = 0.7 * WINRATE_ROWS + 1.8  # inches, title included

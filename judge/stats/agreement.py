@@ -39,9 +39,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from judge.errors import InputError
 from judge.records import Record
+from judge.runs.summary import ControlStats, Interval, JudgeVerdict, PanelStats
 from judge.stats.categories import check_categories, group_items
 from judge.stats.intervals import wilson
-from judge.stats.summary import ControlStats, Interval, JudgeVerdict, PanelStats
 
 Label = Literal["A", "B", "tie"]
 Verdict = Literal["A", "B", "tie", "invalid"]

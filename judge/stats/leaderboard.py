@@ -16,7 +16,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import Field
 
 from judge.records import Judgment, PromptItem, Record, read_schema_file
-from judge.stats.summary import (
+from judge.runs.summary import (
     BootstrapInterval,
     ControlStats,
     JudgeVerdict,

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from judge.errors import InputError
+from judge.runs.summary import MemberPair, PairwiseStats, PanelStats
 from judge.stats.agreement import AgreementLine, cohen_kappa
 from judge.stats.categories import group_items
 from judge.stats.lines import lengths
@@ -45,7 +46,6 @@ from judge.stats.pairwise import (
     line_score,
     outcome,
 )
-from judge.stats.summary import MemberPair, PairwiseStats, PanelStats
 
 Rows = Sequence[Mapping[str, Any]]
 OUTCOMES = ("base", "tie", "tuned")

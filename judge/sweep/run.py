@@ -35,13 +35,13 @@ from judge.errors import InputError
 from judge.files import check_targets, check_writable, read_text, write_atomic
 from judge.pipeline.compare import CompareConfig, Progress, plan_run
 from judge.pipeline.leaderboard import LeaderboardConfig, folder_battles, run_leaderboard
-from judge.pipeline.run_folder import RunFolder, read_json
 from judge.pipeline.timing import stage_time
 from judge.records import Record
 from judge.report.sweep import plot_sweep, sweep_markdown
+from judge.runs.folder import RunFolder, read_json
 from judge.runs.lock import folder_lock
+from judge.runs.summary import StageTime
 from judge.stats.leaderboard import Leaderboard
-from judge.stats.summary import StageTime
 from judge.stats.sweep import (
     Sweep,
     ThisRun,
