@@ -1,4 +1,5 @@
-"""What a notebook or a script calls: the floor right under the CLI (docs/reference/architecture.md).
+"""What a notebook or a script calls: the floor right under the CLI (see
+docs/reference/architecture.md).
 
     from judge.api import regenerate
     regenerate(Path("results/base-vs-tuned"))   # report.html .md, winrate.png, verdicts.csv again

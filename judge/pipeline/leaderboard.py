@@ -1,12 +1,8 @@
 """`judge leaderboard --reference REF MODEL...`: every model judged against one reference, in both
 orders, on the same prompts; one compare run folder per model, ranked at the top.
 
-    results/<leaderboard>/
-      leaderboard.json .md .png .html   the ranked table (judge/stats/leaderboard.py)
-      prompts.jsonl                  the prompts every model answered, ids shared by every folder
-      generations/<reference>.jsonl  the reference's answers, generated once
-      controls/<judge>__<template>.jsonl   the control pairs' verdicts, judged once for all pairs
-      <model>/                       a normal compare run folder: REF vs MODEL
+The folder (leaderboard.json .md .png .html, prompts.jsonl, the reference's generations, the
+shared control verdicts, one run folder per model) is laid out in judge/runs/boards.py.
 
 Everything is checked before any model loads. Then every model that has to answer does so, each
 loaded once (the judge's own model last, so it stays loaded), the reference's answers are copied
@@ -38,6 +34,7 @@ from judge.records import Generation, Judgment, ModelInfo, PromptItem, Record, S
 from judge.report.html import BOARD_PAGE, leaderboard_page, page_template
 from judge.report.leaderboard import leaderboard_markdown, plot_leaderboard
 from judge.report.views import render_views, write_views
+from judge.runs.boards import LeaderboardFolder, folder_name
 from judge.runs.folder import RunFolder, prompts_text, read_json
 from judge.runs.ledger import Ledger
 from judge.runs.lock import folder_lock
@@ -68,23 +65,6 @@ class Entrant(NamedTuple):
     name: str
     ref: str
     answers: AnswerSet | None
-
-
-class LeaderboardFolder:
-    def __init__(self, root: Path | str) -> None:
-        self.root = Path(root)
-        self.json_file = self.root / "leaderboard.json"
-        self.md_file = self.root / "leaderboard.md"
-        self.plot_file = self.root / "leaderboard.png"
-        self.html_file = self.root / "leaderboard.html"
-        self.prompts_file = self.root / "prompts.jsonl"
-
-    def pair(self, entrant: Entrant) -> RunFolder:
-        return RunFolder(self.root / folder_name(entrant.name))
-
-
-def folder_name(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "-" for c in name).strip(".") or "model"
 
 
 def entrant(given: str) -> Entrant:
@@ -165,7 +145,7 @@ def pair_config(config: LeaderboardConfig, folder: LeaderboardFolder, reference:
     """One pair's compare settings. Its prompts are the leaderboard's prompts.jsonl; while
     checking (before that file exists) the user's own prompt options stand in."""
     update: dict[str, Any] = {"base": reference.ref, "tuned": model.ref, "card": None,
-                              "out": str(folder.pair(model).root)}
+                              "out": str(folder.pair(model.name).root)}
     if not checking:
         update |= {"prompts": str(folder.prompts_file), "prompt_column": None, "limit": None}
     return config.settings.model_copy(update=update)
@@ -290,7 +270,7 @@ def board_run(config: LeaderboardConfig, plan: LeaderboardPlan, progress: Progre
 
         for model in plan.models:
             if model.name in plan.cards:
-                write_card(folder.pair(model).root, plan.cards[model.name],
+                write_card(folder.pair(model.name).root, plan.cards[model.name],
                            config.settings.card_template)
     return board
 

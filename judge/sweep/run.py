@@ -1,12 +1,8 @@
 """`judge sweep`: train one model per trial of a grid (or of seeded random draws), judge every
 trial against the base as one leaderboard, and rank the checkpoints by the judged result.
 
-    results/<sweep>/
-      sweep.json sweep.md sweep.png   the ranked table (judge/stats/sweep.py, judge/report/sweep.py)
-      trials/<name>/                  output_dir: model, training.json, metrics.jsonl, checkpoints
-      recipes/<name>.yaml             the trial's whole recipe: what its `judge train` child reads
-      logs/<name>.log                 the child's output, every attempt appended
-      leaderboard/                    `judge leaderboard --reference BASE trials/<name> ...`
+The folder (sweep.json .md .png, trials/, recipes/, logs/, leaderboard/) is laid out in
+judge/runs/boards.py.
 
 A model folder goes by its name (in judgment lines, leaderboards and its card), so each trial's
 model is the folder named after the trial, and its recipe and log sit beside, not in it.
@@ -38,6 +34,7 @@ from judge.pipeline.leaderboard import LeaderboardConfig, folder_battles, run_le
 from judge.pipeline.timing import stage_time
 from judge.records import Record
 from judge.report.sweep import plot_sweep, sweep_markdown
+from judge.runs.boards import SweepFolder
 from judge.runs.folder import RunFolder, read_json
 from judge.runs.lock import folder_lock
 from judge.runs.summary import StageTime
@@ -83,22 +80,6 @@ class SweepConfig(Record):
     accelerate_config: str | None = None
     gpus: list[str] = []  # the GPUs the sweep may use (the CLI reads them)
     card: str | None = None  # write the best trial's card here, with the sweep table in it
-
-
-class SweepFolder:
-    def __init__(self, root: Path | str) -> None:
-        self.root = Path(root)
-        self.json_file, self.md_file = self.root / "sweep.json", self.root / "sweep.md"
-        self.plot_file, self.leaderboard = self.root / "sweep.png", self.root / "leaderboard"
-
-    def model(self, name: str) -> Path:
-        return self.root / "trials" / name
-
-    def recipe(self, name: str) -> Path:
-        return self.root / "recipes" / f"{name}.yaml"
-
-    def log(self, name: str) -> Path:
-        return self.root / "logs" / f"{name}.log"
 
 
 class SweepPlan(NamedTuple):
