@@ -12,6 +12,7 @@ with InputError and no file touched. What differs between methods is read from m
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import time
 from pathlib import Path
@@ -55,8 +56,6 @@ def device_defaults(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_reporters(report_to: Any) -> None:
-    import importlib.util
-
     names = [report_to] if isinstance(report_to, str) else list(report_to or [])
     for name in names:
         modules = REPORTERS.get(name, ())

@@ -14,6 +14,8 @@ import click
 from rich.console import Console
 
 from judge.cli.common import engine_config, engine_options, judging_options, slug, stage_progress
+from judge.pipeline.compare import CompareConfig, run_compare
+from judge.report.tables import summary_table
 
 
 @click.command()
@@ -48,9 +50,6 @@ def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_colum
     generations file), which loads no model: the prompts are then the ones the files answer
     (--prompts restricts them). Results, cache and report land in --out.
     """
-    from judge.pipeline.compare import CompareConfig, run_compare
-    from judge.report.tables import summary_table
-
     if out is None:
         out = str(Path("results") / f"{slug(base)}-vs-{slug(tuned)}")
     config = CompareConfig(

@@ -14,10 +14,12 @@ compare`: listing one more model judges only that model.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from judge.card.write import check_card, write_card
 from judge.engines import load_engine
 from judge.engines.pool import EnginePool, Loader
 from judge.errors import InputError
@@ -40,6 +42,7 @@ from judge.runs.ledger import Ledger
 from judge.runs.lock import folder_lock
 from judge.runs.reader import load_records, read_run
 from judge.runs.summary import StageTime
+from judge.stats.bradley_terry import bradley_terry
 from judge.stats.leaderboard import (
     Entry,
     Leaderboard,
@@ -125,8 +128,6 @@ def leaderboard_prompts(settings: CompareConfig, entrants: list[Entrant]) -> lis
 
 
 def card_targets(config: LeaderboardConfig, models: list[Entrant]) -> dict[str, Path]:
-    from judge.card.write import check_card
-
     targets = {m.name: Path(m.ref) / "README.md" for m in models
                if config.card_folders and Path(m.ref).is_dir()}
     for given, card in config.cards.items():
@@ -266,8 +267,6 @@ def board_run(config: LeaderboardConfig, plan: LeaderboardPlan, progress: Progre
         update={"timing": timing, "models_loaded": list(pool.loads)})
     write_leaderboard(folder, board, config.leaderboard_template)
     if plan.cards:
-        from judge.card.write import write_card
-
         for model in plan.models:
             if model.name in plan.cards:
                 write_card(folder.pair(model.name).root, plan.cards[model.name],
@@ -277,8 +276,6 @@ def board_run(config: LeaderboardConfig, plan: LeaderboardPlan, progress: Progre
 
 def tabulate(config: LeaderboardConfig, plan: LeaderboardPlan,
              outcomes: dict[str, Outcome]) -> Leaderboard:
-    from judge.stats.bradley_terry import bradley_terry
-
     s, ref = config.settings, plan.reference.name
     common = (s.confidence, s.bootstrap, s.seed)
     rows = [row for name, o in outcomes.items() for row in battle_rows(o.judgments, ref, name)]
@@ -301,8 +298,6 @@ def tabulate(config: LeaderboardConfig, plan: LeaderboardPlan,
 
 def write_leaderboard(folder: LeaderboardFolder, board: Leaderboard,
                       template: str | None = None) -> None:
-    import json
-
     page = leaderboard_page(board, template)  # rendered first: a failing template writes nothing
     write_atomic(folder.json_file, json.dumps(board.as_json(), indent=2) + "\n")
     write_board_views(folder, board, page)

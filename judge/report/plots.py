@@ -8,6 +8,7 @@ looks certain.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +68,6 @@ def plot_winrate(pw: PairwiseStats, title: str, path: Path) -> None:
 def save_png(fig, path: Path) -> None:  # type: ignore[no-untyped-def]
     """A matplotlib figure written as PNG in one rename (no version in it: same bytes each time);
     the figure is closed either way."""
-    import io
-
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()

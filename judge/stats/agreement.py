@@ -32,7 +32,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -220,10 +219,3 @@ def agreement(
         by_category={name: agreement(group, confidence, per_category=False)
                      for name, group in groups.items()},
     )
-
-
-def read_agreement(path: Path) -> tuple[list[AgreementLine], str]:
-    """The labelled verdicts of a file in any format `judge agreement` reads, and that format."""
-    from judge.stats.anchors import read_agreement_file
-
-    return read_agreement_file(path)

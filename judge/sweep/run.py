@@ -25,15 +25,21 @@ from typing import Any, NamedTuple
 import yaml
 from pydantic import Field
 
+from judge.card.write import check_card, write_card
 from judge.engines import load_engine
 from judge.engines.pool import Loader
 from judge.errors import InputError
 from judge.files import check_targets, check_writable, read_text, write_atomic
+from judge.models.refs import resolve_model
 from judge.pipeline.compare import CompareConfig, Progress, plan_run
-from judge.pipeline.leaderboard import LeaderboardConfig, folder_battles, run_leaderboard
+from judge.pipeline.leaderboard import (
+    LeaderboardConfig,
+    folder_battles,
+    run_leaderboard,
+)
 from judge.pipeline.timing import stage_time
 from judge.records import Record
-from judge.report.sweep import plot_sweep, sweep_markdown
+from judge.report.sweep import card_table, write_sweep_views
 from judge.runs.boards import SweepFolder
 from judge.runs.folder import RunFolder, read_json
 from judge.runs.lock import folder_lock
@@ -58,9 +64,11 @@ from judge.sweep.trials import (
     recipe_text,
     with_output,
 )
+from judge.train.data import mix
 from judge.train.methods import MethodName, method
 from judge.train.outputs import read_record
 from judge.train.recipe import find_accelerate_config, find_recipe, read_recipe_file
+from judge.train.run import build_config
 
 Say = Callable[[str], None]
 DONE: dict[str, ThisRun] = {"skip": "skipped", "resume": "resumed", "fresh": "trained"}
@@ -128,18 +136,12 @@ def plan_sweep(config: SweepConfig) -> SweepPlan:
         "base": base, "tuned": base, "out": str(folder.leaderboard / ".check"), "card": None})
     plan_run(judging)  # the judge, its template and the prompts, checked on the base alone
     if config.card:
-        from judge.card.write import check_card
-
         check_card(Path(config.card), config.judging.card_template)
     return SweepPlan(folder, list(trials.values()), base, space, launcher)
 
 
 def check_trials(trials: list[Trial], config: SweepConfig) -> None:
     """What the child would refuse, refused now: the trl config, the data, the model."""
-    from judge.models.refs import resolve_model
-    from judge.train.data import mix
-    from judge.train.run import build_config
-
     seen: set[str] = set()
     for trial in trials:
         recipe = trial.recipe
@@ -304,37 +306,11 @@ def sweep_run(config: SweepConfig, plan: SweepPlan, progress: Progress, say: Say
 
 def write_sweep(folder: SweepFolder, sweep: Sweep) -> None:
     write_atomic(folder.json_file, json.dumps(sweep.as_json(), indent=2) + "\n")
-    write_views(folder, sweep)
-
-
-def write_views(folder: SweepFolder, sweep: Sweep) -> None:
-    """sweep.md and sweep.png, made from the record alone."""
-    write_atomic(folder.md_file, sweep_markdown(sweep) + "\n")
-    plot_sweep(sweep, folder.plot_file)
-
-
-def rewrite_sweep(root: Path, page_template: str | None = None,
-                  board_template: str | None = None) -> list[Path]:
-    """`judge report SWEEP`: sweep.md and sweep.png from sweep.json, and the views of its
-    leaderboard and of every trial's run folder; loads no model. The files written, the
-    leaderboard's page (the one to open) first."""
-    from judge.pipeline.leaderboard import rewrite_board
-    from judge.stats.sweep import read_sweep
-
-    folder = SweepFolder(root)
-    sweep = read_sweep(read_json(folder.json_file), str(folder.json_file))
-    written = []
-    if (folder.leaderboard / "leaderboard.json").is_file():
-        written = rewrite_board(folder.leaderboard, page_template, board_template)
-    write_views(folder, sweep)  # sweep.json is the data: read, not written
-    return [*written, folder.md_file, *([folder.plot_file] if folder.plot_file.is_file() else [])]
+    write_sweep_views(folder, sweep)
 
 
 def write_best_card(folder: SweepFolder, sweep: Sweep, card: Path, template: str | None) -> None:
     """The best trial's card, from its run folder in the leaderboard, with the sweep table."""
-    from judge.card.write import write_card
-    from judge.report.sweep import card_table
-
     best = next(t for t in sweep.trials if t.name == sweep.best)
     assert best.judged is not None
     write_card(folder.leaderboard / best.judged.folder, card, template,
