@@ -78,8 +78,8 @@ def judge_stage_once(engine, items, answers, mode: str, ledger: Path, template: 
     from judge.engines import EngineOptions
     from judge.engines.pool import EnginePool
     from judge.pipeline.judging import Judge, judge_stage
-    from judge.pipeline.ledger import Ledger
     from judge.records import Judgment
+    from judge.runs.ledger import Ledger
     from judge.templates.template import load_template
 
     pool = EnginePool(EngineOptions(), lambda model, options: engine)

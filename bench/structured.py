@@ -42,8 +42,8 @@ def judge_once(engine, judge, items, answers, ledger: Path):
     from judge.engines import EngineOptions
     from judge.engines.pool import EnginePool
     from judge.pipeline.judging import judge_stage
-    from judge.pipeline.ledger import Ledger
     from judge.records import Judgment
+    from judge.runs.ledger import Ledger
 
     pool = EnginePool(EngineOptions(), lambda model, options: engine)
     lines, _ = judge_stage(pool, judge, items, answers, Ledger(ledger, Judgment), 16,

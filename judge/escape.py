@@ -21,6 +21,9 @@ import math
 import re
 from typing import Any
 
+from rich.markup import escape
+from rich.text import Text
+
 # ESC-introduced sequences (CSI, OSC, and two-character ones), then any other C0/C1 control
 ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -39,16 +42,12 @@ def term_text(text: Any) -> str:
 
 def rich_text(text: Any) -> str:
     """term_text for a string rich parses as markup (a table cell, a title): `[` escaped."""
-    from rich.markup import escape
-
     return escape(term_text(text))
 
 
 def term_cell(text: Any) -> Any:
     """A rich Text of term_text: what a terminal table shows of data (never parsed as markup or
     emoji codes: `[red]` and `:fire:` stay as typed)."""
-    from rich.text import Text
-
     return Text(term_text(text))
 
 

@@ -9,9 +9,12 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    ValidationError,
     model_serializer,
     model_validator,
 )
+
+from judge.errors import InputError
 
 Winner = Literal["base", "tuned", "tie", "invalid"]
 Order = Literal["base_first", "tuned_first"]
@@ -30,9 +33,6 @@ def read_schema_file(cls: type[R], schema: str, data: dict[str, Any], where: str
                      problem: str = "has a bad field") -> R:
     """A file's content (summary.json, leaderboard.json, sweep.json) as its record: another
     schema, or the first field that does not fit, is one InputError line naming `where`."""
-    from pydantic import ValidationError
-
-    from judge.errors import InputError
 
     if data.get("schema") != schema:
         raise InputError(f"{where} is not a {schema} file")

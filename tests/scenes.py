@@ -13,9 +13,7 @@ from helpers import NO_PROGRESS
 
 from judge.benchmarks.paired import compare_bench
 from judge.engines import EngineOptions
-from judge.models.refs import model_slug
 from judge.pipeline.compare import CompareConfig, run_compare
-from judge.pipeline.generate import generation_key
 from judge.pipeline.leaderboard import LeaderboardConfig, run_leaderboard
 from judge.records import (
     Completion,
@@ -26,6 +24,8 @@ from judge.records import (
     PromptItem,
     SamplingParams,
 )
+from judge.runs.folder import model_slug
+from judge.runs.ledger import generation_key
 from judge.stats import pairwise
 
 

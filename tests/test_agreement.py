@@ -12,8 +12,8 @@ from scenes import PAIRS, TABLE, ScriptedEngine
 
 from judge.cli.main import cli
 from judge.engines import EngineOptions
-from judge.models.refs import model_slug
 from judge.pipeline.agreement import AgreementConfig, run_agreement
+from judge.runs.folder import model_slug
 from judge.stats.agreement import AgreementLine, agreement, cohen_kappa
 
 

@@ -13,7 +13,7 @@ import pytest
 from helpers import Ran, judge_cli, judge_env, judge_proc
 from scenes import Setup
 
-from judge.models.refs import model_slug
+from judge.runs.folder import model_slug
 
 HEADER = ("{#- judge-template\nkind: pairwise\nlabels: {A: first, B: second, tie: tie}\n"
           "parser: '^(A|B|tie)'\n-#}\n")

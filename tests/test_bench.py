@@ -23,7 +23,7 @@ from judge.benchmarks.lmeval import (
 )
 from judge.benchmarks.paired import compare_bench, mcnemar_exact
 from judge.errors import InputError
-from judge.models.refs import model_slug
+from judge.runs.folder import model_slug
 
 
 def result(value, stderr, samples=None, limit=10, metric="acc"):

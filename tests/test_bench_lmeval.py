@@ -16,7 +16,7 @@ from helpers import judge_cli
 from judge.benchmarks.lmeval import run_bench
 from judge.benchmarks.paired import compare_bench
 from judge.cli.main import cli
-from judge.models.refs import model_slug
+from judge.runs.folder import model_slug
 
 pytestmark = pytest.mark.slow
 LIMIT = 10

@@ -173,7 +173,7 @@ def test_a_folder_that_is_no_run_is_an_input_error(tmp_path):
 
 
 def test_card_shows_categories_bias_and_style(run_dir, tmp_path):
-    from judge.stats.summary import blocks_json, line_blocks
+    from judge.stats.blocks import blocks_json, line_blocks
 
     # p0-p2 in a category whose name would break a table cell, p3-p5 in "code"
     rows = [json.loads(x) for x in next((run_dir / "judgments").glob("*.jsonl")).read_text()

@@ -17,7 +17,7 @@ from judge.card.write import write_card
 from judge.pipeline.controls import CUT_WORDS, MIN_WORDS, build_controls
 from judge.records import PromptItem
 from judge.report.tables import summary_table
-from judge.stats.summary import Summary
+from judge.runs.summary import Summary
 
 LONG = "and then it explains the matter in many more words, so that the whole answer is clearly " \
        "longer than the few words a cut keeps"

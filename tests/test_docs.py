@@ -62,7 +62,7 @@ def test_the_cli_reference_names_every_command_and_option(site):
 
 def test_the_schemas_are_the_records(site):
     from judge.records import Judgment
-    from judge.stats.summary import Summary
+    from judge.runs.summary import Summary
 
     schemas = site / "reference" / "schemas"
     for name, record in (("summary", Summary), ("judgment", Judgment)):

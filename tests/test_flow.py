@@ -14,9 +14,9 @@ from judge.engines.pool import EnginePool
 from judge.errors import InputError, ServiceError
 from judge.models.refs import resolve_model
 from judge.pipeline.judging import Judge, judge_stage
-from judge.pipeline.ledger import Ledger
 from judge.records import Judgment, PromptItem, SamplingParams
-from judge.stats.summary import verdict_blocks
+from judge.runs.ledger import Ledger
+from judge.stats.blocks import verdict_blocks
 from judge.templates import flow
 from judge.templates.template import load_template
 

@@ -25,7 +25,7 @@ from judge.engines import EngineOptions
 from judge.escape import FORMULA_START, csv_cell, md_text, meta_text, term_text
 from judge.pipeline.compare import CompareConfig, run_compare
 from judge.report.tables import summary_table
-from judge.stats.summary import read_summary
+from judge.runs.summary import read_summary
 
 HOSTILE = [
     "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "[click](javascript:alert(1))",

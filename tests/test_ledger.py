@@ -6,8 +6,8 @@ import pytest
 
 from judge.errors import InputError
 from judge.files import read_jsonl, write_atomic
-from judge.pipeline.ledger import Ledger, content_key
 from judge.records import Generation
+from judge.runs.ledger import Ledger, content_key
 
 
 def gen(key: str, output: str = "hi") -> Generation:

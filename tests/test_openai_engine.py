@@ -141,7 +141,7 @@ def test_text_and_label_probabilities_come_from_one_request(proxy):
 def test_a_vllm_server_holds_replies_to_choice_regex_and_json(vllm_server):
     """vLLM's `structured_outputs` request field, on the real server: a choice of labels, a
     reason-first regex and a JSON schema each hold every reply to what the parser reads."""
-    from judge.engines import constrains_replies
+    from judge.pipeline.structured import constrains_replies
     from judge.templates.grammar import grammar_for
 
     opts = options(vllm_server)

@@ -13,9 +13,9 @@ from scenes import PAIRS, ScriptedEngine, make_folder
 
 from judge.card.write import write_card
 from judge.engines import EngineOptions
-from judge.models.refs import model_slug
 from judge.pipeline.agreement import AgreementConfig, agreement_run
 from judge.pipeline.compare import CompareConfig, run_compare
+from judge.runs.folder import model_slug
 
 PROMPTS = {"q0": "Name a colour.", "q1": "Count to three.", "q2": "Say hello.",
            "q3": "Spell cat."}

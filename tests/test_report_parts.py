@@ -19,7 +19,7 @@ from judge.cli.main import cli
 from judge.report.evidence import anchor
 from judge.report.format import plot_title
 from judge.report.markup import markdown_html
-from judge.stats.summary import PairwiseStats
+from judge.runs.summary import PairwiseStats
 
 TAGS = {"p", "pre", "code", "ul", "ol", "li", "strong", "em"}
 

@@ -18,8 +18,8 @@ from judge.cli.main import cli
 from judge.engines import EngineOptions
 from judge.errors import InputError
 from judge.pipeline.compare import CompareConfig, run_compare
-from judge.pipeline.ledger import content_key
 from judge.records import Grammar, Message, SamplingParams
+from judge.runs.ledger import content_key
 from judge.templates.grammar import grammar_for
 from judge.templates.template import JudgeTemplate, load_template, read_template
 

@@ -19,10 +19,10 @@ from judge.engines import EngineOptions
 from judge.engines.pool import EnginePool
 from judge.errors import InputError
 from judge.pipeline.judging import Judge, judge_stage
-from judge.pipeline.ledger import Ledger
 from judge.records import Judgment, PromptItem, SamplingParams
+from judge.runs.ledger import Ledger
+from judge.stats.blocks import verdict_blocks
 from judge.stats.graded import weighted_win_rate
-from judge.stats.summary import verdict_blocks
 from judge.templates.template import load_template, read_template, shipped
 
 HEADER = "{#- judge-template\nkind: pairwise\nlabels: {A: first, B: second, tie: tie}\n" \

@@ -18,13 +18,13 @@ from judge.train.judged import FOLDER
 
 from judge.engines import EngineOptions
 from judge.engines.pool import EnginePool
-from judge.models.refs import model_slug
 from judge.pipeline.compare import shown_request
 from judge.pipeline.generate import generate_stage
 from judge.pipeline.judging import Judge, judge_stage
-from judge.pipeline.ledger import Ledger
 from judge.promptsets.load import load_prompts
 from judge.records import Generation, Judgment, SamplingParams
+from judge.runs.folder import model_slug
+from judge.runs.ledger import Ledger
 from judge.stats.pairwise import summarize
 from judge.templates.template import load_template
 

@@ -20,9 +20,9 @@ from scenes import ScriptedEngine
 from judge.engines import EngineOptions
 from judge.engines.pool import EnginePool
 from judge.pipeline.judging import Judge, judge_stage
-from judge.pipeline.ledger import Ledger
 from judge.pipeline.verdicts import decide
 from judge.records import Judgment, Message, ModelInfo, PromptItem, SamplingParams
+from judge.runs.ledger import Ledger
 from judge.templates.template import load_template
 
 OLD_LEDGER = Path(__file__).parent / "data" / "two_pass_ledger.jsonl"

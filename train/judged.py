@@ -36,11 +36,8 @@ from transformers import TrainerCallback
 from judge.engines import Chat, EngineOptions, refuse_grammar
 from judge.engines.pool import EnginePool
 from judge.models.refs import resolve_model
-from judge.pipeline.compare import shown_answer, shown_request
 from judge.pipeline.generate import generate_stage
-from judge.pipeline.judging import Judge, judge_stage
-from judge.pipeline.ledger import Ledger, content_key
-from judge.pipeline.run_folder import RunFolder
+from judge.pipeline.judging import Judge, judge_stage, shown_request
 from judge.promptsets.load import load_prompts
 from judge.records import (
     Completion,
@@ -51,7 +48,10 @@ from judge.records import (
     PromptItem,
     SamplingParams,
 )
-from judge.stats.summary import verdict_blocks
+from judge.runs.folder import RunFolder
+from judge.runs.ledger import Ledger, content_key
+from judge.runs.reader import shown_answer
+from judge.stats.blocks import verdict_blocks
 from judge.templates.flow import flow_judge_ref, prepare_template
 from judge.templates.template import JudgeTemplate, load_template
 

@@ -12,6 +12,7 @@ with InputError and no file touched. What differs between methods is read from m
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import time
 from pathlib import Path
@@ -20,8 +21,8 @@ from typing import Any
 from judge.engines import EngineOptions
 from judge.errors import InputError, first_line
 from judge.models.refs import resolve_model
-from judge.pipeline.ledger import content_key
 from judge.records import ModelInfo
+from judge.runs.ledger import content_key
 
 from .data import mix
 from .judged import JudgedWinRate, plan_judged
@@ -55,8 +56,6 @@ def device_defaults(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_reporters(report_to: Any) -> None:
-    import importlib.util
-
     names = [report_to] if isinstance(report_to, str) else list(report_to or [])
     for name in names:
         modules = REPORTERS.get(name, ())

@@ -27,8 +27,8 @@ EXAMPLE_FILES = ("report.png", "winrate.png", "judge_eval.png", "report.html", "
 
 # file name in the site -> (module, record): every record here imports without torch or vLLM
 SCHEMAS = {
-    "summary": ("judge.stats.summary", "Summary"),
-    "run": ("judge.pipeline.run_folder", "RunRecord"),
+    "summary": ("judge.runs.summary", "Summary"),
+    "run": ("judge.runs.folder", "RunRecord"),
     "judgment": ("judge.records", "Judgment"),
     "generation": ("judge.records", "Generation"),
     "prompt": ("judge.records", "PromptItem"),

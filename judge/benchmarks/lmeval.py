@@ -20,9 +20,9 @@ from typing import Any
 
 from judge.errors import InputError, hub_failure
 from judge.files import write_atomic
-from judge.pipeline.run_folder import RunFolder
 from judge.records import ModelInfo
 from judge.resources import resource
+from judge.runs.folder import RunFolder
 
 SCHEMA = "judge.bench/1"
 SHIPPED = resource("judge.benchmarks", "tasks")

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from scipy import stats as sps
+
 from judge.benchmarks.lmeval import run_bench
 from judge.errors import InputError
 from judge.records import ModelInfo
@@ -32,8 +34,6 @@ def bench_pair(
 
 def mcnemar_exact(base: dict[str, float], tuned: dict[str, float]) -> tuple[float, int, int] | None:
     """Two-sided exact McNemar test on paired 0/1 outcomes: (p, base-only, tuned-only)."""
-    from scipy import stats as sps
-
     shared = sorted(set(base) & set(tuned))
     if not shared or any(v not in (0.0, 1.0) for d in (base, tuned) for v in d.values()):
         return None

@@ -1,4 +1,4 @@
-"""What a card shows, gathered from one run folder: summary.json, run.json and the two ledgers.
+"""What a card shows, gathered from one run folder through the run reader (judge/runs/reader.py).
 
 The result is the namespace of the card template (judge/card/templates/eval_section.md.j2; a
 template of your own gets the same names):
@@ -48,25 +48,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from judge.errors import InputError
 from judge.escape import md_text
-from judge.files import read_jsonl
 from judge.models.refs import HUB_ID, display_name, model_label
-from judge.pipeline.generate import generation_key
-from judge.pipeline.run_folder import RunFolder, RunRecord
-from judge.records import Generation, Judgment, PromptItem, SamplingParams
+from judge.records import Judgment
 from judge.report.format import (
     VERDICT,
     diagnostics,
     headline,
     panel_rows,
+    prompt_source,
     smoke_text,
     verdict_rows,
 )
 from judge.report.format import member_name as shown_name
-from judge.stats.summary import PairwiseStats, Summary
+from judge.runs.folder import RunFolder
+from judge.runs.reader import RunData, read_run
+from judge.runs.summary import PairwiseStats, Summary
 
 TEXTS = ("model_name", "base", "tuned", "judge", "template", "base_hub_id", "prompts", "verdict",
          "smoke_test", "judge_version")
@@ -89,9 +86,8 @@ def card_context(run_dir: Path, plot_name: str | None, n_examples: int = 3) -> d
 
 def card_facts(run_dir: Path, plot_name: str | None, n_examples: int = 3) -> dict[str, Any]:
     """What the card shows, as plain values (the front matter's source; card_context escapes)."""
-    folder = RunFolder(run_dir)
-    summary = folder.read_summary()
-    run = folder.read_run()
+    data = read_run(RunFolder(run_dir))
+    summary, run = data.summary, data.run
     benchmarks = [{"task": task, **row.model_dump()} for task, row in summary.benchmarks.items()]
     base, tuned = (model_label(run.models[side]) for side in ("base", "tuned"))
     prompts = prompt_source(run)
@@ -125,7 +121,7 @@ def card_facts(run_dir: Path, plot_name: str | None, n_examples: int = 3) -> dic
         "categories": categories(summary.by_category),
         "verdict_sources": summary.verdict_sources,
         "benchmarks": benchmarks,
-        "examples": examples(folder, run, summary.template, n_examples),
+        "examples": examples(data, n_examples),
         "plot": plot_name,
         "judge_version": run.versions.get("judge"),
     }
@@ -162,61 +158,23 @@ def categories(by_category: dict[str, PairwiseStats | None]) -> list[dict[str, A
     return rows
 
 
-def prompt_source(run: RunRecord) -> str:
-    """The prompt set's name: builtin, a file by its name, a hub id; for a run whose prompts came
-    from answers files (no --prompts), the first such file."""
-    prompts = run.config.get("prompts", "builtin")
-    if prompts is None:
-        files = [m.ref for m in run.models.values() if m.kind == "answers"]
-        return f"prompts of {display_name(files[0])}" if files else "builtin"
-    return "builtin" if prompts == "builtin" else display_name(str(prompts))
-
-
-def load_records(path: Path, record_type):
-    if not path.is_file():
-        return []
-    rows, _ = read_jsonl(path)  # read only: a torn tail is skipped here, repaired by the next run
-    try:
-        return [record_type.model_validate(row) for row in rows]
-    except ValidationError:
-        kind = record_type.__name__
-        raise InputError(f"{path}: a record does not fit the {kind} format") from None
-
-
-def side_answers(folder: RunFolder, run: RunRecord, side: str,
-                 params: SamplingParams) -> dict[str, str]:
-    """prompt_id -> answer of one side, matched by the generation key the run itself used."""
-    model = run.models[side]
-    answers = {}
-    for g in load_records(folder.generations(model), Generation):
-        item = PromptItem(prompt_id=g.prompt_id, prompt=g.prompt)
-        if g.key == generation_key(model, item, params):
-            answers[g.prompt_id] = g.output
-    return answers
-
-
-def examples(folder: RunFolder, run: RunRecord, template: str, limit: int) -> list[dict[str, Any]]:
-    """Up to `limit` prompts with both answers and both verdicts; differing answers first. A
+def examples(data: RunData, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` prompts with both answers and their verdicts; differing answers first. A
     panel's examples show its first judge's verdicts."""
     if limit <= 0:
         return []
-    sampling = run.side_sampling()
-    base = side_answers(folder, run, "base", sampling["base"])
-    tuned = side_answers(folder, run, "tuned", sampling["tuned"])
-    judge, template = run.judge_ledgers()[0] if run.judges else (run.models["judge"], template)
-    verdicts: dict[str, dict[str | None, Judgment]] = {}
-    for j in load_records(folder.judgments(judge, template), Judgment):
-        if j.prompt_id in base and j.prompt_id in tuned:
-            verdicts.setdefault(j.prompt_id, {})[j.order] = j  # the latest line of an order wins
-    prompts = {g.prompt_id: g.prompt
-               for g in load_records(folder.generations(run.models["base"]), Generation)}
-    order = sorted(verdicts, key=lambda pid: base[pid] == tuned[pid])  # stable: file order kept
+    verdicts: dict[str, list[Judgment]] = {}
+    for j in data.judgments:
+        verdicts.setdefault(j.prompt_id, []).append(j)
+    prompts = {item.prompt_id: item.prompt for item in data.items}
+    answers = data.answers
+    order = sorted(verdicts, key=lambda pid: answers[pid][0] == answers[pid][1])  # stable
     return [
         {
-            "prompt_id": pid, "prompt": prompts.get(pid, ""),
-            "base": base[pid], "tuned": tuned[pid],
+            "prompt_id": pid, "prompt": prompts[pid],
+            "base": answers[pid][0], "tuned": answers[pid][1],
             "verdicts": [{"order": j.order, "winner": j.winner, "source": j.source}
-                         for j in verdicts[pid].values()],
+                         for j in verdicts[pid]],
         }
         for pid in order[:limit]
     ]

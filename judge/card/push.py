@@ -15,8 +15,8 @@ from pathlib import Path
 from judge.card.write import PLOT_NAME, render_card, write_card
 from judge.errors import InputError, ServiceError, hub_failure
 from judge.models.refs import HUB_ID
-from judge.pipeline.run_folder import RunFolder
 from judge.records import Record
+from judge.runs.folder import RunFolder
 
 # The card is the repo's README; judge_source.json (from a GGUF conversion) names local paths.
 EXCLUDED = {"README.md", PLOT_NAME, "judge_source.json"}

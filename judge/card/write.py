@@ -25,8 +25,8 @@ from judge.files import check_targets, check_writable, read_bytes, read_text, wr
 from judge.report.format import plot_title
 from judge.report.plots import WINRATE_HEIGHT, draw_winrate, plain
 from judge.resources import resource
+from judge.runs.summary import PairwiseStats
 from judge.sandbox import TEMPLATE_BYTES, BoundedSandbox, TemplateFailure, render
-from judge.stats.summary import PairwiseStats
 
 START, END = "<!-- judge:eval:start -->", "<!-- judge:eval:end -->"
 PLOT_NAME = "judge_eval.png"

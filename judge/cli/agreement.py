@@ -26,8 +26,11 @@ from judge.cli.common import (
     stage_progress,
 )
 from judge.errors import InputError
+from judge.pipeline.agreement import AgreementConfig, agreement_run, extra_blocks
 from judge.report.export import fields_csv
 from judge.report.tables import agreement_grid, judge_run_grid
+from judge.stats.agreement import agreement as score
+from judge.stats.anchors import read_agreement_file
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -62,22 +65,17 @@ def agreement(file: Path | None, judge_ref: tuple[str, ...], pairs: Path | None,
     LLMBar result.json or JudgeBench outputs file); or give --judge MODEL --pairs LABELED.jsonl to
     judge the pairs in both orders first. Every rate counts all pairs, an invalid verdict as
     wrong; the `_valid` numbers count only pairs valid in both orders."""
-    from judge.stats.agreement import agreement as score
-    from judge.stats.agreement import read_agreement
-
     if bool(judge_ref) != (pairs is not None):
         raise InputError("--judge and --pairs go together")
     if (file is None) == (not judge_ref):
         raise InputError("give either a verdicts FILE or --judge MODEL --pairs LABELED.jsonl")
     check_format(as_json, fmt)
     if file is not None:
-        lines, kind = read_agreement(file)
+        lines, kind = read_agreement_file(file)
         result = score(lines)
         data, grid = ({"format": kind, **result.model_dump()},
                       agreement_grid(result, f"{file}  (format: {kind})"))
     else:
-        from judge.pipeline.agreement import extra_blocks
-
         found, title = run_judge(judge_ref, pairs, template, verdict, structured,
                                  judge_max_new_tokens, controls, out, cache_dir, engine)
         data = {"format": "agreement", **found.agreement.model_dump(), **extra_blocks(found)}
@@ -92,8 +90,6 @@ def agreement(file: Path | None, judge_ref: tuple[str, ...], pairs: Path | None,
 
 def run_judge(judge_ref, pairs, template, verdict, structured, max_new_tokens, controls, out,
               cache_dir, engine):
-    from judge.pipeline.agreement import AgreementConfig, agreement_run
-
     out = out or str(Path("results") / f"agreement-{slug(judge_ref[0])}")
     config = AgreementConfig(
         judge=judge_ref[0], panel=list(judge_ref[1:]), pairs=str(pairs), template=template,

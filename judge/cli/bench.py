@@ -10,8 +10,10 @@ from pathlib import Path
 
 import click
 
+from judge.benchmarks.lmeval import run_bench
 from judge.cli.common import default_cache, slug
 from judge.errors import InputError
+from judge.models.refs import resolve_model
 
 
 def split_tasks(value: str) -> list[str]:
@@ -44,9 +46,6 @@ def split_tasks(value: str) -> list[str]:
 def bench(model, tasks, limit, num_fewshot, include_path, out, batch_size, threads, cache_dir,
           as_json) -> None:
     """Run lm-eval TASKS on MODEL (smollm2, a model folder, a .gguf file or a hub id)."""
-    from judge.benchmarks.lmeval import run_bench
-    from judge.models.refs import resolve_model
-
     names = split_tasks(tasks)
     info = resolve_model(model, Path(cache_dir or default_cache()))
     out_dir = Path(out) if out else Path("results") / slug(model)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from judge.card.push import push_card
+from judge.card.write import write_card
 from judge.errors import InputError
 
 
@@ -27,9 +29,6 @@ from judge.errors import InputError
               "write and send nothing.")
 def card(run_dir, card_path, template, repo_id, model_dir, dry_run) -> None:
     """Write RUN_DIR's results into a model card, between markers, idempotently."""
-    from judge.card.push import push_card
-    from judge.card.write import write_card
-
     run = Path(run_dir)
     target = Path(card_path) if card_path else run / "card" / "README.md"
     if dry_run and not repo_id:

@@ -13,7 +13,6 @@ import time
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -29,9 +28,10 @@ from rich.progress import (
 
 from judge.engines import EngineOptions
 from judge.errors import InputError
-
-if TYPE_CHECKING:
-    from judge.report.tables import Grid
+from judge.escape import term_text
+from judge.pipeline.panel import split_member
+from judge.report.export import markdown_table
+from judge.report.tables import Grid, rich_table
 
 err_console = Console(stderr=True)
 
@@ -93,8 +93,6 @@ def quiet_backends(verbose: bool = False) -> None:
 
 def literal_record(record: logging.LogRecord) -> bool:
     """A log line as text: its arguments (paths, names: data) lose terminal escape sequences."""
-    from judge.escape import term_text
-
     if record.args:
         record.msg, record.args = term_text(record.getMessage()), ()
     return True
@@ -131,9 +129,6 @@ def check_format(as_json: bool, fmt: str) -> None:
 
 def print_grid(grid: Grid, fmt: str) -> None:
     """A table of `judge stats` or `judge agreement` as the terminal's or as Markdown."""
-    from judge.report.export import markdown_table
-    from judge.report.tables import rich_table
-
     if fmt == "markdown":
         click.echo(markdown_table(grid.title, grid.columns, grid.rows))
     else:
@@ -247,8 +242,6 @@ def judging_options(f):
 
 def check_members(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]):
     """Each --judge value is MODEL or MODEL@TEMPLATE; a malformed one is one line, exit 2."""
-    from judge.pipeline.panel import split_member
-
     for spec in value:
         split_member(spec)
     return value

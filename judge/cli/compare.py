@@ -14,6 +14,9 @@ import click
 from rich.console import Console
 
 from judge.cli.common import engine_config, engine_options, judging_options, slug, stage_progress
+from judge.pipeline.compare import CompareConfig, run_compare
+from judge.report.mt_bench import mt_bench_grid
+from judge.report.tables import rich_table, summary_table
 
 
 @click.command()
@@ -49,9 +52,6 @@ def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_colum
     generations file), which loads no model: the prompts are then the ones the files answer
     (--prompts restricts them). Results, cache and report land in --out.
     """
-    from judge.pipeline.compare import CompareConfig, run_compare
-    from judge.report.tables import summary_table
-
     if out is None:
         out = str(Path("results") / f"{slug(base)}-vs-{slug(tuned)}")
     config = CompareConfig(
@@ -74,9 +74,6 @@ def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_colum
     else:
         Console().print(summary_table(summary))
         if summary.mt_bench is not None:  # per-turn grading: FastChat's table, with intervals
-            from judge.report.mt_bench import mt_bench_grid
-            from judge.report.tables import rich_table
-
             grid = mt_bench_grid(summary.mt_bench, "MT-Bench scores (tuned − base paired)")
             Console().print(rich_table(grid))
         click.echo(f"results: {out}/ (summary.json, report.html, report.md, winrate.png, "

@@ -10,6 +10,8 @@ from rich.console import Console
 from judge.cli.common import default_cache, stage_progress
 from judge.cli.sweep import say
 from judge.engines import EngineOptions
+from judge.pipeline.demo import RECIPE, run_demo
+from judge.report.tables import demo_table
 
 
 @click.command()
@@ -30,9 +32,6 @@ from judge.engines import EngineOptions
               "~/.cache/judge", help="Where converted GGUF models are kept.")
 def demo(steps, limit, bench_limit, recipe, out, engine, cache_dir) -> None:
     """Train, judge, benchmark and write the card, on the bundled model."""
-    from judge.pipeline.demo import RECIPE, run_demo
-    from judge.report.tables import demo_table
-
     with stage_progress() as progress:
         summary = run_demo(out, steps, limit, bench_limit, EngineOptions(kind=engine), cache_dir,
                            recipe or RECIPE, progress, say)

@@ -15,6 +15,9 @@ from rich.console import Console
 
 from judge.cli.common import engine_config, engine_options, judging_options, slug, stage_progress
 from judge.errors import InputError
+from judge.pipeline.compare import CompareConfig
+from judge.pipeline.leaderboard import LeaderboardConfig, run_leaderboard
+from judge.report.leaderboard import leaderboard_table
 
 
 def card_pairs(given: tuple[str, ...]) -> dict[str, str]:
@@ -61,10 +64,6 @@ def leaderboard(models, reference, judge_ref, controls, flow_metric, prompts, pr
     NAME=REF names it. The reference answers once; each model gets its own compare run folder
     inside --out, and leaderboard.html, .json, .md and .png sit at the top.
     """
-    from judge.pipeline.compare import CompareConfig
-    from judge.pipeline.leaderboard import LeaderboardConfig, run_leaderboard
-    from judge.report.leaderboard import leaderboard_table
-
     if out is None:
         out = str(Path("results") / f"leaderboard-vs-{slug(reference.split('=')[-1])}")
     settings = CompareConfig(

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from judge.api import regenerate
+
 
 @click.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
@@ -29,8 +31,6 @@ def report(folder: Path, open_page: bool, report_template: str | None,
     summary.json, run.json and ledgers (any run folder, older ones too), or for a leaderboard
     folder its leaderboard.html, .md and .png and every run folder's, or for a sweep folder its
     sweep.md and sweep.png and all of its leaderboard's. No model is loaded."""
-    from judge.pipeline.report import regenerate
-
     written = regenerate(folder, report_template, leaderboard_template)
     for path in written:
         click.echo(str(path))

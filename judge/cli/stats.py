@@ -20,28 +20,27 @@ import click
 from judge.cli.common import BOOTSTRAP, FORMAT, SEED, Finite, check_format, err_console, print_grid
 from judge.errors import InputError
 from judge.escape import term_text
+from judge.pipeline.leaderboard import folder_battles
 from judge.report.export import fields_csv, records_csv
+from judge.report.mt_bench import mt_bench_grid
 from judge.report.tables import lines_grid, models_grid, ratings_grid
+from judge.stats.anchors import StatsFile, read_stats_file
+from judge.stats.blocks import blocks_json, line_blocks
+from judge.stats.bradley_terry import bradley_terry
+from judge.stats.mt_bench import is_turn_file, mt_bench_stats, turn_rows
+from judge.stats.ratings import summarize_ratings
 
 FILE = click.Path(exists=True, path_type=Path)
 def aggregate(parsed: Any, options: dict[str, Any]) -> tuple[dict[str, Any], Any, Callable]:
     """(the numbers as JSON, what the table shows, the grid maker) for one translated file."""
-    from judge.stats.bradley_terry import bradley_terry
-    from judge.stats.ratings import summarize_ratings
-    from judge.stats.summary import blocks_json, line_blocks
-
     common = (options["confidence"], options["bootstrap"], options["seed"])
     baseline = options["baseline"]
-    if parsed.kind in ("mt_bench", "ratings"):
-        from judge.report.mt_bench import mt_bench_grid
-        from judge.stats.mt_bench import is_turn_file, mt_bench_stats, turn_rows
-
-        # FastChat's single judgments, or a per-turn run's lines: show_result, with intervals
-        if parsed.kind == "mt_bench" or is_turn_file(parsed.rows):
-            rows = parsed.rows if parsed.kind == "mt_bench" else turn_rows(parsed.rows)
-            turn_base = None if parsed.kind == "mt_bench" else "base"
-            scores = mt_bench_stats(rows, baseline or turn_base, *common)
-            return scores.model_dump(), scores, mt_bench_grid
+    # FastChat's single judgments, or a per-turn run's lines: show_result, with intervals
+    if parsed.kind == "mt_bench" or (parsed.kind == "ratings" and is_turn_file(parsed.rows)):
+        rows = parsed.rows if parsed.kind == "mt_bench" else turn_rows(parsed.rows)
+        turn_base = None if parsed.kind == "mt_bench" else "base"
+        scores = mt_bench_stats(rows, baseline or turn_base, *common)
+        return scores.model_dump(), scores, mt_bench_grid
     if baseline is not None and parsed.kind != "models":
         raise InputError("--baseline applies to files whose lines name model_a and model_b, "
                          "or FastChat MT-Bench judgments")
@@ -75,12 +74,8 @@ def stats(file: Path, as_json: bool, fmt: str, **options: Any) -> None:
     compare's --confidence/--bootstrap/--seed it reproduces that run's summary.json blocks. A
     leaderboard folder gives the Bradley–Terry table of the judgment lines in its run folders
     (its leaderboard.json's)."""
-    from judge.stats.anchors import StatsFile, read_stats_file
-
     check_format(as_json, fmt)
     if file.is_dir():
-        from judge.pipeline.leaderboard import folder_battles
-
         rows, reference = folder_battles(file)
         options["baseline"] = options["baseline"] or reference
         parsed = StatsFile(format="leaderboard folder", kind="models", rows=rows)

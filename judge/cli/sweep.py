@@ -31,6 +31,8 @@ from judge.cli.common import (
     stage_progress,
 )
 from judge.escape import term_text
+from judge.pipeline.compare import CompareConfig
+from judge.report.sweep import sweep_table
 
 OWN = ("recipe", "method", "grid", "random", "space", "space_seed", "parallel",
        "accelerate_config", "out", "card", "card_template", "as_json", "settings")
@@ -91,8 +93,7 @@ def sweep(**values) -> None:
     """Train one model per trial (a --grid, or --random draws from a --space), judge every trial
     against the recipe's base model on the same prompts in both answer orders, and rank them by
     Bradley–Terry strength with intervals, with each trial's final losses beside."""
-    from judge.pipeline.compare import CompareConfig
-    from judge.report.sweep import sweep_table
+    # judge.sweep.run imports judge.train, so transformers and torch (seconds): only a sweep pays
     from judge.sweep.run import SweepConfig, run_sweep
 
     values["random"] = values.pop("random_n")

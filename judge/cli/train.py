@@ -20,6 +20,14 @@ import click
 
 from judge.cli.common import Finite, default_cache
 from judge.errors import InputError
+from judge.train.fields import (
+    config_class,
+    config_fields,
+    describe,
+    field_defaults,
+    parse_overrides,
+)
+from judge.train.recipe import OWN_KEYS, build_recipe, find_recipe, read_recipe_file
 
 # --judge-* option -> the recipe's judge_eval key it sets
 JUDGE_OPTIONS = {"judge_every": "every", "judge_prompts": "prompts", "judge_limit": "limit",
@@ -46,9 +54,6 @@ def parse_datasets(values: tuple[str, ...]) -> dict[str, float] | None:
 
 
 def list_fields(method: str) -> None:
-    from judge.train.fields import config_fields, describe, field_defaults
-    from judge.train.recipe import OWN_KEYS
-
     defaults = field_defaults(method)
     click.echo("recipe keys: " + ", ".join(sorted(OWN_KEYS)))
     for name, annotation in config_fields(method).items():
@@ -135,9 +140,6 @@ def run(method: str, recipe, model, datasets, splits, eval_fraction, lora, merge
     if show_fields:
         list_fields(method)
         return
-    from judge.train.fields import config_class, config_fields, parse_overrides
-    from judge.train.recipe import build_recipe, find_recipe, read_recipe_file
-    from judge.train.run import run_training
 
     overrides = parse_overrides(settings, config_fields(method), config_class(method).__name__)
     file_values = read_recipe_file(find_recipe(recipe)) if recipe else {}
@@ -148,6 +150,9 @@ def run(method: str, recipe, model, datasets, splits, eval_fraction, lora, merge
     config = build_recipe(file_values, options, overrides, recipe or "(command line)", method)
     if config.merge_lora and config.lora is None:
         raise InputError("--merge-lora needs --lora R,ALPHA,DROPOUT (or lora: in the recipe)")
+    # judge.train.run imports transformers and torch (seconds): only a training pays for them
+    from judge.train.run import run_training
+
     record = run_training(config, resume, Path(cache_dir))
     if os.environ.get("RANK", "0") != "0":
         return  # under torchrun / accelerate launch, one summary is enough

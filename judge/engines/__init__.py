@@ -4,8 +4,8 @@ An engine answers chats (`generate`) and, for verdicts, gives the probability of
 as the first token of the reply: alongside the text, from the same request (`generate(...,
 labels)`), or alone from a one-token request (`label_probs`). The judge is just another engine.
 Engines that can (in-process vLLM, vLLM servers) also constrain a reply to a grammar
-(`generate(..., grammar=...)`: a choice, a regex or a JSON schema); `constrains_replies` says
-whether the engine a run will load can, before anything loads.
+(`generate(..., grammar=...)`: a choice, a regex or a JSON schema); whether the engine a run will
+load can is judge/pipeline/structured.py's `constrains_replies`, asked before anything loads.
 """
 
 from __future__ import annotations
@@ -101,21 +101,6 @@ def load_engine(model: ModelInfo, options: EngineOptions) -> Engine:
         raise InputError(f"model {model.ref} cannot be loaded by the {kind} engine "
                          f"({type(err).__name__}: {first_line(err)})") from None
     return engine
-
-
-def constrains_replies(options: EngineOptions) -> str | None:
-    """None when the engine these options load can constrain replies to a grammar, else why not.
-    In-process vLLM can; an OpenAI-compatible server can when it is vLLM (its /models entries
-    say `owned_by: vllm`), since the request field is vLLM's own."""
-    kind = pick_kind(options.kind)
-    if kind == "vllm":
-        return None
-    if kind == "openai":
-        from judge.engines.openai_engine import non_vllm_server
-
-        other = non_vllm_server(options)
-        return None if other is None else f"the server at {other} is not a vLLM server"
-    return f"the {kind} engine cannot constrain replies"
 
 
 def refuse_grammar(kind: str, grammar: Grammar | None) -> None:

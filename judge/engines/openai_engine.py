@@ -22,8 +22,8 @@ import httpx
 from judge.engines import ONE_TOKEN, Chat, EngineOptions, renormalise
 from judge.errors import InputError, ServiceError, first_line
 from judge.models.refs import local_fingerprint
-from judge.pipeline.ledger import content_key
 from judge.records import Completion, Grammar, ModelInfo, SamplingParams
+from judge.runs.ledger import content_key
 
 TOP_LOGPROBS = 20
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}

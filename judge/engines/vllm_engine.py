@@ -15,6 +15,7 @@ reports 8-14 GiB of 24).
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -109,8 +110,6 @@ class VLLMEngine:
     def close(self) -> None:
         """Free the engine so another model can load in this process (the CPU backend would
         otherwise find no memory left for a second KV cache)."""
-        import gc
-
         from vllm.distributed.parallel_state import (
             destroy_distributed_environment,
             destroy_model_parallel,

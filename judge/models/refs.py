@@ -178,10 +178,3 @@ def is_bundled(info: ModelInfo) -> bool:
     files = {filename for _, filename in BUNDLED.values()}
     return info.ref in BUNDLED or (info.gguf_file is not None
                                    and Path(info.gguf_file).name in files)
-
-
-def model_slug(info: ModelInfo) -> str:
-    """A file-name-safe key: readable name plus fingerprint."""
-    name = Path(info.ref).stem if info.ref.endswith(".gguf") else info.ref
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name.strip("/")).strip("-.")[-40:] or "model"
-    return f"{name}-{info.fingerprint[:8]}"

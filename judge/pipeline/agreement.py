@@ -26,9 +26,9 @@ from judge.pipeline.compare import Progress
 from judge.pipeline.controls import Controls, build_controls
 from judge.pipeline.judging import VerdictMode
 from judge.pipeline.panel import Judged, Member, judge_members, make_members, member_templates
-from judge.pipeline.run_folder import RunFolder
 from judge.pipeline.structured import resolve_structured
 from judge.records import Judgment, PromptItem, Record, SamplingParams
+from judge.runs.folder import RunFolder
 from judge.stats.agreement import (
     AgreementLine,
     AgreementRun,
@@ -39,11 +39,11 @@ from judge.stats.agreement import (
     agreement,
     parse_lines,
 )
+from judge.stats.blocks import judgment_rows
 from judge.stats.controls import LETTER, control_lines, control_stats, judge_verdict
 from judge.stats.lines import read_lines
 from judge.stats.pairwise import position_stats
 from judge.stats.panel import majority_lines, order_lines, panel_stats
-from judge.stats.summary import judgment_rows
 
 
 class LabeledPair(IdLine):

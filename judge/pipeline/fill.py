@@ -15,8 +15,8 @@ from typing import Generic, NamedTuple, TypeVar
 from pydantic import BaseModel
 
 from judge.engines import Engine
-from judge.pipeline.ledger import Ledger
 from judge.pipeline.timing import StageTiming
+from judge.runs.ledger import Ledger
 
 R = TypeVar("R", bound=BaseModel)
 W = TypeVar("W")

@@ -7,9 +7,9 @@ from typing import Protocol
 
 from judge.engines import Engine
 from judge.pipeline.fill import Advance, Done, fill
-from judge.pipeline.ledger import Ledger, content_key
 from judge.pipeline.timing import StageTiming
 from judge.records import Generation, Message, ModelInfo, PromptItem, SamplingParams
+from judge.runs.ledger import Ledger, content_key, generation_key
 
 
 class Engines(Protocol):
@@ -17,13 +17,6 @@ class Engines(Protocol):
     (judge/pipeline/answers.py), which serves an answers file from the file."""
 
     def get(self, model: ModelInfo) -> Engine: ...
-
-
-def generation_key(model: ModelInfo, item: PromptItem, params: SamplingParams) -> str:
-    seed = params.seed if params.temperature > 0 else None  # greedy output does not depend on it
-    sampling = params.model_dump() | {"seed": seed}
-    text: str | list[str] = item.turns if item.turns else item.prompt  # old keys stay valid
-    return content_key("generation/1", model.fingerprint, text, sampling)
 
 
 def converse(

@@ -11,11 +11,9 @@ from typing import Literal
 from judge.engines import Chat, Engine
 from judge.engines.pool import EnginePool
 from judge.pipeline.fill import Advance, Done, fill
-from judge.pipeline.ledger import Ledger, content_key
 from judge.pipeline.timing import StageTiming
 from judge.pipeline.verdicts import make_judgment, make_rating, rate
 from judge.records import (
-    Generation,
     Grammar,
     Judgment,
     Message,
@@ -25,6 +23,8 @@ from judge.records import (
     SamplingParams,
     Side,
 )
+from judge.runs.ledger import Ledger, content_key
+from judge.runs.reader import Answers
 from judge.templates.template import JudgeTemplate
 
 log = logging.getLogger("judge")
@@ -32,7 +32,6 @@ log = logging.getLogger("judge")
 VerdictMode = Literal["text", "logprob", "both"]
 ORDERS: tuple[Order, Order] = ("base_first", "tuned_first")
 SIDES: tuple[Side, Side] = ("base", "tuned")
-Answers = dict[str, tuple[str, str]]  # prompt_id -> (base answer, tuned answer)
 Names = tuple[str, str]  # who gave the base and the tuned answers, as the lines name them
 
 
@@ -184,16 +183,6 @@ def rate_stage(
 
 def as_key(chat: Sequence[Message]) -> tuple[tuple[str, str], ...]:
     return tuple((m.role, m.content) for m in chat)
-
-
-def shown_answer(item: PromptItem, generation: Generation) -> str:
-    """What the judge reads as one model's answer: for a multi-turn prompt, its whole side of the
-    conversation, turn by turn (MT-Bench judges the second turn in the light of the first)."""
-    if not item.turns or not generation.outputs:
-        return generation.output
-    pairs = enumerate(zip(item.turns, generation.outputs, strict=True), start=1)
-    return "\n\n".join(f"[Turn {n}] User: {user}\n[Turn {n}] Assistant: {reply}"
-                       for n, (user, reply) in pairs)
 
 
 def shown_request(item: PromptItem) -> PromptItem:

@@ -1,12 +1,8 @@
 """`judge leaderboard --reference REF MODEL...`: every model judged against one reference, in both
 orders, on the same prompts; one compare run folder per model, ranked at the top.
 
-    results/<leaderboard>/
-      leaderboard.json .md .png .html   the ranked table (judge/stats/leaderboard.py)
-      prompts.jsonl                  the prompts every model answered, ids shared by every folder
-      generations/<reference>.jsonl  the reference's answers, generated once
-      controls/<judge>__<template>.jsonl   the control pairs' verdicts, judged once for all pairs
-      <model>/                       a normal compare run folder: REF vs MODEL
+The folder (leaderboard.json .md .png .html, prompts.jsonl, the reference's generations, the
+shared control verdicts, one run folder per model) is laid out in judge/runs/boards.py.
 
 Everything is checked before any model loads. Then every model that has to answer does so, each
 loaded once (the judge's own model last, so it stays loaded), the reference's answers are copied
@@ -18,11 +14,12 @@ compare`: listing one more model judges only that model.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from judge.card.context import load_records
+from judge.card.write import check_card, write_card
 from judge.engines import load_engine
 from judge.engines.pool import EnginePool, Loader
 from judge.errors import InputError
@@ -32,16 +29,20 @@ from judge.models.refs import display_name
 from judge.pipeline.compare import CompareConfig, Outcome, Plan, Progress, compare_outcome, plan_run
 from judge.pipeline.fill import Advance
 from judge.pipeline.generate import generate_stage
-from judge.pipeline.ledger import Ledger
-from judge.pipeline.report import read_run, render_views, write_views
-from judge.pipeline.run_folder import RunFolder, prompts_text, read_json
 from judge.pipeline.timing import stage_time
 from judge.promptsets.align import align
 from judge.promptsets.load import load_prompts
 from judge.records import Generation, Judgment, ModelInfo, PromptItem, Record, SamplingParams
 from judge.report.html import BOARD_PAGE, leaderboard_page, page_template
 from judge.report.leaderboard import leaderboard_markdown, plot_leaderboard
+from judge.report.views import render_views, write_views
+from judge.runs.boards import LeaderboardFolder, folder_name
+from judge.runs.folder import RunFolder, prompts_text, read_json
+from judge.runs.ledger import Ledger
 from judge.runs.lock import folder_lock
+from judge.runs.reader import load_records, read_run
+from judge.runs.summary import StageTime
+from judge.stats.bradley_terry import bradley_terry
 from judge.stats.leaderboard import (
     Entry,
     Leaderboard,
@@ -51,7 +52,6 @@ from judge.stats.leaderboard import (
     rank,
     read_leaderboard,
 )
-from judge.stats.summary import StageTime
 
 
 class LeaderboardConfig(Record):
@@ -68,23 +68,6 @@ class Entrant(NamedTuple):
     name: str
     ref: str
     answers: AnswerSet | None
-
-
-class LeaderboardFolder:
-    def __init__(self, root: Path | str) -> None:
-        self.root = Path(root)
-        self.json_file = self.root / "leaderboard.json"
-        self.md_file = self.root / "leaderboard.md"
-        self.plot_file = self.root / "leaderboard.png"
-        self.html_file = self.root / "leaderboard.html"
-        self.prompts_file = self.root / "prompts.jsonl"
-
-    def pair(self, entrant: Entrant) -> RunFolder:
-        return RunFolder(self.root / folder_name(entrant.name))
-
-
-def folder_name(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "-" for c in name).strip(".") or "model"
 
 
 def entrant(given: str) -> Entrant:
@@ -145,8 +128,6 @@ def leaderboard_prompts(settings: CompareConfig, entrants: list[Entrant]) -> lis
 
 
 def card_targets(config: LeaderboardConfig, models: list[Entrant]) -> dict[str, Path]:
-    from judge.card.write import check_card
-
     targets = {m.name: Path(m.ref) / "README.md" for m in models
                if config.card_folders and Path(m.ref).is_dir()}
     for given, card in config.cards.items():
@@ -165,7 +146,7 @@ def pair_config(config: LeaderboardConfig, folder: LeaderboardFolder, reference:
     """One pair's compare settings. Its prompts are the leaderboard's prompts.jsonl; while
     checking (before that file exists) the user's own prompt options stand in."""
     update: dict[str, Any] = {"base": reference.ref, "tuned": model.ref, "card": None,
-                              "out": str(folder.pair(model).root)}
+                              "out": str(folder.pair(model.name).root)}
     if not checking:
         update |= {"prompts": str(folder.prompts_file), "prompt_column": None, "limit": None}
     return config.settings.model_copy(update=update)
@@ -286,19 +267,15 @@ def board_run(config: LeaderboardConfig, plan: LeaderboardPlan, progress: Progre
         update={"timing": timing, "models_loaded": list(pool.loads)})
     write_leaderboard(folder, board, config.leaderboard_template)
     if plan.cards:
-        from judge.card.write import write_card
-
         for model in plan.models:
             if model.name in plan.cards:
-                write_card(folder.pair(model).root, plan.cards[model.name],
+                write_card(folder.pair(model.name).root, plan.cards[model.name],
                            config.settings.card_template)
     return board
 
 
 def tabulate(config: LeaderboardConfig, plan: LeaderboardPlan,
              outcomes: dict[str, Outcome]) -> Leaderboard:
-    from judge.stats.bradley_terry import bradley_terry
-
     s, ref = config.settings, plan.reference.name
     common = (s.confidence, s.bootstrap, s.seed)
     rows = [row for name, o in outcomes.items() for row in battle_rows(o.judgments, ref, name)]
@@ -321,8 +298,6 @@ def tabulate(config: LeaderboardConfig, plan: LeaderboardPlan,
 
 def write_leaderboard(folder: LeaderboardFolder, board: Leaderboard,
                       template: str | None = None) -> None:
-    import json
-
     page = leaderboard_page(board, template)  # rendered first: a failing template writes nothing
     write_atomic(folder.json_file, json.dumps(board.as_json(), indent=2) + "\n")
     write_board_views(folder, board, page)

@@ -28,21 +28,20 @@ from judge.pipeline.answers import check_judge
 from judge.pipeline.controls import Controls
 from judge.pipeline.fill import Advance
 from judge.pipeline.judging import Answers, Judge, Names, VerdictMode, judge_stage
-from judge.pipeline.ledger import Ledger
-from judge.pipeline.run_folder import JudgeRecord, RunFolder
 from judge.pipeline.structured import judge_grammar
 from judge.pipeline.timing import StageTiming
 from judge.records import Judgment, ModelInfo, PromptItem, SamplingParams
-from judge.stats.controls import control_lines, control_stats, judge_verdict
-from judge.stats.panel import majority_lines, panel_blocks
-from judge.stats.summary import (
+from judge.runs.folder import JudgeRecord, RunFolder
+from judge.runs.ledger import Ledger
+from judge.runs.summary import (
     ControlStats,
     MemberSummary,
     PairwiseStats,
     StageTime,
-    judgment_rows,
-    verdict_blocks,
 )
+from judge.stats.blocks import judgment_rows, verdict_blocks
+from judge.stats.controls import control_lines, control_stats, judge_verdict
+from judge.stats.panel import majority_lines, panel_blocks
 from judge.templates.flow import flow_judge_ref, prepare_template
 from judge.templates.template import JudgeTemplate, load_template
 from judge.templates.turns import is_family, load_family

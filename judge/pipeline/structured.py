@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from judge.engines import EngineOptions, constrains_replies
+from judge.engines import EngineOptions, pick_kind
+from judge.engines.openai_engine import non_vllm_server
 from judge.errors import InputError
 from judge.files import parse_json, read_text
 from judge.records import Grammar
@@ -21,6 +22,19 @@ from judge.templates.grammar import grammar_for
 from judge.templates.template import JudgeTemplate
 
 log = logging.getLogger("judge")
+
+
+def constrains_replies(options: EngineOptions) -> str | None:
+    """None when the engine these options load can constrain replies to a grammar, else why not.
+    In-process vLLM can; an OpenAI-compatible server can when it is vLLM (its /models entries
+    say `owned_by: vllm`), since the request field is vLLM's own."""
+    kind = pick_kind(options.kind)
+    if kind == "vllm":
+        return None
+    if kind == "openai":
+        other = non_vllm_server(options)
+        return None if other is None else f"the server at {other} is not a vLLM server"
+    return f"the {kind} engine cannot constrain replies"
 
 
 def recorded_setting(record: Path) -> bool | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from judge.stats.summary import StageTime
+from judge.runs.summary import StageTime
 
 
 def stage_time(seconds: float, tokens: int) -> StageTime:

@@ -19,13 +19,13 @@ from judge.engines.pool import EnginePool
 from judge.errors import InputError
 from judge.pipeline.fill import Advance, Done, fill
 from judge.pipeline.judging import SIDES, Answers, Judge, Names, as_key, ask
-from judge.pipeline.ledger import Ledger, content_key
-from judge.pipeline.run_folder import RunFolder
 from judge.pipeline.timing import StageTiming
 from judge.pipeline.verdicts import make_rating, rate
 from judge.records import Judgment, Message, PromptItem, Side
+from judge.runs.folder import RunFolder
+from judge.runs.ledger import Ledger, content_key
+from judge.runs.summary import StageTime
 from judge.stats.mt_bench import fastchat_rows, mt_bench_stats
-from judge.stats.summary import StageTime
 from judge.templates.template import JudgeTemplate
 from judge.templates.turns import REFERENCE_CATEGORIES, TurnTemplate, check_turns, render_turn
 

@@ -15,11 +15,11 @@ from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from judge.records import Judgment, PromptItem, Record
+from judge.runs.reader import ORDER_RANK
+from judge.runs.summary import PairwiseStats
 from judge.stats.pairwise import line_score, outcome
-from judge.stats.summary import PairwiseStats
 
 Outcome = Literal["tuned", "base", "tie", "invalid"]
-ORDER_RANK = {"base_first": 0, "tuned_first": 1, None: 2}
 SAFE_ID = re.compile(r"[A-Za-z0-9_.-]+")
 
 

@@ -7,7 +7,8 @@ from typing import NamedTuple
 
 from judge.models.refs import display_name, model_label
 from judge.records import ModelInfo
-from judge.stats.summary import (
+from judge.runs.folder import RunRecord
+from judge.runs.summary import (
     BenchDelta,
     BiasStats,
     ControlStats,
@@ -256,3 +257,13 @@ def panel_rows(panel: PanelStats | None, members: Mapping[str, MemberSummary],
 def one_line(text: str, limit: int = 300) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def prompt_source(run: RunRecord) -> str:
+    """The prompt set's name: builtin, a file by its name, a hub id; for a run whose prompts came
+    from answers files (no --prompts), the first such file."""
+    prompts = run.config.get("prompts", "builtin")
+    if prompts is None:
+        files = [m.ref for m in run.models.values() if m.kind == "answers"]
+        return f"prompts of {display_name(files[0])}" if files else "builtin"
+    return "builtin" if prompts == "builtin" else display_name(str(prompts))

@@ -48,8 +48,9 @@ import base64
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from judge import sandbox
 from judge.errors import InputError
 from judge.files import read_text
 from judge.models.refs import display_name
@@ -70,15 +71,21 @@ from judge.report.format import (
     winrate_rates,
     zero_width,
 )
+from judge.report.leaderboard import (
+    board_title,
+    category_table,
+    cells,
+    columns,
+    convention,
+    reference_cells,
+)
 from judge.report.markup import markdown_html
 from judge.report.mt_bench import mt_bench_view
 from judge.resources import resource
-from judge.sandbox import TEMPLATE_BYTES
-from judge.stats.summary import PairwiseStats, Summary
-
-if TYPE_CHECKING:
-    from judge.pipeline.run_folder import RunRecord
-    from judge.stats.leaderboard import Leaderboard
+from judge.runs.folder import RunRecord
+from judge.runs.summary import PairwiseStats, Summary
+from judge.sandbox import TEMPLATE_BYTES, BoundedSandbox, TemplateFailure
+from judge.stats.leaderboard import Leaderboard
 
 TEMPLATES = resource("judge.report", "templates")
 RUN_PAGE, BOARD_PAGE = "report.html.j2", "leaderboard.html.j2"
@@ -105,7 +112,6 @@ def environment() -> Any:
     """judge's one bounded sandbox (judge/sandbox.py), loading the shipped pages for `extends`."""
     import jinja2
 
-    from judge.sandbox import BoundedSandbox
 
     env = BoundedSandbox(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                          trim_blocks=True, lstrip_blocks=True)
@@ -117,8 +123,6 @@ def environment() -> Any:
 def page_template(path: str | None, default: str) -> Any:
     """The shipped template, or the user's file, compiled; a missing or broken file is bad input
     (checked before a run starts)."""
-    from judge.sandbox import TemplateFailure
-
     env = environment()
     if path is None:
         return env.get_template(default)
@@ -132,7 +136,6 @@ def page_template(path: str | None, default: str) -> Any:
 def render(path: str | None, default: str, namespace: dict[str, Any]) -> str:
     from markupsafe import Markup
 
-    from judge import sandbox
 
     script = (TEMPLATES / "page.js").read_text(encoding="utf-8")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
@@ -207,15 +210,6 @@ def run_page(
 
 def leaderboard_page(board: Leaderboard, template: str | None = None) -> str:
     """leaderboard.html."""
-    from judge.report.leaderboard import (
-        board_title,
-        category_table,
-        cells,
-        columns,
-        convention,
-        reference_cells,
-    )
-
     names, cells_by_model = category_table(board)
     level = board.bradley_terry["ci"]["level"]
     rates = [{"label": s.name, "rate": s.bradley_terry.win_rate, "low": s.bradley_terry.low,

@@ -19,7 +19,7 @@ from judge.report.format import (
     verdict_rows,
 )
 from judge.report.mt_bench import mt_bench_markdown
-from judge.stats.summary import Summary
+from judge.runs.summary import Summary
 
 
 def report_markdown(

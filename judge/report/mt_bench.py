@@ -15,7 +15,7 @@ from typing import Any
 
 from judge.report.plots import plain, save_png
 from judge.report.tables import Grid
-from judge.stats.summary import MeanScore, MTBenchStats, ScoreTable
+from judge.runs.summary import MeanScore, MTBenchStats, ScoreTable
 
 PLOT_NAME = "mt_bench.png"
 

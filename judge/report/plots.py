@@ -8,12 +8,13 @@ looks certain.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 from judge.files import write_bytes_atomic
 from judge.report.format import DEGENERATE_NOTE, pct, winrate_rates
-from judge.stats.summary import PairwiseStats
+from judge.runs.summary import PairwiseStats
 
 WINRATE_ROWS = 2  # rates draw_winrate shows, for callers sizing a figure
 WINRATE_HEIGHT = 0.7 * WINRATE_ROWS + 1.8  # inches, title included
@@ -67,8 +68,6 @@ def plot_winrate(pw: PairwiseStats, title: str, path: Path) -> None:
 def save_png(fig, path: Path) -> None:  # type: ignore[no-untyped-def]
     """A matplotlib figure written as PNG in one rename (no version in it: same bytes each time);
     the figure is closed either way."""
-    import io
-
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()

@@ -14,10 +14,12 @@ from rich.table import Table
 from rich.text import Text
 
 from judge.escape import md_text, term_cell
+from judge.files import write_atomic
 from judge.models.refs import display_name
 from judge.report.format import pct
 from judge.report.leaderboard import interval
 from judge.report.plots import save_png
+from judge.runs.boards import SweepFolder
 from judge.stats.sweep import Sweep, TrialResult
 
 CHECK_NOTE = ("judge check: the judge's verdict on itself for the trial's pair (`verdict.status` "
@@ -205,3 +207,9 @@ def plot_sweep(sweep: Sweep, path: Path) -> None:
     ax.set_xlabel(f"win rate vs {base}, % (Bradley–Terry, intervals)")
     fig.tight_layout()
     save_png(fig, path)
+
+
+def write_sweep_views(folder: SweepFolder, sweep: Sweep) -> None:
+    """sweep.md and sweep.png, made from the record alone."""
+    write_atomic(folder.md_file, sweep_markdown(sweep) + "\n")
+    plot_sweep(sweep, folder.plot_file)

@@ -24,8 +24,8 @@ from judge.report.format import (
     verdict_rows,
     zero_width,
 )
+from judge.runs.summary import PairwiseStats, RatingsStats, Summary
 from judge.stats.agreement import AgreementRun, AgreementStats
-from judge.stats.summary import PairwiseStats, RatingsStats, Summary
 
 
 def two_columns(title: str) -> Table:

@@ -33,16 +33,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from judge.errors import InputError
 from judge.records import Record
+from judge.runs.summary import ControlStats, Interval, JudgeVerdict, PanelStats
 from judge.stats.categories import check_categories, group_items
 from judge.stats.intervals import wilson
-from judge.stats.summary import ControlStats, Interval, JudgeVerdict, PanelStats
 
 Label = Literal["A", "B", "tie"]
 Verdict = Literal["A", "B", "tie", "invalid"]
@@ -221,10 +220,3 @@ def agreement(
         by_category={name: agreement(group, confidence, per_category=False)
                      for name, group in groups.items()},
     )
-
-
-def read_agreement(path: Path) -> tuple[list[AgreementLine], str]:
-    """The labelled verdicts of a file in any format `judge agreement` reads, and that format."""
-    from judge.stats.anchors import read_agreement_file
-
-    return read_agreement_file(path)

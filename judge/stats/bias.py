@@ -25,9 +25,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from judge.runs.summary import BiasStats
 from judge.stats.pairwise import line_score, outcome
 from judge.stats.style import markdown_counts
-from judge.stats.summary import BiasStats
 
 LONGER_BY = 30  # characters: alpaca_eval's significant_delta_length
 CONSISTENCY_FLOOR = 0.5

@@ -28,9 +28,9 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from judge.records import Judgment, Winner
+from judge.runs.summary import ControlKind, ControlStats, Interval, JudgeVerdict
 from judge.stats.agreement import AgreementLine, Verdict, rates
 from judge.stats.bias import CONSISTENCY_FLOOR, FIRST_POSITION_CEILING
-from judge.stats.summary import ControlKind, ControlStats, Interval, JudgeVerdict
 
 KINDS = ("offtopic", "truncated")
 CHANCE = 0.5

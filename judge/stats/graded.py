@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from judge.runs.summary import BootstrapInterval, GradedStats
 from judge.stats.intervals import bootstrap_interval
-from judge.stats.summary import BootstrapInterval, GradedStats
 
 
 def weighted_win_rate(

@@ -16,13 +16,16 @@ from typing import Any, Literal, NamedTuple
 from pydantic import Field
 
 from judge.records import Judgment, PromptItem, Record, read_schema_file
-from judge.stats.summary import (
+from judge.runs.summary import (
     BootstrapInterval,
     ControlStats,
     JudgeVerdict,
     PairwiseStats,
     StageTime,
 )
+from judge.stats.categories import group_rows
+from judge.stats.pairwise import summarize
+from judge.stats.panel import panel_by_category
 
 SCHEMA = "judge.leaderboard/1"
 BATTLE_WINNER = {"tuned": "model_b", "base": "model_a", "tie": "tie", "invalid": "invalid"}
@@ -112,10 +115,6 @@ def category_rates(
     (orders averaged per prompt, paired bootstrap), grouped as compare's summary.json groups them
     (judge/stats/categories.py: empty unless there are two groups or more). With `panel` (each
     judge's lines), the panel's rate per category (judge/stats/panel.py)."""
-    from judge.stats.categories import group_rows
-    from judge.stats.pairwise import summarize
-    from judge.stats.panel import panel_by_category
-
     category = {item.prompt_id: item.category for item in items}
 
     def lines_of(found: Sequence[Judgment]) -> list[dict[str, Any]]:

@@ -32,7 +32,7 @@ import numpy as np
 
 from judge.errors import InputError
 from judge.records import Judgment
-from judge.stats.summary import BootstrapInterval, MeanScore, MTBenchStats, ScoreTable
+from judge.runs.summary import BootstrapInterval, MeanScore, MTBenchStats, ScoreTable
 
 METHOD = "question_bootstrap"
 INVALID = -1  # FastChat's score where the judge's reply held no rating

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 
 from judge.errors import InputError
+from judge.runs.summary import BootstrapInterval, Interval, LengthModel, PairwiseStats
 from judge.stats.categories import group_rows
 from judge.stats.intervals import bootstrap_interval, sign_test, wilson
 from judge.stats.lc import length_controlled
 from judge.stats.lines import check_pairwise
-from judge.stats.summary import BootstrapInterval, Interval, LengthModel, PairwiseStats
 
 WINNER_SCORE = {"tuned": 1.0, "base": 0.0, "tie": 0.5}
 # An item whose averaged score is 0.5 up to float rounding (say 0 and 0.9999999999999999) is a tie:

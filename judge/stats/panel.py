@@ -35,7 +35,9 @@ from typing import Any
 import numpy as np
 
 from judge.errors import InputError
+from judge.runs.summary import MemberPair, PairwiseStats, PanelStats
 from judge.stats.agreement import AgreementLine, cohen_kappa
+from judge.stats.bias import bias_diagnostics
 from judge.stats.categories import group_items
 from judge.stats.lines import lengths
 from judge.stats.pairwise import (
@@ -45,7 +47,7 @@ from judge.stats.pairwise import (
     line_score,
     outcome,
 )
-from judge.stats.summary import MemberPair, PairwiseStats, PanelStats
+from judge.stats.style import style_control
 
 Rows = Sequence[Mapping[str, Any]]
 OUTCOMES = ("base", "tie", "tuned")
@@ -200,9 +202,6 @@ def panel_blocks(
 ) -> dict[str, Any]:
     """summary.json's blocks for a panel: `pairwise`, `by_category`, `bias` and `style_control`
     as the panel decides, and `panel` (the agreement among members); absent blocks left out."""
-    from judge.stats.bias import bias_diagnostics
-    from judge.stats.style import style_control
-
     pairwise = panel_pairwise(members, confidence, resamples, seed)
     known = lengths([row for rows in members.values() for row in rows])
     ids, scores, _ = panel_items(members)

@@ -19,9 +19,9 @@ import numpy as np
 from scipy import stats as sps
 
 from judge.errors import InputError
+from judge.runs.summary import BootstrapInterval, RatingsStats
 from judge.stats.intervals import bootstrap_interval
 from judge.stats.lines import check_ids, detect_format
-from judge.stats.summary import BootstrapInterval, RatingsStats
 
 
 def rating(row: Mapping[str, Any], key: str, number: int) -> float | None:

@@ -33,9 +33,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from scipy.special import expit
 
+from judge.runs.summary import BootstrapInterval, StyleControl
 from judge.stats.lc import CONSTANT_TOLERANCE
 from judge.stats.logistic import fit_logistic
-from judge.stats.summary import BootstrapInterval, StyleControl
 
 MIN_ITEMS = 10
 MARKDOWN = ("header", "list", "bold")

@@ -27,10 +27,10 @@ from typing import Any, Literal
 from pydantic import Field
 
 from judge.records import Record, read_schema_file
+from judge.runs.summary import BootstrapInterval, StageTime
 from judge.stats.intervals import bootstrap_interval, sign_test
 from judge.stats.leaderboard import Standing
 from judge.stats.pairwise import TIE_TOLERANCE, item_scores
-from judge.stats.summary import BootstrapInterval, StageTime
 
 SCHEMA = "judge.sweep/1"
 Decided = Literal["strength", "win rate", "eval loss", "name"]

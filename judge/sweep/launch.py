@@ -19,6 +19,7 @@ else starts afresh.
 
 from __future__ import annotations
 
+import ctypes
 import shutil
 import signal
 import subprocess
@@ -106,8 +107,6 @@ def gpu_groups(gpus: Sequence[str], parallel: int) -> list[list[str]]:
 
 def die_with_parent() -> None:
     """A killed sweep takes its children along (Linux), instead of leaving them training."""
-    import ctypes
-
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 

@@ -1,12 +1,8 @@
 """`judge sweep`: train one model per trial of a grid (or of seeded random draws), judge every
 trial against the base as one leaderboard, and rank the checkpoints by the judged result.
 
-    results/<sweep>/
-      sweep.json sweep.md sweep.png   the ranked table (judge/stats/sweep.py, judge/report/sweep.py)
-      trials/<name>/                  output_dir: model, training.json, metrics.jsonl, checkpoints
-      recipes/<name>.yaml             the trial's whole recipe: what its `judge train` child reads
-      logs/<name>.log                 the child's output, every attempt appended
-      leaderboard/                    `judge leaderboard --reference BASE trials/<name> ...`
+The folder (sweep.json .md .png, trials/, recipes/, logs/, leaderboard/) is laid out in
+judge/runs/boards.py.
 
 A model folder goes by its name (in judgment lines, leaderboards and its card), so each trial's
 model is the folder named after the trial, and its recipe and log sit beside, not in it.
@@ -29,19 +25,26 @@ from typing import Any, NamedTuple
 import yaml
 from pydantic import Field
 
+from judge.card.write import check_card, write_card
 from judge.engines import load_engine
 from judge.engines.pool import Loader
 from judge.errors import InputError
 from judge.files import check_targets, check_writable, read_text, write_atomic
+from judge.models.refs import resolve_model
 from judge.pipeline.compare import CompareConfig, Progress, plan_run
-from judge.pipeline.leaderboard import LeaderboardConfig, folder_battles, run_leaderboard
-from judge.pipeline.run_folder import RunFolder, read_json
+from judge.pipeline.leaderboard import (
+    LeaderboardConfig,
+    folder_battles,
+    run_leaderboard,
+)
 from judge.pipeline.timing import stage_time
 from judge.records import Record
-from judge.report.sweep import plot_sweep, sweep_markdown
+from judge.report.sweep import card_table, write_sweep_views
+from judge.runs.boards import SweepFolder
+from judge.runs.folder import RunFolder, read_json
 from judge.runs.lock import folder_lock
+from judge.runs.summary import StageTime
 from judge.stats.leaderboard import Leaderboard
-from judge.stats.summary import StageTime
 from judge.stats.sweep import (
     Sweep,
     ThisRun,
@@ -61,9 +64,11 @@ from judge.sweep.trials import (
     recipe_text,
     with_output,
 )
+from judge.train.data import mix
 from judge.train.methods import MethodName, method
 from judge.train.outputs import read_record
 from judge.train.recipe import find_accelerate_config, find_recipe, read_recipe_file
+from judge.train.run import build_config
 
 Say = Callable[[str], None]
 DONE: dict[str, ThisRun] = {"skip": "skipped", "resume": "resumed", "fresh": "trained"}
@@ -83,22 +88,6 @@ class SweepConfig(Record):
     accelerate_config: str | None = None
     gpus: list[str] = []  # the GPUs the sweep may use (the CLI reads them)
     card: str | None = None  # write the best trial's card here, with the sweep table in it
-
-
-class SweepFolder:
-    def __init__(self, root: Path | str) -> None:
-        self.root = Path(root)
-        self.json_file, self.md_file = self.root / "sweep.json", self.root / "sweep.md"
-        self.plot_file, self.leaderboard = self.root / "sweep.png", self.root / "leaderboard"
-
-    def model(self, name: str) -> Path:
-        return self.root / "trials" / name
-
-    def recipe(self, name: str) -> Path:
-        return self.root / "recipes" / f"{name}.yaml"
-
-    def log(self, name: str) -> Path:
-        return self.root / "logs" / f"{name}.log"
 
 
 class SweepPlan(NamedTuple):
@@ -147,18 +136,12 @@ def plan_sweep(config: SweepConfig) -> SweepPlan:
         "base": base, "tuned": base, "out": str(folder.leaderboard / ".check"), "card": None})
     plan_run(judging)  # the judge, its template and the prompts, checked on the base alone
     if config.card:
-        from judge.card.write import check_card
-
         check_card(Path(config.card), config.judging.card_template)
     return SweepPlan(folder, list(trials.values()), base, space, launcher)
 
 
 def check_trials(trials: list[Trial], config: SweepConfig) -> None:
     """What the child would refuse, refused now: the trl config, the data, the model."""
-    from judge.models.refs import resolve_model
-    from judge.train.data import mix
-    from judge.train.run import build_config
-
     seen: set[str] = set()
     for trial in trials:
         recipe = trial.recipe
@@ -323,37 +306,11 @@ def sweep_run(config: SweepConfig, plan: SweepPlan, progress: Progress, say: Say
 
 def write_sweep(folder: SweepFolder, sweep: Sweep) -> None:
     write_atomic(folder.json_file, json.dumps(sweep.as_json(), indent=2) + "\n")
-    write_views(folder, sweep)
-
-
-def write_views(folder: SweepFolder, sweep: Sweep) -> None:
-    """sweep.md and sweep.png, made from the record alone."""
-    write_atomic(folder.md_file, sweep_markdown(sweep) + "\n")
-    plot_sweep(sweep, folder.plot_file)
-
-
-def rewrite_sweep(root: Path, page_template: str | None = None,
-                  board_template: str | None = None) -> list[Path]:
-    """`judge report SWEEP`: sweep.md and sweep.png from sweep.json, and the views of its
-    leaderboard and of every trial's run folder; loads no model. The files written, the
-    leaderboard's page (the one to open) first."""
-    from judge.pipeline.leaderboard import rewrite_board
-    from judge.stats.sweep import read_sweep
-
-    folder = SweepFolder(root)
-    sweep = read_sweep(read_json(folder.json_file), str(folder.json_file))
-    written = []
-    if (folder.leaderboard / "leaderboard.json").is_file():
-        written = rewrite_board(folder.leaderboard, page_template, board_template)
-    write_views(folder, sweep)  # sweep.json is the data: read, not written
-    return [*written, folder.md_file, *([folder.plot_file] if folder.plot_file.is_file() else [])]
+    write_sweep_views(folder, sweep)
 
 
 def write_best_card(folder: SweepFolder, sweep: Sweep, card: Path, template: str | None) -> None:
     """The best trial's card, from its run folder in the leaderboard, with the sweep table."""
-    from judge.card.write import write_card
-    from judge.report.sweep import card_table
-
     best = next(t for t in sweep.trials if t.name == sweep.best)
     assert best.judged is not None
     write_card(folder.leaderboard / best.judged.folder, card, template,

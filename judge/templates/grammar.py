@@ -18,12 +18,10 @@ as the oracle:
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from judge.records import Grammar
-
-if TYPE_CHECKING:
-    from judge.templates.template import JudgeTemplate
+from judge.templates.template import JudgeTemplate
 
 SAMPLE_REASON = "Both answers address the request; one of them is more accurate and complete."
 # (before the reasoning, between reasoning and label, after the label), tried in this order

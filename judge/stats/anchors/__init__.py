@@ -13,18 +13,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from judge.errors import InputError
+from judge.stats.agreement import AgreementLine, parse_lines
+from judge.stats.anchors.alpaca_eval import read_annotations
+from judge.stats.anchors.arena import read_battles, read_judgments
 from judge.stats.anchors.base import StatsFile
 from judge.stats.anchors.detect import FORMATS, detect
+from judge.stats.anchors.meta_eval import read_judgebench, read_llmbar
+from judge.stats.lines import read_lines
 
 __all__ = ["StatsFile", "read_agreement_file", "read_stats_file"]
 
 
 def read_stats_file(path: Path) -> StatsFile:
     """A file for `judge stats`, in judge's line shapes, with the name of its format."""
-    from judge.stats.anchors.alpaca_eval import read_annotations
-    from judge.stats.anchors.arena import read_battles, read_judgments
-    from judge.stats.lines import read_lines
-
     rows = read_lines(path)
     name = detect(rows)
     command, described = FORMATS[name]
@@ -41,10 +42,6 @@ def read_stats_file(path: Path) -> StatsFile:
 
 def read_agreement_file(path: Path) -> tuple[list, str]:
     """The labelled verdicts of a file for `judge agreement`, and the name of its format."""
-    from judge.stats.agreement import AgreementLine, parse_lines
-    from judge.stats.anchors.meta_eval import read_judgebench, read_llmbar
-    from judge.stats.lines import read_lines
-
     rows = read_lines(path)
     name = detect(rows)
     command, described = FORMATS[name]

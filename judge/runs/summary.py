@@ -1,19 +1,19 @@
 """summary.json as a record: every writer builds a `Summary`, every reader (report, card, stats
 CLI) reads one. Schema "judge.summary/1"; the field order here is the key order in the file.
 
-Adding a statistic: compute it where its family lives (judge/stats/), add its field here, and show
-it in judge/report/format.py's `headline`. New blocks are optional and left out of the file when
-absent, so older summary.json files still validate and keep their shape.
+Adding a statistic: compute it where its family lives (judge/stats/, its block in
+judge/stats/blocks.py), add its field here, and show it in judge/report/format.py's `headline`.
+New blocks are optional and left out of the file when absent, so older summary.json files still
+validate and keep their shape.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
-from judge.records import Judgment, Record, read_schema_file
+from judge.records import Record, read_schema_file
 
 SCHEMA = "judge.summary/1"
 
@@ -279,77 +279,3 @@ def read_summary(data: dict[str, Any], where: str) -> Summary:
     return read_schema_file(Summary, SCHEMA, data, where,
                             "lacks a field the card needs or has a bad one")
 
-
-def line_blocks(
-    rows: Sequence[Mapping[str, Any]],
-    texts: Mapping[str, tuple[str, str]] | None = None,
-    confidence: float = 0.95,
-    resamples: int = 2000,
-    seed: int = 0,
-) -> dict[str, Any]:
-    """The blocks of base-vs-tuned lines: `pairwise`, and `graded`, `by_category`, `bias`,
-    `style_control` where the lines allow them (an absent block is left out). `texts`
-    (prompt_id -> (base, tuned) answers) feed the bias and style numbers that read the answers;
-    without them only lengths are used."""
-    from judge.stats.bias import bias_diagnostics
-    from judge.stats.graded import weighted_win_rate
-    from judge.stats.lines import lengths
-    from judge.stats.pairwise import by_category, item_means, summarize
-    from judge.stats.style import style_control
-
-    pairwise = summarize(rows, confidence, resamples, seed)
-    known = lengths(rows)
-    ids, scores = item_means(rows)
-    blocks = {
-        "pairwise": pairwise,
-        "graded": weighted_win_rate(rows, confidence, resamples, seed),
-        "by_category": by_category(rows, confidence, resamples, seed),
-        "bias": bias_diagnostics(rows, texts, known, pairwise.position_consistency),
-        "style_control": style_control(ids, scores, texts, known, confidence, resamples, seed),
-    }
-    return {name: block for name, block in blocks.items() if block not in (None, {})}
-
-
-def blocks_json(blocks: Mapping[str, Any]) -> dict[str, Any]:
-    """line_blocks as `judge stats --json` prints them: the pairwise keys at the top, exactly as
-    summary.json's `pairwise` block, then each further block under its summary.json name."""
-    from pydantic import TypeAdapter
-
-    data = blocks["pairwise"].model_dump()
-    for name in ("graded", "by_category", "bias", "style_control"):
-        if blocks.get(name) not in (None, {}):
-            data[name] = TypeAdapter(Any).dump_python(blocks[name], mode="json")
-    return data
-
-
-def verdict_blocks(
-    judgments: Sequence[Judgment],
-    confidence: float = 0.95,
-    resamples: int = 2000,
-    seed: int = 0,
-    answers: Mapping[str, tuple[str, str]] | None = None,
-    categories: Mapping[str, str | None] | None = None,
-) -> dict[str, Any]:
-    """summary.json's verdict blocks: those of line_blocks (pointwise lines count by their
-    outcome), and `ratings` when the lines carry ratings. `categories` (prompt_id -> category,
-    from the prompt set) take precedence over the lines' own, which older ledgers lack."""
-    from judge.stats.ratings import summarize_ratings
-
-    blocks = line_blocks(judgment_rows(judgments, categories), answers, confidence, resamples,
-                         seed)
-    rated = [{"prompt_id": j.prompt_id, "rating_base": j.rating_base,
-              "rating_tuned": j.rating_tuned} for j in judgments if j.sides is not None]
-    if rated:
-        blocks["ratings"] = summarize_ratings(rated, confidence, resamples, seed)
-    return blocks
-
-
-def judgment_rows(
-    judgments: Sequence[Judgment], categories: Mapping[str, str | None] | None = None,
-) -> list[dict[str, Any]]:
-    """Judgment records as the lines the statistics read (pointwise lines by their outcome);
-    `categories` (prompt_id -> category) replace the lines' own."""
-    rows = [j.model_dump(exclude={"rating_base", "rating_tuned", "sides"}) for j in judgments]
-    if categories is not None:
-        rows = [row | {"category": categories.get(row["prompt_id"])} for row in rows]
-    return rows

@@ -4,6 +4,10 @@ Every record is written as one line and flushed, so a crash or a kill loses at m
 written. On load, a torn last line (no newline, or not JSON) is dropped with a warning and cut off
 the file, so the next append starts on a clean line; a bad line anywhere else is an input error: it
 means someone edited the file and silently skipping it would change the numbers.
+
+A record's key is a content key (a hash of everything its result depends on): generation_key here,
+the judgment keys beside the judge stage (judge/pipeline/judging.py). A key is part of the file
+format: changing what goes into one makes every old ledger a cache miss.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from judge.errors import InputError
 from judge.files import read_jsonl
+from judge.records import ModelInfo, PromptItem, SamplingParams
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -27,6 +32,14 @@ def content_key(*parts: object) -> str:
     """A stable 16-hex-digit hash of JSON-serialisable parts (dict keys sorted)."""
     blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def generation_key(model: ModelInfo, item: PromptItem, params: SamplingParams) -> str:
+    """The key of one answer: the model, the prompt (its turns), and how it was sampled."""
+    seed = params.seed if params.temperature > 0 else None  # greedy output does not depend on it
+    sampling = params.model_dump() | {"seed": seed}
+    text: str | list[str] = item.turns if item.turns else item.prompt  # old keys stay valid
+    return content_key("generation/1", model.fingerprint, text, sampling)
 
 
 class Ledger(Generic[R]):

@@ -10,7 +10,7 @@
       bench/<model>.json          lm-eval results
       prompts.jsonl               the prompts the run judged (ids, categories, turns)
       summary.json                the numbers
-      report.md report.html winrate.png verdicts.csv   for people (judge/pipeline/report.py)
+      report.md report.html winrate.png verdicts.csv   for people (judge/report/views.py)
 
 Compare writes it, the card and `judge report` read it, and nothing else builds these paths.
 """
@@ -18,6 +18,7 @@ Compare writes it, the card and `judge report` read it, and nothing else builds 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,15 @@ from pydantic import SerializerFunctionWrapHandler, ValidationError, model_seria
 from judge import files
 from judge.errors import InputError
 from judge.files import read_jsonl, write_atomic
-from judge.models.refs import model_slug
 from judge.records import ModelInfo, PromptItem, Record, SamplingParams, Side
-from judge.stats.summary import StageTime, Summary, read_summary
+from judge.runs.summary import StageTime, Summary, read_summary
+
+
+def model_slug(info: ModelInfo) -> str:
+    """A file-name-safe key: readable name plus fingerprint."""
+    name = Path(info.ref).stem if info.ref.endswith(".gguf") else info.ref
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name.strip("/")).strip("-.")[-40:] or "model"
+    return f"{name}-{info.fingerprint[:8]}"
 
 
 def side_sampling(max_new_tokens: int, temperature: float, seed: int) -> dict[Side, SamplingParams]:
