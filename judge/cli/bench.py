@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from judge.cli.common import default_cache, slug
+from judge.api.defaults import slug
+from judge.cli.common import default_cache
 from judge.errors import InputError
 
 

@@ -1,4 +1,4 @@
-"""`judge compare BASE TUNED`: the options of one comparison, turned into a CompareConfig.
+"""`judge compare BASE TUNED`: the options of one comparison, handed to judge.api.compare.
 
     judge compare smollm2 path/to/tuned --limit 20
     judge compare BASE TUNED --judge JUDGE --prompts prompts.jsonl --engine vllm --json
@@ -8,12 +8,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 from rich.console import Console
 
-from judge.cli.common import engine_config, engine_options, judging_options, slug, stage_progress
+from judge.cli.common import (
+    EXPORT,
+    engine_config,
+    engine_options,
+    judging_options,
+    stage_progress,
+)
 
 
 @click.command()
@@ -33,13 +38,14 @@ from judge.cli.common import engine_config, engine_options, judging_options, slu
 @click.option("--card-template", default=None, help="Your own Jinja2 card-section template.")
 @click.option("--report-template", type=click.Path(dir_okay=False), default=None,
               help="Your own Jinja2 template for report.html (it may extend report.html.j2).")
+@EXPORT
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 @engine_options
 def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_column, limit, template,
             verdict, structured, max_new_tokens, judge_max_new_tokens, temperature, seed,
             confidence,
             bootstrap, chunk, out, cache_dir, bench, bench_limit, num_fewshot, include_path, card,
-            card_template, report_template, as_json, **engine) -> None:
+            card_template, report_template, export, as_json, **engine) -> None:
     """Judge TUNED against BASE on a prompt set, in both answer orders.
 
     BASE and TUNED are model references: smollm2 (the bundled SmolLM2-135M-Instruct), a Hugging
@@ -48,31 +54,26 @@ def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_colum
     generations file), which loads no model: the prompts are then the ones the files answer
     (--prompts restricts them). Results, cache and report land in --out.
     """
-    from judge.pipeline.compare import CompareConfig, run_compare
+    from judge.api import compare as run
     from judge.report.tables import summary_table
 
-    if out is None:
-        out = str(Path("results") / f"{slug(base)}-vs-{slug(tuned)}")
-    config = CompareConfig(
-        base=base, tuned=tuned, judge=judge_ref[0], panel=list(judge_ref[1:]),
-        controls=controls, flow_metric=flow_metric, prompts=prompts,
-        prompt_column=prompt_column,
-        limit=limit, template=template, verdict=verdict, structured=structured,
-        max_new_tokens=max_new_tokens,
-        judge_max_new_tokens=judge_max_new_tokens, temperature=temperature, seed=seed,
-        confidence=confidence, bootstrap=bootstrap, chunk=chunk, out=out, cache_dir=cache_dir,
-        bench=[t.strip() for t in bench.split(",") if t.strip()], bench_limit=bench_limit,
-        num_fewshot=num_fewshot, include_path=list(include_path), card=card,
-        card_template=card_template, report_template=report_template,
-        engine=engine_config(engine, seed),
-    )
     with stage_progress() as progress:
-        summary = run_compare(config, progress)
+        result = run(
+            base, tuned, progress=progress, judge=list(judge_ref), controls=controls,
+            flow_metric=flow_metric, prompts=prompts, prompt_column=prompt_column, limit=limit,
+            template=template, verdict=verdict, structured=structured,
+            max_new_tokens=max_new_tokens, judge_max_new_tokens=judge_max_new_tokens,
+            temperature=temperature, seed=seed, confidence=confidence, bootstrap=bootstrap,
+            chunk=chunk, out=out, cache_dir=cache_dir, bench=bench, bench_limit=bench_limit,
+            num_fewshot=num_fewshot, include_path=list(include_path), card=card,
+            card_template=card_template, report_template=report_template, export=list(export),
+            engine=engine_config(engine, seed))
+    summary = result.summary
     if as_json:
         click.echo(json.dumps(summary.as_json(), indent=2))
     else:
         Console().print(summary_table(summary))
-        click.echo(f"results: {out}/ (summary.json, report.html, report.md, winrate.png, "
-                   "verdicts.csv)")
+        click.echo(f"results: {result.folder}/ (summary.json, report.html, report.md, "
+                   "winrate.png, verdicts.csv)")
         if card:
             click.echo(f"card: {card}")

@@ -17,30 +17,13 @@ from typing import Any
 import click
 
 from judge.cli.common import BOOTSTRAP, FORMAT, SEED, Finite, check_format, err_console, print_grid
-from judge.errors import InputError
 from judge.escape import term_text
 from judge.report.export import fields_csv, records_csv
-from judge.report.tables import lines_grid, models_grid, ratings_grid
+from judge.report.tables import Grid, lines_grid, models_grid, ratings_grid
 
 FILE = click.Path(exists=True, path_type=Path)
-def aggregate(parsed: Any, options: dict[str, Any]) -> tuple[dict[str, Any], Any, Callable]:
-    """(the numbers as JSON, what the table shows, the grid maker) for one translated file."""
-    from judge.stats.bradley_terry import bradley_terry
-    from judge.stats.ratings import summarize_ratings
-    from judge.stats.summary import blocks_json, line_blocks
-
-    common = (options["confidence"], options["bootstrap"], options["seed"])
-    baseline = options["baseline"]
-    if baseline is not None and parsed.kind != "models":
-        raise InputError("--baseline applies to files whose lines name model_a and model_b")
-    if parsed.kind == "models":
-        result = bradley_terry(parsed.rows, baseline, *common)
-        return result, result, models_grid
-    if parsed.kind == "ratings":
-        ratings = summarize_ratings(parsed.rows, *common)
-        return ratings.model_dump(), ratings, ratings_grid
-    blocks = line_blocks(parsed.rows, parsed.texts, *common)
-    return blocks_json(blocks), blocks, lines_grid
+GRIDS: dict[str, Callable[[Any, str], Grid]] = {"models": models_grid, "ratings": ratings_grid,
+                                                "pairwise": lines_grid}
 
 
 @click.command()
@@ -62,29 +45,21 @@ def stats(file: Path, as_json: bool, fmt: str, **options: Any) -> None:
     compare's --confidence/--bootstrap/--seed it reproduces that run's summary.json blocks. A
     leaderboard folder gives the Bradley–Terry table of the judgment lines in its run folders
     (its leaderboard.json's)."""
-    from judge.stats.anchors import StatsFile, read_stats_file
+    from judge.api import stats as aggregate
 
     check_format(as_json, fmt)
-    if file.is_dir():
-        from judge.pipeline.leaderboard import folder_battles
-
-        rows, reference = folder_battles(file)
-        options["baseline"] = options["baseline"] or reference
-        parsed = StatsFile(format="leaderboard folder", kind="models", rows=rows)
-    else:
-        parsed = read_stats_file(file)
-    data, shown, grid = aggregate(parsed, options)
-    data = {"format": parsed.format, **data}
+    found = aggregate(file, **options)
+    data, shown, grid = found.numbers, found.table, GRIDS[found.kind]
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
-    if fmt == "csv" and parsed.kind == "models":
+    if fmt == "csv" and found.kind == "models":
         click.echo(records_csv(data["models"], "model"), nl=False)
         return
     if fmt == "csv":
         click.echo(fields_csv(data), nl=False)
         return
-    print_grid(grid(shown, f"{file}  (format: {parsed.format})"), fmt)
+    print_grid(grid(shown, f"{file}  (format: {found.format})"), fmt)
     warnings = list(data.get("warnings", [])) + list((data.get("bias") or {}).get("warnings", []))
     for warning in warnings:
         err_console.print(f"warning: {term_text(warning)}", markup=False, highlight=False,

@@ -285,6 +285,10 @@ def board_run(config: LeaderboardConfig, plan: LeaderboardPlan, progress: Progre
     board = tabulate(config, plan, outcomes).model_copy(
         update={"timing": timing, "models_loaded": list(pool.loads)})
     write_leaderboard(folder, board, config.leaderboard_template)
+    if config.settings.export:
+        from judge.pipeline.export import write_board
+
+        write_board(folder.root)
     if plan.cards:
         from judge.card.write import write_card
 

@@ -85,6 +85,13 @@ class Leaderboard(Record):
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True)
 
+    def to_pandas(self) -> Any:
+        """The standings, one row per model, best first; nested numbers as dotted columns
+        (`ci.low`, `bradley_terry.strength`, `categories.math.win_rate`). Needs pandas."""
+        from judge.frames import data_frame, flat_fields
+
+        return data_frame([flat_fields(s.model_dump()) for s in self.standings])
+
 
 def read_leaderboard(data: dict[str, Any], where: str) -> Leaderboard:
     return read_schema_file(Leaderboard, SCHEMA, data, where)

@@ -242,6 +242,15 @@ class Summary(Blocks):
         """The dict written to summary.json (and printed by `--json`)."""
         return self.model_dump(by_alias=True)
 
+    def to_pandas(self) -> Any:
+        """summary.json as a long table, one number per row: `field` (dotted, e.g.
+        `pairwise.ci.low`) and `value`. Needs pandas."""
+        from judge.frames import data_frame, flat_fields
+
+        fields = flat_fields(self.as_json())
+        return data_frame([{"field": k, "value": v} for k, v in fields.items()],
+                          ["field", "value"])
+
 
 def read_summary(data: dict[str, Any], where: str) -> Summary:
     """A summary.json's content as a Summary; anything else is one InputError line."""

@@ -1,0 +1,77 @@
+"""Files other tools read, written from a run's own records: `--export alpaca_eval` on compare
+and leaderboard, and `judge report FOLDER --export alpaca_eval` for a folder already there.
+
+    <run>/alpaca_eval/annotations.json   alpaca_eval's annotations (judge/report/alpaca_eval.py)
+    <run>/alpaca_eval/leaderboard.csv    its leaderboard table: this run's model, one row
+    <leaderboard>/alpaca_eval/leaderboard.csv   every model of a leaderboard, one row each
+                                                (each model's annotations in its run folder)
+
+The files follow the run's views: a panel's annotations are its first judge's verdicts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from judge.errors import InputError
+from judge.files import check_targets, write_atomic
+from judge.pipeline.report import RunData, read_run
+from judge.pipeline.run_folder import RunFolder
+from judge.report.alpaca_eval import (
+    annotation_records,
+    annotations_json,
+    leaderboard_csv,
+    leaderboard_row,
+)
+from judge.report.format import run_names
+
+FORMATS = ("alpaca_eval",)
+FOLDER = "alpaca_eval"
+
+
+def run_exports(folder: RunFolder, data: RunData) -> tuple[list[dict], str]:
+    """(annotations, the tuned model's name) of one run."""
+    names = run_names(data.summary, data.run.models)
+    return annotation_records(data.items, data.answers, data.judgments, names), names["tuned"]
+
+
+def write_run(folder: RunFolder, data: RunData) -> list[Path]:
+    """annotations.json and a one-row leaderboard.csv into the run folder's alpaca_eval/."""
+    target = folder.root / FOLDER
+    files = [target / "annotations.json", target / "leaderboard.csv"]
+    check_targets(files)
+    records, name = run_exports(folder, data)
+    write_atomic(files[0], annotations_json(records))
+    write_atomic(files[1], leaderboard_csv({name: leaderboard_row(records)}))
+    return files
+
+
+def write_board(root: Path) -> list[Path]:
+    """Every model's run folder's files, and the leaderboard's leaderboard.csv of them all."""
+    from judge.pipeline.leaderboard import read_board
+
+    board = read_board(root)
+    table = root / FOLDER / "leaderboard.csv"
+    check_targets([table])
+    written, rows = [], {}
+    for standing in board.standings:
+        folder = RunFolder(root / standing.folder)
+        data = read_run(folder)
+        written += write_run(folder, data)
+        records, _ = run_exports(folder, data)
+        rows[standing.name] = leaderboard_row(records)
+    write_atomic(table, leaderboard_csv(rows))
+    return [table, *written]
+
+
+def export_folder(root: Path, fmt: str) -> list[Path]:
+    """`judge report FOLDER --export FMT`: a run folder's or a leaderboard folder's files."""
+    if fmt not in FORMATS:
+        raise InputError(f"--export {fmt}: no such format (known: {', '.join(FORMATS)})")
+    if (root / "leaderboard.json").is_file():
+        return write_board(root)
+    folder = RunFolder(root)
+    if not folder.summary_file.is_file():
+        raise InputError(f"--export {fmt}: {root} is neither a run folder (no summary.json) nor "
+                         "a leaderboard folder (no leaderboard.json)")
+    return write_run(folder, read_run(folder))
