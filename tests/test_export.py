@@ -38,10 +38,10 @@ def test_alpaca_eval_files_round_trip_through_alpaca_eval_and_judge_stats(tmp_pa
     m1 = json.loads((lb / "m1" / "alpaca_eval" / "annotations.json").read_text())
     # one record per prompt, baseline first; preference 1 + the prompt's score (orders averaged)
     assert [r["preference"] for r in m1] == [2.0, 2.0, 1.5]
-    assert m1[0] == {"instruction": ANSWER_PROMPTS["q1"], "output_1": "ref answer to Name a colour.",
-                     "generator_1": "ref", "output_2": "m1 answer to Name a colour.",
-                     "generator_2": "m1", "annotator": "judge@pairwise", "preference": 2.0,
-                     "dataset": "chat"}
+    assert m1[0] == {"instruction": ANSWER_PROMPTS["q1"],
+                     "output_1": "ref answer to Name a colour.", "generator_1": "ref",
+                     "output_2": "m1 answer to Name a colour.", "generator_2": "m1",
+                     "annotator": "judge@pairwise", "preference": 2.0, "dataset": "chat"}
     m2 = json.loads((lb / "m2" / "alpaca_eval" / "annotations.json").read_text())
     assert [r["preference"] for r in m2] == [1.0, 2.0, 1.5]
     # the leaderboard's table: alpaca_eval's columns, percent, best first
