@@ -97,6 +97,28 @@ def test_settings_are_checked_like_the_cli_and_raise_one_line(tmp_path):
         judge.agreement(pairs=str(tmp_path / "p.jsonl"))
 
 
+def test_keyword_arguments_fill_the_one_settings_record():
+    from judge.api.settings import compare_config
+    from judge.engines import EngineOptions
+
+    first = compare_config("a", "b", None, {
+        "limit": 3, "judge": ["j1", "j2@graded"], "bench": "x, y", "engine": "hf",
+        "dtype": "float32", "base_urls": "http://h/v1", "cache_dir": "/c"})
+    assert (first.judge, first.panel, first.bench, first.limit) == ("j1", ["j2@graded"],
+                                                                    ["x", "y"], 3)
+    assert (first.engine.kind, first.engine.dtype, first.engine.base_urls) == (
+        "hf", "float32", ("http://h/v1",))
+    assert first.out == "results/a-vs-b" and first.cache_dir == "/c"
+    # a record given whole, options over it; another pair gets its own folder
+    again = compare_config("a", "c", first, {"seed": 5})
+    assert (again.limit, again.panel, again.engine.kind) == (3, ["j2@graded"], "hf")
+    assert again.engine.seed == again.seed == 5 and again.out == "results/a-vs-c"
+    assert compare_config("a", "b", first, {}).model_dump() == first.model_dump()
+    served = compare_config("a", "b", None, {"engine": EngineOptions(kind="openai",
+                                                                     api_key="k")})
+    assert served.engine.api_key == "k" and served.engine.kind == "openai"
+
+
 def test_leaderboard_stats_and_agreement_return_their_records(tmp_path):
     b = Board(tmp_path)
     ref = ref_file(tmp_path)

@@ -85,6 +85,8 @@ def compare_config(base: str, tuned: str, settings: CompareConfig | None,
     if isinstance(data.get("bench"), str):
         data["bench"] = [t.strip() for t in data["bench"].split(",") if t.strip()]
     base_data = settings.model_dump() | {"engine": settings.engine} if settings else {}
+    if settings is not None and (settings.base, settings.tuned) != (base, tuned):
+        base_data.pop("out")  # another pair: its own run folder, unless `out` says otherwise
     seed = data.get("seed", base_data.get("seed", 0))
     engine_given = {k: data.pop(k) for k in list(data) if k in ENGINE_FIELDS or k == "engine"}
     if settings is not None and "engine" not in engine_given:
