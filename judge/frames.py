@@ -17,7 +17,7 @@ def data_frame(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None 
     try:
         import pandas as pd
     except ImportError:
-        raise InputError("to_pandas() needs pandas: pip install pandas") from None
+        raise InputError("to_pandas() needs pandas: pip install 'judge[pandas]'") from None
     return pd.DataFrame(list(rows), columns=list(columns) if columns is not None else None)
 
 
