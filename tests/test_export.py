@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import judge_cli, snapshot, write_jsonl
+from helpers import ROOT, judge_cli, snapshot, write_jsonl
 from scenes import ANSWER_PROMPTS, Board, alpaca_eval, answers_of, ref_file
 
 import judge
@@ -121,6 +121,23 @@ def test_lm_eval_samples_are_answers_files(tmp_path):
     pw = result.summary.pairwise
     assert (pw.wins, pw.ties, pw.losses) == (2, 1, 0)  # as with the same answers in any format
     assert set(result.to_pandas()["category"]) == {"ifeval"}
+
+
+# written by lm-eval 0.4.13 itself: simple_evaluate(log_samples=True, limit=3) with the tiny model
+# on a generate_until task of three prompts (doc_to_text "{{prompt}}", max_gen_toks 8), saved by
+# its EvaluationTracker.save_results_samples into OUT/org__tiny/
+LM_EVAL_RUN = ROOT / "tests" / "data" / "lm_eval" / "org__tiny"
+
+
+def test_a_real_lm_eval_samples_file_reads_as_answers():
+    (path,) = LM_EVAL_RUN.glob("samples_judge_gen_*.jsonl")
+    found = read_answers(str(path))
+    assert (found.format, found.name) == ("lm_eval_samples", "org__tiny")
+    assert [r.prompt for r in found.rows] == ["Name a colour.", "Count to three.", "Say hello."]
+    assert [r.prompt_id for r in found.rows] == ["0", "1", "2"]
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r.outputs for r in found.rows] == [[line["filtered_resps"][0]] for line in lines]
+    assert {r.category for r in found.rows} == {"judge_gen"}
 
 
 def test_lm_eval_samples_without_answers_are_refused(tmp_path):

@@ -18,8 +18,17 @@ from judge.api.settings import default_cache, engine_settings, one_line, slug
 from judge.engines import load_engine
 from judge.engines.pool import Loader
 from judge.errors import InputError
+from judge.pipeline.agreement import AgreementConfig, agreement_run, extra_blocks
 from judge.pipeline.judging import VerdictMode
+from judge.pipeline.leaderboard import folder_battles
+from judge.pipeline.panel import split_member
 from judge.records import Record
+from judge.stats.agreement import agreement as score
+from judge.stats.agreement import read_agreement
+from judge.stats.anchors import StatsFile, read_stats_file
+from judge.stats.bradley_terry import bradley_terry
+from judge.stats.ratings import summarize_ratings
+from judge.stats.summary import blocks_json, line_blocks
 
 
 class FileSettings(Record):
@@ -54,11 +63,6 @@ class FileStats(Record):
 def stats(file: str | Path, **options: Any) -> FileStats:
     """The numbers of a judgments file (or a leaderboard folder), as `judge stats FILE`:
     `confidence`, `bootstrap`, `seed`, `baseline` as its options."""
-    from judge.stats.anchors import StatsFile, read_stats_file
-    from judge.stats.bradley_terry import bradley_terry
-    from judge.stats.ratings import summarize_ratings
-    from judge.stats.summary import blocks_json, line_blocks
-
     try:
         settings = FileSettings.model_validate(options)
     except ValidationError as err:
@@ -68,8 +72,6 @@ def stats(file: str | Path, **options: Any) -> FileStats:
         raise InputError(f"{path}: no such file")
     baseline = settings.baseline
     if path.is_dir():
-        from judge.pipeline.leaderboard import folder_battles
-
         rows, reference = folder_battles(path)
         baseline = baseline or reference
         parsed = StatsFile(format="leaderboard folder", kind="models", rows=rows)
@@ -116,9 +118,6 @@ def agreement(file: str | Path | None = None, *, judge: str | list[str] | None =
               loader: Loader | None = None, **engine: Any) -> AgreementResult:
     """Score a judge against human labels, as `judge agreement`: a verdicts FILE, or `judge`
     (one or a panel) run on labelled `pairs` first (engine options as in compare)."""
-    from judge.stats.agreement import agreement as score
-    from judge.stats.agreement import read_agreement
-
     judges = [judge] if isinstance(judge, str) else list(judge or [])
     if bool(judges) != (pairs is not None):
         raise InputError("--judge and --pairs go together")
@@ -129,8 +128,6 @@ def agreement(file: str | Path | None = None, *, judge: str | list[str] | None =
         result = score(lines)
         return AgreementResult(format=kind, numbers={"format": kind, **result.model_dump()},
                                table=result)
-    from judge.pipeline.agreement import AgreementConfig, agreement_run, extra_blocks
-    from judge.pipeline.panel import split_member
 
     for spec in judges:
         split_member(spec)

@@ -23,6 +23,9 @@ from judge.api.settings import compare_config
 from judge.engines import load_engine
 from judge.engines.pool import Loader
 from judge.pipeline.compare import CompareConfig, run_compare
+from judge.pipeline.export import export_folder
+from judge.pipeline.leaderboard import LeaderboardConfig, run_leaderboard
+from judge.pipeline.report import regenerate
 from judge.stats.leaderboard import Leaderboard
 
 
@@ -50,8 +53,6 @@ def leaderboard(reference: str, models: Sequence[str], settings: CompareConfig |
     """Judge every model against `reference`, as `judge leaderboard --reference REF MODEL...`;
     `cards` maps a model to the card to write its result in (--card-for), `card_folders` is
     --card. Returns leaderboard.json as a record (`.to_pandas()`: the standings)."""
-    from judge.pipeline.leaderboard import LeaderboardConfig, run_leaderboard
-
     if isinstance(models, str):
         models = [models]
     if options.get("out") is None:
@@ -72,9 +73,6 @@ def report(folder: str | Path, report_template: str | None = None,
     report FOLDER`; `export=["alpaca_eval"]` adds alpaca_eval's files (judge/pipeline/export.py).
     Returns the files written, the page to open first. `read_comparison(folder)` reads a run
     folder back as a Comparison."""
-    from judge.pipeline.export import export_folder
-    from judge.pipeline.report import regenerate
-
     written = regenerate(Path(folder), report_template, leaderboard_template)
     for fmt in export:
         written += export_folder(Path(folder), fmt)
