@@ -18,7 +18,9 @@ import judge
 from judge.frames import flat_fields
 from judge.models.answers import read_answers
 
-pytestmark = pytest.mark.filterwarnings("ignore:pkg_resources:DeprecationWarning")
+# what alpaca_eval's own code says about its dependencies
+pytestmark = [pytest.mark.filterwarnings("ignore:pkg_resources:DeprecationWarning"),
+              pytest.mark.filterwarnings("ignore:The inplace keyword")]
 SAME = ("n", "wins", "ties", "losses", "win_rate", "standard_error", "discrete_win_rate", "ci",
         "p_value")
 
@@ -48,8 +50,19 @@ def test_alpaca_eval_files_round_trip_through_alpaca_eval_and_judge_stats(tmp_pa
     table = pd.read_csv(lb / "alpaca_eval" / "leaderboard.csv", index_col=0)
     assert list(table.index) == ["m1", "m2"]
     assert list(table.columns) == ["win_rate", "standard_error", "n_wins", "n_wins_base",
-                                   "n_draws", "n_total", "discrete_win_rate", "mode",
+                                   "n_draws", "n_total", "discrete_win_rate",
+                                   "length_controlled_winrate", "lc_standard_error", "mode",
                                    "avg_length"]
+    assert table["length_controlled_winrate"].isna().all()  # alpaca_eval's own: not ours to give
+    # alpaca_eval's evaluate() takes it as a precomputed leaderboard (AlpacaEval 2: sorted by the
+    # length-controlled column, empty here) and gives its table back
+    from alpaca_eval.main import evaluate
+
+    theirs, _ = evaluate(model_outputs=None, precomputed_leaderboard=str(
+        lb / "alpaca_eval" / "leaderboard.csv"), output_path=None, max_instances=1,
+        is_cache_leaderboard=False, is_return_instead_of_print=True)
+    assert list(theirs.index) == ["m1", "m2"]
+    assert theirs.loc["m1", "win_rate"] == pytest.approx(100 * 5 / 6)
     assert table.loc["m1", "win_rate"] == pytest.approx(100 * 5 / 6)
     assert table.loc["m2", "win_rate"] == pytest.approx(50.0)
     for name, records in (("m1", m1), ("m2", m2)):
@@ -66,7 +79,7 @@ def test_alpaca_eval_files_round_trip_through_alpaca_eval_and_judge_stats(tmp_pa
         assert flat_fields({k: read[k] for k in SAME}) == pytest.approx(
             flat_fields({k: summary[k] for k in SAME}))
         one = pd.read_csv(lb / name / "alpaca_eval" / "leaderboard.csv", index_col=0)
-        assert one.loc[name].to_dict() == table.loc[name].to_dict()
+        pd.testing.assert_series_equal(one.loc[name], table.loc[name])
 
 
 def test_judge_report_exports_a_finished_folder_from_its_ledgers(tmp_path):
@@ -82,6 +95,12 @@ def test_judge_report_exports_a_finished_folder_from_its_ledgers(tmp_path):
     bad = judge_cli("report", str(run / "judgments"), "--export", "alpaca_eval")
     assert "is neither a run folder" in bad.error_line()
     assert snapshot(run) == before
+    sweep_like = tmp_path / "elsewhere"
+    sweep_like.mkdir()
+    (sweep_like / "sweep.json").write_text("{}")
+    with pytest.raises(judge.InputError, match="neither a run folder"):
+        judge.report(sweep_like, export=["alpaca_eval"])  # refused before any page is written
+    assert [p.name for p in sweep_like.iterdir()] == ["sweep.json"]
     written = judge.report(run, export=["alpaca_eval"])
     assert run / "alpaca_eval" / "annotations.json" in written
 

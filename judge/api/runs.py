@@ -23,7 +23,7 @@ from judge.api.settings import compare_config
 from judge.engines import load_engine
 from judge.engines.pool import Loader
 from judge.pipeline.compare import CompareConfig, run_compare
-from judge.pipeline.export import export_folder
+from judge.pipeline.export import check_export, export_folder
 from judge.pipeline.leaderboard import LeaderboardConfig, run_leaderboard
 from judge.pipeline.report import regenerate
 from judge.stats.leaderboard import Leaderboard
@@ -73,6 +73,8 @@ def report(folder: str | Path, report_template: str | None = None,
     report FOLDER`; `export=["alpaca_eval"]` adds alpaca_eval's files (judge/pipeline/export.py).
     Returns the files written, the page to open first. `read_comparison(folder)` reads a run
     folder back as a Comparison."""
+    for fmt in export:
+        check_export(Path(folder), fmt)
     written = regenerate(Path(folder), report_template, leaderboard_template)
     for fmt in export:
         written += export_folder(Path(folder), fmt)

@@ -64,14 +64,19 @@ def write_board(root: Path) -> list[Path]:
     return [table, *written]
 
 
-def export_folder(root: Path, fmt: str) -> list[Path]:
-    """`judge report FOLDER --export FMT`: a run folder's or a leaderboard folder's files."""
+def check_export(root: Path, fmt: str) -> None:
+    """Before anything is written: a known format, and a folder it can be written for."""
     if fmt not in FORMATS:
         raise InputError(f"--export {fmt}: no such format (known: {', '.join(FORMATS)})")
+    if not (root / "leaderboard.json").is_file() and not RunFolder(root).summary_file.is_file():
+        raise InputError(f"--export {fmt}: {root} is neither a run folder (no summary.json) nor "
+                         "a leaderboard folder (no leaderboard.json)")
+
+
+def export_folder(root: Path, fmt: str) -> list[Path]:
+    """`judge report FOLDER --export FMT`: a run folder's or a leaderboard folder's files."""
+    check_export(root, fmt)
     if (root / "leaderboard.json").is_file():
         return write_board(root)
     folder = RunFolder(root)
-    if not folder.summary_file.is_file():
-        raise InputError(f"--export {fmt}: {root} is neither a run folder (no summary.json) nor "
-                         "a leaderboard folder (no leaderboard.json)")
     return write_run(folder, read_run(folder))

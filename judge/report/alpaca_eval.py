@@ -13,8 +13,9 @@ win_rate, standard_error, discrete_win_rate, Wilson interval and p-value.
 leaderboard.csv: alpaca_eval's leaderboard table, one row per model indexed by its name, the
 numbers in percent as alpaca_eval prints them: win_rate, standard_error, n_wins, n_wins_base,
 n_draws, n_total, discrete_win_rate, mode ("community"), avg_length (characters of the model's
-answers). No length_controlled_winrate column: alpaca_eval's needs its own fitted weights; ours
-(lc_win_rate in summary.json) is another model.
+answers). length_controlled_winrate and lc_standard_error are there (AlpacaEval 2 sorts its
+leaderboards by the first) but empty: alpaca_eval's length control needs its own fitted weights,
+and ours (lc_win_rate in summary.json) is another model, not to be passed off as it.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from judge.records import Judgment, PromptItem
 from judge.report.export import csv_text
 from judge.stats.pairwise import item_scores
 
+# AlpacaEval 2's columns, in its order; the two length-controlled ones are left empty (below)
 LEADERBOARD_COLUMNS = ["", "win_rate", "standard_error", "n_wins", "n_wins_base", "n_draws",
-                       "n_total", "discrete_win_rate", "mode", "avg_length"]
+                       "n_total", "discrete_win_rate", "length_controlled_winrate",
+                       "lc_standard_error", "mode", "avg_length"]
 
 
 def annotation_records(items: Sequence[PromptItem], answers: Mapping[str, tuple[str, str]],
@@ -71,6 +74,7 @@ def leaderboard_row(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "standard_error": 100 * float(valid.std(ddof=1) / np.sqrt(n)) if n > 1 else None,
         "n_wins": wins, "n_wins_base": losses, "n_draws": draws, "n_total": n,
         "discrete_win_rate": 100 * (wins + draws / 2) / n if n else None,
+        "length_controlled_winrate": None, "lc_standard_error": None,
         "mode": "community",
         "avg_length": int(np.mean(lengths)) if lengths else 0,
     }
