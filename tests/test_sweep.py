@@ -163,7 +163,7 @@ def test_sweep_files_and_the_card_carry_the_table(swept):
 
 @pytest.mark.slow  # trains the tiny model
 def test_judge_report_writes_the_sweep_views_again_and_says_the_judge_failed(swept, tmp_path):
-    from judge.api import regenerate
+    from judge.api.views import regenerate
 
     s, sweep, _, _ = swept
     copy = tmp_path / "sweep"

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from judge.api.numbers import agreement as score
 from judge.cli.common import (
     FORMAT,
     STRUCTURED,
@@ -22,15 +23,11 @@ from judge.cli.common import (
     engine_config,
     engine_options,
     print_grid,
-    slug,
     stage_progress,
 )
-from judge.errors import InputError
-from judge.pipeline.agreement import AgreementConfig, agreement_run, extra_blocks
+from judge.pipeline.judging import VerdictMode
 from judge.report.export import fields_csv
 from judge.report.tables import agreement_grid, judge_run_grid
-from judge.stats.agreement import agreement as score
-from judge.stats.anchors import read_agreement_file
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -59,44 +56,30 @@ FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @FORMAT
 @engine_options
 def agreement(file: Path | None, judge_ref: tuple[str, ...], pairs: Path | None, template: str,
-              verdict: str, structured: bool | None, judge_max_new_tokens: int, controls: int,
-              out: str | None, cache_dir: str, as_json: bool, fmt: str, **engine: Any) -> None:
+              verdict: VerdictMode, structured: bool | None, judge_max_new_tokens: int,
+              controls: int, out: str | None, cache_dir: str, as_json: bool, fmt: str,
+              **engine: Any) -> None:
     """Score a judge against human labels: FILE has id, label, verdict, verdict_swapped (or is an
     LLMBar result.json or JudgeBench outputs file); or give --judge MODEL --pairs LABELED.jsonl to
     judge the pairs in both orders first. Every rate counts all pairs, an invalid verdict as
     wrong; the `_valid` numbers count only pairs valid in both orders."""
-    if bool(judge_ref) != (pairs is not None):
-        raise InputError("--judge and --pairs go together")
-    if (file is None) == (not judge_ref):
-        raise InputError("give either a verdicts FILE or --judge MODEL --pairs LABELED.jsonl")
     check_format(as_json, fmt)
-    if file is not None:
-        lines, kind = read_agreement_file(file)
-        result = score(lines)
-        data, grid = ({"format": kind, **result.model_dump()},
-                      agreement_grid(result, f"{file}  (format: {kind})"))
+    if judge_ref:
+        with stage_progress() as progress:
+            found = score(file, judge=list(judge_ref), pairs=pairs, template=template,
+                          verdict=verdict, structured=structured,
+                          judge_max_new_tokens=judge_max_new_tokens, controls=controls, out=out,
+                          cache_dir=cache_dir, progress=progress,
+                          engine=engine_config(engine, seed=0))  # the API key is read here
+        grid = judge_run_grid(found.table, f"{', '.join(judge_ref)} on {pairs}  (verdicts: "
+                              f"{found.verdicts})")
     else:
-        found, title = run_judge(judge_ref, pairs, template, verdict, structured,
-                                 judge_max_new_tokens, controls, out, cache_dir, engine)
-        data = {"format": "agreement", **found.agreement.model_dump(), **extra_blocks(found)}
-        grid = judge_run_grid(found, title)
+        found = score(file, pairs=pairs)
+        grid = agreement_grid(found.table, f"{file}  (format: {found.format})")
+    data = found.numbers
     if as_json:
         click.echo(json.dumps(data, indent=2))
     elif fmt == "csv":
         click.echo(fields_csv(data), nl=False)
     else:
         print_grid(grid, fmt)
-
-
-def run_judge(judge_ref, pairs, template, verdict, structured, max_new_tokens, controls, out,
-              cache_dir, engine):
-    out = out or str(Path("results") / f"agreement-{slug(judge_ref[0])}")
-    config = AgreementConfig(
-        judge=judge_ref[0], panel=list(judge_ref[1:]), pairs=str(pairs), template=template,
-        verdict=verdict, structured=structured, judge_max_new_tokens=max_new_tokens,
-        controls=controls, out=out, cache_dir=cache_dir,
-        engine=engine_config(engine, seed=0),  # where engine flags and the API key are read
-    )
-    with stage_progress() as progress:
-        found = agreement_run(config, progress)
-    return found, f"{', '.join(judge_ref)} on {pairs}  (verdicts: {out}/verdicts.jsonl)"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
+from judge.api.defaults import default_cache, slug
 from judge.benchmarks.lmeval import run_bench
-from judge.cli.common import default_cache, slug
 from judge.errors import InputError
 from judge.models.refs import resolve_model
 

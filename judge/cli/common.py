@@ -12,7 +12,6 @@ import os
 import time
 import warnings
 from contextlib import contextmanager
-from pathlib import Path
 
 import click
 from rich.console import Console
@@ -26,6 +25,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from judge.api.defaults import default_cache
 from judge.engines import EngineOptions
 from judge.errors import InputError
 from judge.escape import term_text
@@ -52,10 +52,6 @@ class Finite(click.FloatRange):
 # in memory (the paired bootstrap holds resamples x prompts counts).
 SEED = click.IntRange(0, 2**32 - 1)
 BOOTSTRAP = click.IntRange(100, 100_000)
-
-
-def default_cache() -> str:
-    return os.environ.get("JUDGE_CACHE_DIR", str(Path.home() / ".cache" / "judge"))
 
 
 def quiet_backends(verbose: bool = False) -> None:
@@ -87,7 +83,6 @@ def quiet_backends(verbose: bool = False) -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TQDM_DISABLE", "1")
-    hide_progress_bars()
     warnings.filterwarnings("ignore")
 
 
@@ -98,13 +93,19 @@ def literal_record(record: logging.LogRecord) -> bool:
     return True
 
 
-def hide_progress_bars() -> None:
-    """Every tqdm bar is created disabled. TQDM_DISABLE is not enough: vLLM's weight loading and
-    lm-eval pass `disable=` themselves, which overrides it."""
+@contextmanager
+def hidden_progress_bars():
+    """For the length of one command, every tqdm bar is created disabled. TQDM_DISABLE is not
+    enough: vLLM's weight loading and lm-eval pass `disable=` themselves, which overrides it.
+    The patch is the CLI's alone and is undone when the command ends, so judge used as a
+    library (judge/api/) never touches other libraries' bars."""
     import tqdm.std
 
+    # restored as it was found: the class's own entry (tqdm's is a partialmethod descriptor)
+    entry = vars(tqdm.std.tqdm)["__init__"]
     original = tqdm.std.tqdm.__init__
-    if getattr(original, "judge_quiet", False):
+    if getattr(original, "judge_quiet", False):  # a command inside a command: already hidden
+        yield
         return
 
     @functools.wraps(original)
@@ -114,12 +115,23 @@ def hide_progress_bars() -> None:
 
     quiet.judge_quiet = True  # type: ignore[attr-defined]
     tqdm.std.tqdm.__init__ = quiet  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        tqdm.std.tqdm.__init__ = entry  # type: ignore[method-assign]
 
 
 FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["table", "csv", "markdown"]), default="table",
     show_default=True, help="table: for the terminal; csv: every number, one per row (a "
     "leaderboard or battles file: one row per model); markdown: the table, for pasting.")
+
+
+EXPORT = click.option(
+    "--export", multiple=True, type=click.Choice(["alpaca_eval"]),
+    help="Also write the run in another tool's files, beside its own: alpaca_eval writes "
+    "alpaca_eval/annotations.json and alpaca_eval/leaderboard.csv (a leaderboard: one row per "
+    "model), which alpaca_eval's own scripts and `judge stats` read.")
 
 
 def check_format(as_json: bool, fmt: str) -> None:
@@ -210,8 +222,7 @@ def judging_options(f):
                      help="Column with the prompt text (default: 'prompt', else 'instruction')."),
         click.option("--limit", type=int, default=None, help="Use only the first N prompts."),
         click.option("--template", default="pairwise", show_default=True,
-                     help="Judge template: a name from prompts/ or a path to your own .j2 file; "
-                     "mt-bench grades each turn 1-10 (docs/guides/mt-bench.md)."),
+                     help="Judge template: a name from prompts/ or a path to your own .j2 file."),
         click.option("--verdict", type=click.Choice(["text", "logprob", "both"]), default="both",
                      show_default=True, help="Read the verdict from the judge's text, from label "
                      "probabilities of its first token, or both (text where it parses, else "
@@ -268,16 +279,6 @@ def progress_callback(bars: Progress):
         return advance
 
     return start
-
-
-def slug(ref: str) -> str:
-    """A folder-name-safe name for a reference; an answers file by its folder and name
-    (alpaca_eval calls every file model_outputs.json and tells them apart by their folder)."""
-    path = Path(ref.rstrip("/"))
-    name = path.name or ref
-    if path.suffix.lower() in (".json", ".jsonl"):
-        name = f"{path.parent.name}-{path.stem}" if path.parent.name else path.stem
-    return "".join(c if c.isalnum() or c in "-_." else "-" for c in name).removesuffix(".gguf")
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""`judge compare BASE TUNED`: the options of one comparison, turned into a CompareConfig.
+"""`judge compare BASE TUNED`: the options of one comparison, handed to judge.api.compare.
 
     judge compare smollm2 path/to/tuned --limit 20
     judge compare BASE TUNED --judge JUDGE --prompts prompts.jsonl --engine vllm --json
@@ -8,13 +8,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 from rich.console import Console
 
-from judge.cli.common import engine_config, engine_options, judging_options, slug, stage_progress
-from judge.pipeline.compare import CompareConfig, run_compare
+from judge.api.runs import compare as run
+from judge.cli.common import (
+    EXPORT,
+    engine_config,
+    engine_options,
+    judging_options,
+    stage_progress,
+)
 from judge.report.mt_bench import mt_bench_grid
 from judge.report.tables import rich_table, summary_table
 
@@ -36,13 +41,14 @@ from judge.report.tables import rich_table, summary_table
 @click.option("--card-template", default=None, help="Your own Jinja2 card-section template.")
 @click.option("--report-template", type=click.Path(dir_okay=False), default=None,
               help="Your own Jinja2 template for report.html (it may extend report.html.j2).")
+@EXPORT
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 @engine_options
 def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_column, limit, template,
             verdict, structured, max_new_tokens, judge_max_new_tokens, temperature, seed,
             confidence,
             bootstrap, chunk, out, cache_dir, bench, bench_limit, num_fewshot, include_path, card,
-            card_template, report_template, as_json, **engine) -> None:
+            card_template, report_template, export, as_json, **engine) -> None:
     """Judge TUNED against BASE on a prompt set, in both answer orders (or, with --template
     mt-bench or a FastChat judge_prompts.jsonl#single-v1, grade each turn of each answer 1-10).
 
@@ -52,23 +58,18 @@ def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_colum
     generations file), which loads no model: the prompts are then the ones the files answer
     (--prompts restricts them). Results, cache and report land in --out.
     """
-    if out is None:
-        out = str(Path("results") / f"{slug(base)}-vs-{slug(tuned)}")
-    config = CompareConfig(
-        base=base, tuned=tuned, judge=judge_ref[0], panel=list(judge_ref[1:]),
-        controls=controls, flow_metric=flow_metric, prompts=prompts,
-        prompt_column=prompt_column,
-        limit=limit, template=template, verdict=verdict, structured=structured,
-        max_new_tokens=max_new_tokens,
-        judge_max_new_tokens=judge_max_new_tokens, temperature=temperature, seed=seed,
-        confidence=confidence, bootstrap=bootstrap, chunk=chunk, out=out, cache_dir=cache_dir,
-        bench=[t.strip() for t in bench.split(",") if t.strip()], bench_limit=bench_limit,
-        num_fewshot=num_fewshot, include_path=list(include_path), card=card,
-        card_template=card_template, report_template=report_template,
-        engine=engine_config(engine, seed),
-    )
     with stage_progress() as progress:
-        summary = run_compare(config, progress)
+        result = run(
+            base, tuned, progress=progress, judge=list(judge_ref), controls=controls,
+            flow_metric=flow_metric, prompts=prompts, prompt_column=prompt_column, limit=limit,
+            template=template, verdict=verdict, structured=structured,
+            max_new_tokens=max_new_tokens, judge_max_new_tokens=judge_max_new_tokens,
+            temperature=temperature, seed=seed, confidence=confidence, bootstrap=bootstrap,
+            chunk=chunk, out=out, cache_dir=cache_dir, bench=bench, bench_limit=bench_limit,
+            num_fewshot=num_fewshot, include_path=list(include_path), card=card,
+            card_template=card_template, report_template=report_template, export=list(export),
+            engine=engine_config(engine, seed))
+    summary = result.summary
     if as_json:
         click.echo(json.dumps(summary.as_json(), indent=2))
     else:
@@ -76,7 +77,7 @@ def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_colum
         if summary.mt_bench is not None:  # per-turn grading: FastChat's table, with intervals
             grid = mt_bench_grid(summary.mt_bench, "MT-Bench scores (tuned − base paired)")
             Console().print(rich_table(grid))
-        click.echo(f"results: {out}/ (summary.json, report.html, report.md, winrate.png, "
-                   f"{'mt_bench.png, ' if summary.mt_bench else ''}verdicts.csv)")
+        click.echo(f"results: {result.folder}/ (summary.json, report.html, report.md, "
+                   f"winrate.png, {'mt_bench.png, ' if summary.mt_bench else ''}verdicts.csv)")
         if card:
             click.echo(f"card: {card}")

@@ -13,10 +13,16 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from judge.cli.common import engine_config, engine_options, judging_options, slug, stage_progress
+from judge.api.defaults import slug
+from judge.api.runs import leaderboard as run
+from judge.cli.common import (
+    EXPORT,
+    engine_config,
+    engine_options,
+    judging_options,
+    stage_progress,
+)
 from judge.errors import InputError
-from judge.pipeline.compare import CompareConfig
-from judge.pipeline.leaderboard import LeaderboardConfig, run_leaderboard
 from judge.report.leaderboard import leaderboard_table
 
 
@@ -50,13 +56,15 @@ def card_pairs(given: tuple[str, ...]) -> dict[str, str]:
               help="Your own Jinja2 template for each model's report.html.")
 @click.option("--leaderboard-template", type=click.Path(dir_okay=False), default=None,
               help="Your own Jinja2 template for leaderboard.html.")
+@EXPORT
 @click.option("--json", "as_json", is_flag=True, help="Print leaderboard.json to stdout.")
 @engine_options
 def leaderboard(models, reference, judge_ref, controls, flow_metric, prompts, prompt_column, limit,
                 template, verdict, structured, max_new_tokens, judge_max_new_tokens, temperature,
                 seed,
                 confidence, bootstrap, chunk, cache_dir, out, card_folders, card_for,
-                card_template, report_template, leaderboard_template, as_json, **engine) -> None:
+                card_template, report_template, leaderboard_template, export, as_json,
+                **engine) -> None:
     """Judge every MODEL against --reference on the same prompts, in both answer orders, and rank
     them by Bradley–Terry strength with intervals.
 
@@ -64,23 +72,18 @@ def leaderboard(models, reference, judge_ref, controls, flow_metric, prompts, pr
     NAME=REF names it. The reference answers once; each model gets its own compare run folder
     inside --out, and leaderboard.html, .json, .md and .png sit at the top.
     """
-    if out is None:
-        out = str(Path("results") / f"leaderboard-vs-{slug(reference.split('=')[-1])}")
-    settings = CompareConfig(
-        base=reference, tuned=reference, judge=judge_ref[0], panel=list(judge_ref[1:]),
-        controls=controls, flow_metric=flow_metric,
-        prompts=prompts, prompt_column=prompt_column, limit=limit, template=template,
-        verdict=verdict, structured=structured, max_new_tokens=max_new_tokens,
-        judge_max_new_tokens=judge_max_new_tokens,
-        temperature=temperature, seed=seed, confidence=confidence, bootstrap=bootstrap,
-        chunk=chunk, out=out, cache_dir=cache_dir, card_template=card_template,
-        report_template=report_template, engine=engine_config(engine, seed),
-    )
-    config = LeaderboardConfig(reference=reference, models=list(models), out=out,
-                               settings=settings, cards=card_pairs(card_for),
-                               card_folders=card_folders, leaderboard_template=leaderboard_template)
     with stage_progress(eta=True) as progress:
-        board = run_leaderboard(config, progress)
+        board = run(
+            reference, list(models), progress=progress, cards=card_pairs(card_for),
+            card_folders=card_folders, leaderboard_template=leaderboard_template,
+            judge=list(judge_ref), controls=controls, flow_metric=flow_metric, prompts=prompts,
+            prompt_column=prompt_column, limit=limit, template=template, verdict=verdict,
+            structured=structured, max_new_tokens=max_new_tokens,
+            judge_max_new_tokens=judge_max_new_tokens, temperature=temperature, seed=seed,
+            confidence=confidence, bootstrap=bootstrap, chunk=chunk, out=out,
+            cache_dir=cache_dir, card_template=card_template, report_template=report_template,
+            export=list(export), engine=engine_config(engine, seed))
+    out = out or str(Path("results") / f"leaderboard-vs-{slug(reference.split('=')[-1])}")
     if as_json:
         click.echo(json.dumps(board.as_json(), indent=2))
         return

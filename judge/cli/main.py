@@ -23,7 +23,7 @@ import click
 from judge.cli.agreement import agreement
 from judge.cli.bench import bench
 from judge.cli.card import card
-from judge.cli.common import err_console, quiet_backends
+from judge.cli.common import err_console, hidden_progress_bars, quiet_backends
 from judge.cli.compare import compare
 from judge.cli.demo import demo
 from judge.cli.leaderboard import leaderboard
@@ -47,6 +47,8 @@ def cli(ctx: click.Context, verbose: bool) -> None:
         click.echo(ctx.get_help())
         ctx.exit(0)
     quiet_backends(verbose)
+    if not verbose:  # undone when the command ends (click closes the context)
+        ctx.with_resource(hidden_progress_bars())
 
 
 for command in (compare, leaderboard, report, sweep, demo, train, bench, card, stats, agreement,

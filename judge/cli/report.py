@@ -4,6 +4,7 @@
     judge report results/leaderboard-vs-smollm2 # leaderboard.html .md .png, each run folder's
     judge report results/sweep-smollm2-cpu      # sweep.md .png, its leaderboard's and trials'
     judge report results/base-vs-tuned --report-template my_report.html.j2
+    judge report results/leaderboard-vs-smollm2 --export alpaca_eval   # alpaca_eval's files
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import click
 
-from judge.api import regenerate
+from judge.api.runs import report as rewrite
+from judge.cli.common import EXPORT
 
 
 @click.command()
@@ -25,13 +27,15 @@ from judge.api import regenerate
               help="Your own Jinja2 template for report.html (it may extend report.html.j2).")
 @click.option("--leaderboard-template", type=click.Path(dir_okay=False), default=None,
               help="Your own Jinja2 template for leaderboard.html.")
+@EXPORT
 def report(folder: Path, open_page: bool, report_template: str | None,
-           leaderboard_template: str | None) -> None:
+           leaderboard_template: str | None, export: tuple[str, ...]) -> None:
     """Write FOLDER's report.html, report.md, winrate.png and verdicts.csv again from its
     summary.json, run.json and ledgers (any run folder, older ones too), or for a leaderboard
     folder its leaderboard.html, .md and .png and every run folder's, or for a sweep folder its
-    sweep.md and sweep.png and all of its leaderboard's. No model is loaded."""
-    written = regenerate(folder, report_template, leaderboard_template)
+    sweep.md and sweep.png and all of its leaderboard's. No model is loaded. --export writes a
+    run's or a leaderboard's files for other tools from its ledgers."""
+    written = rewrite(folder, report_template, leaderboard_template, export)
     for path in written:
         click.echo(str(path))
     if open_page:

@@ -21,13 +21,13 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from judge.api.defaults import slug
 from judge.cli.common import (
     SEED,
     engine_config,
     engine_options,
     err_console,
     judging_options,
-    slug,
     stage_progress,
 )
 from judge.escape import term_text

@@ -12,6 +12,12 @@ Four formats, told apart by their content (a `.json` or `.jsonl` file):
 - arena_hard_v2 arena-hard-auto v2 model_answer lines: {uid, model, messages: [{role, content}]},
                 an assistant content being a text or {answer: text}.
 - generations   a judge run folder's generations/<model>.jsonl (judge/records.py Generation).
+- lm_eval_samples  lm-eval's `--log_samples` lines (samples_<task>_<date>.jsonl) of a
+                generate_until task: {doc_id, doc, arguments, resps, filtered_resps, ...}. The
+                prompt is the doc's prompt field (prompt, instruction, question, input, query or
+                problem, the first that is a text), else the context lm-eval sent; the answer is
+                filtered_resps[0]; the model is the file's folder (lm-eval names it after the
+                model) and the task, read from the file name, is the category.
 
 The fingerprint is the file's content hash, so every cache keyed by it follows the file's content.
 """
@@ -19,6 +25,7 @@ The fingerprint is the file's content hash, so every cache keyed by it follows t
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -35,10 +42,14 @@ from judge.records import (
     SamplingParams,
 )
 
-Format = Literal["alpaca_eval", "arena_hard", "arena_hard_v2", "generations"]
+Format = Literal["alpaca_eval", "arena_hard", "arena_hard_v2", "generations", "lm_eval_samples"]
 SUFFIXES = (".json", ".jsonl")
 KNOWN = ("alpaca_eval model_outputs (instruction, output), arena-hard model_answer lines "
-         "(question_id + choices, or uid + messages) or a judge generations file")
+         "(question_id + choices, or uid + messages), lm-eval --log_samples lines (doc_id, doc, "
+         "arguments, filtered_resps) or a judge generations file")
+# the doc fields of lm-eval tasks that hold the question itself, in the order they are tried
+DOC_PROMPT_FIELDS = ("prompt", "instruction", "question", "input", "query", "problem")
+LM_EVAL_FILE = re.compile(r"samples_(?P<task>.+?)_\d{4}-\d{2}-\d{2}T[\d\-.]+\.jsonl$")
 
 
 class AnswerRow(Record):
@@ -119,6 +130,26 @@ def from_generations(row: Mapping[str, Any], where: str) -> AnswerRow:
                      outputs=[text_of(o, f"{where} output") for o in outputs])
 
 
+def from_lm_eval(row: Mapping[str, Any], where: str) -> AnswerRow:
+    args = row.get("arguments")
+    first = args.get("gen_args_0") if isinstance(args, dict) else None
+    if not isinstance(first, dict) or not isinstance(first.get("arg_1"), dict):
+        # a loglikelihood request's second argument is the continuation scored, not sampling
+        # settings: its responses are scores
+        raise InputError(f"{where}: lm-eval samples of a task that scores choices "
+                         "(loglikelihood), not of one that generates (generate_until): they "
+                         "hold no answer to judge")
+    given = row.get("doc")
+    doc = given if isinstance(given, dict) else {}
+    prompt = next((doc[k] for k in DOC_PROMPT_FIELDS if isinstance(doc.get(k), str)),
+                  first.get("arg_0"))
+    response = row.get("filtered_resps")
+    while isinstance(response, list) and response:  # one request, one (filtered) response
+        response = response[0]
+    return AnswerRow(prompt_id=str(row["doc_id"]), prompt=text_of(prompt, f"{where} prompt"),
+                     outputs=[text_of(response, f"{where} filtered_resps")])
+
+
 # format -> (keys a record must have, reader, the field naming the model)
 FORMATS: dict[Format, tuple[frozenset[str], Callable[[Mapping[str, Any], str], AnswerRow], str]] = {
     "generations": (frozenset({"key", "prompt_id", "output", "params_hash"}), from_generations,
@@ -126,6 +157,9 @@ FORMATS: dict[Format, tuple[frozenset[str], Callable[[Mapping[str, Any], str], A
     "arena_hard": (frozenset({"question_id", "choices"}), from_arena_hard, "model_id"),
     "arena_hard_v2": (frozenset({"uid", "messages"}), from_arena_hard_v2, "model"),
     "alpaca_eval": (frozenset({"instruction", "output"}), from_alpaca, "generator"),
+    # lm-eval's lines name no model: the folder it writes them into does (read_answers)
+    "lm_eval_samples": (frozenset({"doc_id", "doc", "arguments", "filtered_resps"}), from_lm_eval,
+                        ""),
 }
 
 
@@ -169,6 +203,11 @@ def read_answers(ref: str) -> AnswerSet:
             raise InputError(f"{where} is not in the {fmt} format of the first record")
         rows.append(reader(record, where))
     name = first.get(name_key)
+    if fmt == "lm_eval_samples":
+        name = path.resolve().parent.name
+        task = LM_EVAL_FILE.match(path.name)
+        if task:
+            rows = [r.model_copy(update={"category": task["task"]}) for r in rows]
     check_unique(rows, ref, fmt)
     return AnswerSet(path=str(path), format=fmt, name=str(name) if name else None, rows=rows)
 

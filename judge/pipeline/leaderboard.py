@@ -27,6 +27,7 @@ from judge.files import check_targets, check_writable, read_jsonl, write_atomic
 from judge.models.answers import AnswerSet, is_answers_ref, read_answers
 from judge.models.refs import display_name
 from judge.pipeline.compare import CompareConfig, Outcome, Plan, Progress, compare_outcome, plan_run
+from judge.pipeline.export import write_board
 from judge.pipeline.fill import Advance
 from judge.pipeline.generate import generate_stage
 from judge.pipeline.timing import stage_time
@@ -266,6 +267,8 @@ def board_run(config: LeaderboardConfig, plan: LeaderboardPlan, progress: Progre
     board = tabulate(config, plan, outcomes).model_copy(
         update={"timing": timing, "models_loaded": list(pool.loads)})
     write_leaderboard(folder, board, config.leaderboard_template)
+    if config.settings.export:
+        write_board(folder.root, board)
     if plan.cards:
         for model in plan.models:
             if model.name in plan.cards:

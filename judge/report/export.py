@@ -31,10 +31,11 @@ def csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
-def verdicts_csv(views: Sequence[PromptView]) -> str:
-    """One row per prompt: its id and category, both answers' lengths in characters, the winner
-    each order's line gave and where it was read from (pointwise: both ratings), the prompt's
-    score for the tuned model, its outcome and whether the orders disagreed."""
+def verdict_rows(views: Sequence[PromptView]) -> list[list[Any]]:
+    """One row per prompt, in VERDICT_COLUMNS: its id and category, both answers' lengths in
+    characters, the winner each order's line gave and where it was read from (pointwise: both
+    ratings), the prompt's score for the tuned model, its outcome and whether the orders
+    disagreed."""
     rows = []
     for v in views:
         by_order = {j.order: j for j in v.judgments}
@@ -47,7 +48,12 @@ def verdicts_csv(views: Sequence[PromptView]) -> str:
             rated and rated.rating_base, rated and rated.rating_tuned,
             v.score, v.outcome, int(v.split),
         ])
-    return csv_text(VERDICT_COLUMNS, rows)
+    return rows
+
+
+def verdicts_csv(views: Sequence[PromptView]) -> str:
+    """verdicts.csv: verdict_rows under their header."""
+    return csv_text(VERDICT_COLUMNS, verdict_rows(views))
 
 
 def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
+from judge.frames import data_frame, flat_fields
 from judge.records import Record, read_schema_file
 
 SCHEMA = "judge.summary/1"
@@ -272,6 +273,13 @@ class Summary(Blocks):
     def as_json(self) -> dict[str, Any]:
         """The dict written to summary.json (and printed by `--json`)."""
         return self.model_dump(by_alias=True)
+
+    def to_pandas(self) -> Any:
+        """summary.json as a long table, one number per row: `field` (dotted, e.g.
+        `pairwise.ci.low`) and `value`. Needs pandas."""
+        fields = flat_fields(self.as_json())
+        return data_frame([{"field": k, "value": v} for k, v in fields.items()],
+                          ["field", "value"])
 
 
 def read_summary(data: dict[str, Any], where: str) -> Summary:

@@ -15,6 +15,7 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import Field
 
+from judge.frames import data_frame, flat_fields
 from judge.records import Judgment, PromptItem, Record, read_schema_file
 from judge.runs.summary import (
     BootstrapInterval,
@@ -87,6 +88,11 @@ class Leaderboard(Record):
 
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True)
+
+    def to_pandas(self) -> Any:
+        """The standings, one row per model, best first; nested numbers as dotted columns
+        (`ci.low`, `bradley_terry.strength`, `categories.math.win_rate`). Needs pandas."""
+        return data_frame([flat_fields(s.model_dump()) for s in self.standings])
 
 
 def read_leaderboard(data: dict[str, Any], where: str) -> Leaderboard:

@@ -1,7 +1,6 @@
-"""What a notebook or a script calls: the floor right under the CLI (see
-docs/reference/architecture.md).
+"""A folder's views again, from the folder alone (`judge report FOLDER`, `judge.report`).
 
-    from judge.api import regenerate
+    from judge.api.views import regenerate
     regenerate(Path("results/base-vs-tuned"))   # report.html .md, winrate.png, verdicts.csv again
 
 `regenerate` is `judge report FOLDER`: it tells a run folder, a leaderboard folder and a sweep
@@ -15,11 +14,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from judge.errors import InputError
-from judge.pipeline.leaderboard import rewrite_board
+from judge.pipeline.export import check_export, write_board, write_run
+from judge.pipeline.leaderboard import read_board, rewrite_board
 from judge.report.sweep import write_sweep_views
 from judge.report.views import rewrite_run
 from judge.runs.boards import SweepFolder
 from judge.runs.folder import RunFolder, read_json
+from judge.runs.reader import read_run
 from judge.stats.sweep import read_sweep
 
 
@@ -35,6 +36,15 @@ def regenerate(root: Path, page_template: str | None = None,
         raise InputError(f"{root} is neither a run folder (it has no summary.json) nor a "
                          "leaderboard folder (no leaderboard.json) nor a sweep (no sweep.json)")
     return rewrite_run(root, page_template)
+
+
+def export_folder(root: Path, fmt: str) -> list[Path]:
+    """`judge report FOLDER --export FMT`: a run folder's or a leaderboard folder's files."""
+    check_export(root, fmt)
+    if (root / "leaderboard.json").is_file():
+        return write_board(root, read_board(root))
+    folder = RunFolder(root)
+    return write_run(folder, read_run(folder))
 
 
 def rewrite_sweep(root: Path, page_template: str | None = None,
