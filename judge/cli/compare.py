@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 
 from judge.cli.common import engine_config, engine_options, judging_options, slug, stage_progress
+from judge.cli.trackers import report_to_trackers, tracker_options
 
 
 @click.command()
@@ -35,6 +36,7 @@ from judge.cli.common import engine_config, engine_options, judging_options, slu
               help="Your own Jinja2 template for report.html (it may extend report.html.j2).")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 @engine_options
+@tracker_options
 def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_column, limit, template,
             verdict, structured, max_new_tokens, judge_max_new_tokens, temperature, seed,
             confidence,
@@ -76,3 +78,4 @@ def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_colum
                    "verdicts.csv)")
         if card:
             click.echo(f"card: {card}")
+    report_to_trackers("compare", out)

@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 
 from judge.cli.common import engine_config, engine_options, judging_options, slug, stage_progress
+from judge.cli.trackers import report_to_trackers, tracker_options
 from judge.errors import InputError
 
 
@@ -49,6 +50,7 @@ def card_pairs(given: tuple[str, ...]) -> dict[str, str]:
               help="Your own Jinja2 template for leaderboard.html.")
 @click.option("--json", "as_json", is_flag=True, help="Print leaderboard.json to stdout.")
 @engine_options
+@tracker_options
 def leaderboard(models, reference, judge_ref, controls, flow_metric, prompts, prompt_column, limit,
                 template, verdict, structured, max_new_tokens, judge_max_new_tokens, temperature,
                 seed,
@@ -84,7 +86,8 @@ def leaderboard(models, reference, judge_ref, controls, flow_metric, prompts, pr
         board = run_leaderboard(config, progress)
     if as_json:
         click.echo(json.dumps(board.as_json(), indent=2))
-        return
-    Console().print(leaderboard_table(board))
-    click.echo(f"results: {out}/ (leaderboard.html, leaderboard.json, leaderboard.md, "
-               "leaderboard.png; one run folder per model)")
+    else:
+        Console().print(leaderboard_table(board))
+        click.echo(f"results: {out}/ (leaderboard.html, leaderboard.json, leaderboard.md, "
+                   "leaderboard.png; one run folder per model)")
+    report_to_trackers("leaderboard", out)
