@@ -89,6 +89,10 @@ def judge_numbers(summary: Summary) -> dict[str, float]:
                                       "more_list_items": b.more_list_items})
     if summary.panel is not None:
         out |= numbers("judge/panel", {"fleiss_kappa": summary.panel.fleiss_kappa})
+    for label, member in summary.members.items():  # each panel member's own rate
+        boot = member.pairwise.ci_bootstrap
+        out |= interval(f"judge/members/{key_part(label)}/win_rate", member.pairwise.win_rate,
+                        boot.low, boot.high)
     return out
 
 
