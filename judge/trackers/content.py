@@ -248,7 +248,7 @@ def sweep_run(root: Path) -> TrackedRun:
         if t.error:
             notes["error"] = t.error
         params: dict[str, Cell] = {"method": t.method}
-        params |= {k: setting_cell(v) for k, v in t.settings.items()}
+        params |= {key_part(k): setting_cell(v) for k, v in t.settings.items()}
         children.append(TrackedRun(
             name=t.name, kind="trial", group=name, tags=["trial", t.method, t.status],
             params=params,
