@@ -221,6 +221,8 @@ def test_compare_read_back_from_wandb_offline(compared):
     categories = wandb_table(run, "categories")
     assert [r[0] for r in categories["data"]] == list(summary["by_category"])
     assert run["history"]["plots/winrate"]["_type"] == "image-file"
+    # only what judge chose: no package list, no machine metadata
+    assert sorted(p.name for p in (run["dir"] / "files").iterdir()) == ["media"]
 
 
 def test_no_secret_reaches_any_tracker(compared):

@@ -5,7 +5,7 @@ gives it the run's name, group, job type (compare, leaderboard, sweep, trial), t
 as config, the numbers as one history step, the verdicts in words as summary fields, the tables as
 wandb.Table (model text stays a cell's text) and the plots as images. Its run files go under the
 trackers folder. judge turns off what it did not choose to log: code and git state, the machine's
-metadata and system metrics, the console.
+metadata, system metrics and installed packages, the console.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ class WandbTracker:
         folder = Path(self.settings.folder)
         folder.mkdir(parents=True, exist_ok=True)
         quiet = wandb.Settings(silent=True, console="off", save_code=False, disable_git=True,
-                               x_disable_meta=True, x_disable_stats=True)
+                               x_disable_meta=True, x_disable_stats=True,
+                               x_save_requirements=False)
         handle = wandb.init(dir=str(folder), project=self.settings.project, name=run.name,
                             group=run.group, job_type=run.kind, tags=run.tags,
                             config=dict(run.params), settings=quiet, reinit="create_new")
