@@ -234,9 +234,10 @@ def test_no_secret_reaches_any_tracker(compared):
 
 
 def test_a_tracker_that_does_not_answer_is_one_line_and_keeps_the_results(compared, tmp_path):
-    """An MLflow server that does not answer (a closed port, no retries). W&B online without a
-    login ends the same way ("No API key configured"), not tested in this process, where wandb
-    keeps the offline mode of its first run."""
+    """An MLflow server that does not answer (a closed port, no retries): TensorBoard is still
+    written, then one line, exit 1. W&B online without a login ends the same way ("No API key
+    configured"), not tested in this process, where wandb keeps the offline mode of its first
+    run."""
     out, summary = compared
     root = out.parent
     unreachable = {"MLFLOW_TRACKING_URI": "http://127.0.0.1:9",
@@ -244,13 +245,16 @@ def test_a_tracker_that_does_not_answer_is_one_line_and_keeps_the_results(compar
     ran = judge_cli("compare", str(root / "base"), str(root / "tuned"), "--judge",
                     str(root / "judge"), "--prompts", str(root / "prompts-in.jsonl"), "--out",
                     str(out), "--cache-dir", str(root / "cache"), "--engine", "hf",
-                    "--bootstrap", "200", "--report-to", "mlflow", "--tracker-dir",
+                    "--bootstrap", "200", "--report-to", "mlflow,tensorboard", "--tracker-dir",
                     str(tmp_path / "tracked"), env=OFFLINE | unreachable)
     # the progress bars of the (cached) run come first; then the one error line, exit 1
     assert ran.code == 1 and "Traceback" not in ran.stderr
     last = ran.stderr.strip().splitlines()[-1]
     assert last.startswith("judge: error: --report-to mlflow: API request to http://127.0.0.1:9")
     assert last.endswith("(the results are saved; rerun to log them again)")
+    (folder,) = (tmp_path / "tracked" / "tensorboard").glob("run-*")
+    assert tb_scalar(tensorboard(folder), "win_rate") == pytest.approx(
+        summary["pairwise"]["win_rate"], abs=1e-6)
     saved = json.loads((out / "summary.json").read_text())  # written before the trackers ran
     assert saved["pairwise"] == summary["pairwise"] and saved["verdict"] == summary["verdict"]
 

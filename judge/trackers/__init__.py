@@ -87,15 +87,20 @@ def open_tracker(name: TrackerName, settings: TrackerSettings) -> Tracker:
 
 def log_run(run: TrackedRun, settings: TrackerSettings) -> None:
     """Log `run` to every chosen tracker. A tracker that fails (a server that does not answer,
-    W&B without a login) is a ServiceError naming it; the folder's results are already saved."""
+    W&B without a login) does not stop the others; then one ServiceError names the first that
+    failed. The folder's results are saved before any tracker is asked."""
     Path(settings.folder).mkdir(parents=True, exist_ok=True)
+    failed: list[tuple[str, Exception]] = []
     for name in settings.report_to:
-        tracker = open_tracker(name, settings)
         try:
-            tracker.log(run)
+            open_tracker(name, settings).log(run)
         except Exception as err:  # a third-party library's failure, whatever its type
-            raise ServiceError(f"--report-to {name}: {first_line(err)} (the results are saved; "
-                               "rerun to log them again)") from err
+            failed.append((name, err))
+    if failed:
+        first, cause = failed[0]
+        others = f"; {', '.join(n for n, _ in failed[1:])} failed too" if failed[1:] else ""
+        raise ServiceError(f"--report-to {first}: {first_line(cause)}{others} (the results are "
+                           "saved; rerun to log them again)") from cause
 
 
 def log_folder(kind: Kind, root: Path, settings: TrackerSettings) -> TrackedRun | None:
