@@ -26,7 +26,8 @@ FLOORS: dict[str, int] = {
     "judge.cli": 7, "judge.__main__": 7,
     "judge.api": 6,
     # train runs judged evaluations through the compare stages, so it stands beside them
-    "judge.pipeline": 5, "judge.sweep": 5, "judge.train": 5,
+    # trackers log what a finished run, leaderboard or sweep folder holds
+    "judge.pipeline": 5, "judge.sweep": 5, "judge.train": 5, "judge.trackers": 5,
     "judge.engines": 4, "judge.templates": 4, "judge.stats": 4, "judge.report": 4,
     "judge.card": 4, "judge.benchmarks": 4, "judge.promptsets": 4, "judge.models": 4,
     "judge.runs": 3,
@@ -49,6 +50,9 @@ DEFERRED: dict[str, str] = {
     "markupsafe": "jinja2's, with it", "gguf": "heavy (the bundled model's conversion)",
     "tqdm": "only a progress bar needs it",
     "pandas": "optional extra (pandas): only .to_pandas() needs it",
+    "wandb": "optional extra (trackers)", "mlflow": "optional extra (trackers)",
+    "tensorboard": "optional extra (trackers)",
+    "PIL": "optional (matplotlib's): a tracker's images",
 }
 
 # Function-local imports of judge modules that are allowed, each with why: the two commands

@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import metric_lines, train
+from helpers import judge_cli, metric_lines, train
 from scenes import ScriptedEngine, make_folder
 
 from judge.engines import EngineOptions
@@ -329,3 +329,28 @@ def test_parallel_trials_get_their_own_gpus():
     assert gpu_groups(["0", "1", "2"], 2) == [["0"], ["1"]]  # the third stays unused
     assert gpu_groups(["0", "1"], 1) == [[]]  # one at a time: it sees every GPU
     assert gpu_groups([], 3) == [[], [], []]  # CPU: the children share the cores
+
+
+@pytest.mark.slow  # trains the tiny model
+def test_report_to_logs_each_trial_as_a_run_under_the_sweep(swept):
+    """`judge sweep --report-to tensorboard`, rerun through the CLI (nothing trains or loads):
+    each trial's judged win rate, read back from its own TensorBoard run inside the sweep's
+    (tests/test_trackers.py reads back all three trackers)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    s, sweep, _, _ = swept
+    judging, tracked = s.config.judging, s.tmp / "tracked"
+    ran = judge_cli("sweep", "--recipe", str(s.config.recipe), "--grid", s.config.grid[0],
+                    "--out", s.config.out, "--judge", s.judge, "--prompts", str(judging.prompts),
+                    "--cache-dir", judging.cache_dir, "--verdict", "text", "--bootstrap", "200",
+                    "--engine", "hf", "--report-to", "tensorboard", "--tracker-dir",
+                    str(tracked))
+    assert ran.code == 0, ran.stderr[-3000:]
+    (top,) = (tracked / "tensorboard").glob("sweep-*")
+    for trial in sweep["trials"]:
+        events = EventAccumulator(str(top / trial["name"]))
+        events.Reload()
+        (rate,) = events.Scalars("win_rate")
+        assert rate.value == pytest.approx(trial["judged"]["win_rate"], abs=1e-6)
+        (loss,) = events.Scalars("training/eval_loss")
+        assert loss.value == pytest.approx(trial["training"]["eval_loss"], abs=1e-6)

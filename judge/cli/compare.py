@@ -20,6 +20,7 @@ from judge.cli.common import (
     judging_options,
     stage_progress,
 )
+from judge.cli.trackers import report_to_trackers, tracker_options
 from judge.report.mt_bench import mt_bench_grid
 from judge.report.tables import rich_table, summary_table
 
@@ -44,6 +45,7 @@ from judge.report.tables import rich_table, summary_table
 @EXPORT
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 @engine_options
+@tracker_options
 def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_column, limit, template,
             verdict, structured, max_new_tokens, judge_max_new_tokens, temperature, seed,
             confidence,
@@ -81,3 +83,4 @@ def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_colum
                    f"winrate.png, {'mt_bench.png, ' if summary.mt_bench else ''}verdicts.csv)")
         if card:
             click.echo(f"card: {card}")
+    report_to_trackers("compare", str(result.folder))

@@ -22,6 +22,7 @@ from judge.cli.common import (
     judging_options,
     stage_progress,
 )
+from judge.cli.trackers import report_to_trackers, tracker_options
 from judge.errors import InputError
 from judge.report.leaderboard import leaderboard_table
 
@@ -59,6 +60,7 @@ def card_pairs(given: tuple[str, ...]) -> dict[str, str]:
 @EXPORT
 @click.option("--json", "as_json", is_flag=True, help="Print leaderboard.json to stdout.")
 @engine_options
+@tracker_options
 def leaderboard(models, reference, judge_ref, controls, flow_metric, prompts, prompt_column, limit,
                 template, verdict, structured, max_new_tokens, judge_max_new_tokens, temperature,
                 seed,
@@ -86,7 +88,8 @@ def leaderboard(models, reference, judge_ref, controls, flow_metric, prompts, pr
     out = out or str(Path("results") / f"leaderboard-vs-{slug(reference.split('=')[-1])}")
     if as_json:
         click.echo(json.dumps(board.as_json(), indent=2))
-        return
-    Console().print(leaderboard_table(board))
-    click.echo(f"results: {out}/ (leaderboard.html, leaderboard.json, leaderboard.md, "
-               "leaderboard.png; one run folder per model)")
+    else:
+        Console().print(leaderboard_table(board))
+        click.echo(f"results: {out}/ (leaderboard.html, leaderboard.json, leaderboard.md, "
+                   "leaderboard.png; one run folder per model)")
+    report_to_trackers("leaderboard", out)

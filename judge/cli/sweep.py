@@ -30,6 +30,7 @@ from judge.cli.common import (
     judging_options,
     stage_progress,
 )
+from judge.cli.trackers import report_to_trackers, tracker_options
 from judge.escape import term_text
 from judge.pipeline.compare import CompareConfig
 from judge.report.sweep import sweep_table
@@ -88,6 +89,7 @@ def say(text: str) -> None:
 @click.option("--card-template", default=None, help="Your own Jinja2 card-section template.")
 @click.option("--json", "as_json", is_flag=True, help="Print sweep.json to stdout.")
 @engine_options
+@tracker_options
 @click.argument("settings", nargs=-1, type=click.UNPROCESSED)
 def sweep(**values) -> None:
     """Train one model per trial (a --grid, or --random draws from a --space), judge every trial
@@ -121,6 +123,7 @@ def sweep(**values) -> None:
     else:
         Console().print(sweep_table(result))
         click.echo(f"results: {out}/ (sweep.json, sweep.md, sweep.png; trials/, leaderboard/)")
+    report_to_trackers("sweep", out)
     failed = [t.name for t in result.trials if t.status == "failed"]
     if failed:
         raise click.ClickException(f"{len(failed)} of {len(result.trials)} trials failed to "
