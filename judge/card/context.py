@@ -210,13 +210,20 @@ def examples(folder: RunFolder, run: RunRecord, template: str, limit: int) -> li
             verdicts.setdefault(j.prompt_id, {})[j.order] = j  # the latest line of an order wins
     prompts = {g.prompt_id: g.prompt
                for g in load_records(folder.generations(run.models["base"]), Generation)}
-    order = sorted(verdicts, key=lambda pid: base[pid] == tuned[pid])  # stable: file order kept
+    # the run's prompt order where the folder has it: a ledger holds lines in the order the
+    # engine finished them, which differs from run to run
+    listed = ([str(row.get("prompt_id")) for row in read_jsonl(folder.prompts_file)[0]]
+              if folder.prompts_file.is_file() else [])
+    rank = {pid: n for n, pid in enumerate(listed)}
+    order = sorted(verdicts, key=lambda pid: (base[pid] == tuned[pid], rank.get(pid, len(rank))))
+    shown = ("base_first", "tuned_first", None)
     return [
         {
             "prompt_id": pid, "prompt": prompts.get(pid, ""),
             "base": base[pid], "tuned": tuned[pid],
             "verdicts": [{"order": j.order, "winner": j.winner, "source": j.source}
-                         for j in verdicts[pid].values()],
+                         for j in sorted(verdicts[pid].values(),
+                                         key=lambda j: shown.index(j.order))],
         }
         for pid in order[:limit]
     ]

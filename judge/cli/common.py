@@ -1,4 +1,5 @@
-"""Pieces every command shares: engine flags, the progress bars, defaults read from the environment.
+"""Pieces every command shares: the judging flags, the progress bars, defaults read from the
+environment (the engine flags: judge/cli/engine_flags.py, re-exported here).
 
 Only the CLI layer (judge/cli/) reads environment variables.
 """
@@ -7,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import os
 import time
 import warnings
@@ -27,31 +27,17 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from judge.engines import EngineOptions
+from judge.cli.engine_flags import engine_config, engine_options, role_engine_options
+from judge.cli.params import BOOTSTRAP, SEED, Finite, OneLine
 from judge.errors import InputError
 
 if TYPE_CHECKING:
     from judge.report.tables import Grid
 
+__all__ = ["BOOTSTRAP", "SEED", "Finite", "OneLine", "engine_config", "engine_options",
+           "role_engine_options"]
+
 err_console = Console(stderr=True)
-
-
-class Finite(click.FloatRange):
-    """A FloatRange that also refuses nan and ±inf (a range check alone lets nan through)."""
-
-    name = "finite float range"
-
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
-        number = super().convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number", param, ctx)
-        return number
-
-
-# Bounds on numbers that size work or memory: a seed numpy accepts, and a bootstrap that fits
-# in memory (the paired bootstrap holds resamples x prompts counts).
-SEED = click.IntRange(0, 2**32 - 1)
-BOOTSTRAP = click.IntRange(100, 100_000)
 
 
 def default_cache() -> str:
@@ -147,49 +133,6 @@ STRUCTURED = click.option(
     "elsewhere; a run folder resumes as it was recorded.")
 
 
-def engine_options(f):
-    options = [
-        click.option("--engine", type=click.Choice(["auto", "vllm", "hf", "openai"]),
-                     default="auto", show_default=True, help="Model runtime: vLLM in-process, "
-                     "transformers, an OpenAI-compatible server, or auto (vLLM when installed, "
-                     "else transformers)."),
-        click.option("--base-url", "base_urls", multiple=True, help="openai engine: server URL "
-                     "ending in /v1; repeat it for several servers (requests are spread over all "
-                     "that serve a model)."),
-        click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
-                     help="openai engine: environment variable holding the API key (if any)."),
-        click.option("--concurrency", type=click.IntRange(1), default=8, show_default=True,
-                     help="openai engine: requests in flight at once."),
-        click.option("--request-timeout", type=Finite(0.1, 86_400.0), default=120.0,
-                     show_default=True, help="openai engine: seconds per request."),
-        click.option("--max-retries", type=click.IntRange(0), default=4, show_default=True,
-                     help="openai engine: retries on 429/5xx/timeouts, with exponential backoff."),
-        click.option("--dtype", default="auto", show_default=True,
-                     help="Weights dtype; auto = float32 on CPU, the model's own on GPU."),
-        click.option("--threads", type=click.IntRange(1), default=1, show_default=True,
-                     help="torch threads on CPU (transformers engine)."),
-        click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True,
-                     help="Prompts per forward batch (transformers engine)."),
-        click.option("--gpu-memory-utilization", type=Finite(0.05, 1.0), default=0.4,
-                     show_default=True, help="vLLM GPU memory share."),
-        click.option("--kv-cache-gb", type=Finite(0.1), default=None,
-                     help="vLLM KV cache size in GiB (default on CPU: 2; on GPU: what "
-                     "--gpu-memory-utilization leaves)."),
-        click.option("--max-model-len", type=click.IntRange(128), default=2048, show_default=True,
-                     help="vLLM context length."),
-        click.option("--tensor-parallel-size", type=click.IntRange(1), default=1,
-                     show_default=True, help="vLLM tensor parallel GPUs per model."),
-        click.option("--block-size", type=click.IntRange(1), default=None,
-                     help="vLLM KV-cache block size (default on CPU: 32, chosen by measurement; "
-                     "on GPU: vLLM's). Smaller blocks let the prefix cache reuse the opening "
-                     "the two orders of a pair share."),
-        click.option("--trust-remote-code", is_flag=True, help="Allow model repos to run code."),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
-
-
 def judging_options(f):
     """How answers are made and judged: the options compare and leaderboard share."""
     options = [
@@ -251,13 +194,6 @@ def check_members(ctx: click.Context, param: click.Parameter, value: tuple[str, 
     for spec in value:
         split_member(spec)
     return value
-
-
-def engine_config(engine: dict, seed: int) -> EngineOptions:
-    """EngineOptions from the shared engine flags; the API key is read here, and only here."""
-    key_env = engine.pop("api_key_env")
-    api_key = os.environ.get(key_env) if key_env else None
-    return EngineOptions(kind=engine.pop("engine"), seed=seed, api_key=api_key, **engine)
 
 
 def progress_callback(bars: Progress):

