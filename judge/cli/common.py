@@ -30,6 +30,7 @@ from rich.progress import (
 from judge.cli.engine_flags import engine_config, engine_options, role_engine_options
 from judge.cli.params import BOOTSTRAP, SEED, Finite, OneLine
 from judge.errors import InputError
+from judge.pipeline.fill import WINDOW
 
 if TYPE_CHECKING:
     from judge.report.tables import Grid
@@ -176,9 +177,12 @@ def judging_options(f):
                      show_default=True, help="Interval level."),
         click.option("--bootstrap", type=BOOTSTRAP, default=2000, show_default=True,
                      help="Bootstrap resamples for the paired interval."),
-        click.option("--chunk", type=click.IntRange(1), default=16, show_default=True,
-                     help="Prompts per engine call; each chunk is saved as soon as it is done, so "
-                     "a crash loses at most one chunk."),
+        click.option("--window", "--chunk", "chunk", type=click.IntRange(1), default=WINDOW,
+                     show_default=True, help="Prompts the engine is offered at once (the "
+                     "in-flight window; --chunk is its old name). Every answer and verdict is "
+                     "saved the moment it finishes, so a kill loses only what was in flight; "
+                     "keep it well above what the engine runs at once (vLLM: 256 sequences, "
+                     "openai: --concurrency)."),
         click.option("--cache-dir", default=default_cache, show_default="$JUDGE_CACHE_DIR or "
                      "~/.cache/judge", help="Where converted GGUF models are kept."),
     ]

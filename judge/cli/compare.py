@@ -13,12 +13,14 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from judge.cli.common import engine_config, engine_options, judging_options, slug, stage_progress
+from judge.cli.common import judging_options, role_engine_options, slug, stage_progress
+from judge.cli.settings import compare_values, config_option
+from judge.errors import InputError
 
 
 @click.command()
-@click.argument("base")
-@click.argument("tuned")
+@click.argument("base", required=False)
+@click.argument("tuned", required=False)
 @judging_options
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run folder (default results/BASE-vs-TUNED). Rerunning resumes from its cache.")
@@ -34,38 +36,33 @@ from judge.cli.common import engine_config, engine_options, judging_options, slu
 @click.option("--report-template", type=click.Path(dir_okay=False), default=None,
               help="Your own Jinja2 template for report.html (it may extend report.html.j2).")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
-@engine_options
-def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_column, limit, template,
-            verdict, structured, max_new_tokens, judge_max_new_tokens, temperature, seed,
-            confidence,
-            bootstrap, chunk, out, cache_dir, bench, bench_limit, num_fewshot, include_path, card,
-            card_template, report_template, as_json, **engine) -> None:
+@config_option
+@role_engine_options
+@click.pass_context
+def compare(ctx: click.Context, **values) -> None:
     """Judge TUNED against BASE on a prompt set, in both answer orders.
 
     BASE and TUNED are model references: smollm2 (the bundled SmolLM2-135M-Instruct), a Hugging
     Face model folder, a .gguf file, or a hub id; or a .json/.jsonl file of the answers a model
     already gave (alpaca_eval model_outputs, arena-hard model_answer lines, a run folder's
     generations file), which loads no model: the prompts are then the ones the files answer
-    (--prompts restricts them). Results, cache and report land in --out.
+    (--prompts restricts them). Results, cache and report land in --out. With --config, BASE
+    and TUNED may come from the file; each role may run on its own engine (--judge-engine,
+    --base-base-url, --judge-engine-args, or the file's `engines:`).
     """
     from judge.pipeline.compare import CompareConfig, run_compare
     from judge.report.tables import summary_table
 
-    if out is None:
-        out = str(Path("results") / f"{slug(base)}-vs-{slug(tuned)}")
-    config = CompareConfig(
-        base=base, tuned=tuned, judge=judge_ref[0], panel=list(judge_ref[1:]),
-        controls=controls, flow_metric=flow_metric, prompts=prompts,
-        prompt_column=prompt_column,
-        limit=limit, template=template, verdict=verdict, structured=structured,
-        max_new_tokens=max_new_tokens,
-        judge_max_new_tokens=judge_max_new_tokens, temperature=temperature, seed=seed,
-        confidence=confidence, bootstrap=bootstrap, chunk=chunk, out=out, cache_dir=cache_dir,
-        bench=[t.strip() for t in bench.split(",") if t.strip()], bench_limit=bench_limit,
-        num_fewshot=num_fewshot, include_path=list(include_path), card=card,
-        card_template=card_template, report_template=report_template,
-        engine=engine_config(engine, seed),
-    )
+    as_json = values.pop("as_json")
+    settings = compare_values(ctx, values, {"base": "base", "tuned": "tuned"},
+                              CompareConfig.model_fields)
+    for side in ("base", "tuned"):
+        if not settings.get(side):
+            raise InputError(f"compare needs {side.upper()}: give it as an argument or as "
+                             f"`{side}:` in --config")
+    out = settings.get("out") or str(Path("results") /
+                                     f"{slug(settings['base'])}-vs-{slug(settings['tuned'])}")
+    config = CompareConfig(**settings | {"out": out})
     with stage_progress() as progress:
         summary = run_compare(config, progress)
     if as_json:
@@ -74,5 +71,5 @@ def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_colum
         Console().print(summary_table(summary))
         click.echo(f"results: {out}/ (summary.json, report.html, report.md, winrate.png, "
                    "verdicts.csv)")
-        if card:
-            click.echo(f"card: {card}")
+        if config.card:
+            click.echo(f"card: {config.card}")

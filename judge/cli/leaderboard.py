@@ -13,7 +13,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from judge.cli.common import engine_config, engine_options, judging_options, slug, stage_progress
+from judge.cli.common import judging_options, role_engine_options, slug, stage_progress
+from judge.cli.settings import compare_values, config_option
 from judge.errors import InputError
 
 
@@ -28,8 +29,8 @@ def card_pairs(given: tuple[str, ...]) -> dict[str, str]:
 
 
 @click.command()
-@click.argument("models", nargs=-1, required=True)
-@click.option("--reference", required=True,
+@click.argument("models", nargs=-1)
+@click.option("--reference", default=None,
               help="The model every MODEL is judged against: a model reference or an answers "
               "file, like MODEL.")
 @judging_options
@@ -48,41 +49,41 @@ def card_pairs(given: tuple[str, ...]) -> dict[str, str]:
 @click.option("--leaderboard-template", type=click.Path(dir_okay=False), default=None,
               help="Your own Jinja2 template for leaderboard.html.")
 @click.option("--json", "as_json", is_flag=True, help="Print leaderboard.json to stdout.")
-@engine_options
-def leaderboard(models, reference, judge_ref, controls, flow_metric, prompts, prompt_column, limit,
-                template, verdict, structured, max_new_tokens, judge_max_new_tokens, temperature,
-                seed,
-                confidence, bootstrap, chunk, cache_dir, out, card_folders, card_for,
-                card_template, report_template, leaderboard_template, as_json, **engine) -> None:
+@config_option
+@role_engine_options
+@click.pass_context
+def leaderboard(ctx: click.Context, **values) -> None:
     """Judge every MODEL against --reference on the same prompts, in both answer orders, and rank
     them by Bradley–Terry strength with intervals.
 
     Each MODEL (and the reference) is a model reference as in `judge compare`, or an answers file;
     NAME=REF names it. The reference answers once; each model gets its own compare run folder
-    inside --out, and leaderboard.html, .json, .md and .png sit at the top.
+    inside --out, and leaderboard.html, .json, .md and .png sit at the top. In a run config file
+    and in the engine flags the reference is the `base` role and every MODEL `tuned`; a section
+    named by a model reference gives that model its own engine.
     """
     from judge.pipeline.compare import CompareConfig
     from judge.pipeline.leaderboard import LeaderboardConfig, run_leaderboard
     from judge.report.leaderboard import leaderboard_table
 
-    if out is None:
-        out = str(Path("results") / f"leaderboard-vs-{slug(reference.split('=')[-1])}")
-    settings = CompareConfig(
-        base=reference, tuned=reference, judge=judge_ref[0], panel=list(judge_ref[1:]),
-        controls=controls, flow_metric=flow_metric,
-        prompts=prompts, prompt_column=prompt_column, limit=limit, template=template,
-        verdict=verdict, structured=structured, max_new_tokens=max_new_tokens,
-        judge_max_new_tokens=judge_max_new_tokens,
-        temperature=temperature, seed=seed, confidence=confidence, bootstrap=bootstrap,
-        chunk=chunk, out=out, cache_dir=cache_dir, card_template=card_template,
-        report_template=report_template, engine=engine_config(engine, seed),
-    )
-    config = LeaderboardConfig(reference=reference, models=list(models), out=out,
-                               settings=settings, cards=card_pairs(card_for),
-                               card_folders=card_folders, leaderboard_template=leaderboard_template)
+    own = {key: values.pop(key) for key in ("card_folders", "card_for", "leaderboard_template",
+                                            "as_json")}
+    settings = compare_values(ctx, values, {"reference": "base", "models": "tuned"},
+                              CompareConfig.model_fields)
+    reference, models = values.get("reference"), list(values.get("models") or ())
+    if not reference or not models:
+        raise InputError("leaderboard needs --reference and at least one MODEL (as arguments, "
+                         "or `reference:` and `models:` in --config)")
+    out = settings.get("out") or str(Path("results") /
+                                     f"leaderboard-vs-{slug(reference.split('=')[-1])}")
+    config = LeaderboardConfig(
+        reference=reference, models=models, out=out,
+        settings=CompareConfig(**settings | {"base": reference, "tuned": reference, "out": out}),
+        cards=card_pairs(own["card_for"]), card_folders=own["card_folders"],
+        leaderboard_template=own["leaderboard_template"])
     with stage_progress(eta=True) as progress:
         board = run_leaderboard(config, progress)
-    if as_json:
+    if own["as_json"]:
         click.echo(json.dumps(board.as_json(), indent=2))
         return
     Console().print(leaderboard_table(board))
