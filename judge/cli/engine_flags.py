@@ -37,8 +37,11 @@ class EngineArgs(click.ParamType):
     name = "KEY=VALUE,..."
 
     def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
-        if isinstance(value, dict):
-            return value
+        if isinstance(value, dict):  # a file's mapping: the same checks per entry
+            try:
+                return {str(k): check_arg(str(k), v) for k, v in value.items()}
+            except InputError as err:
+                self.fail(str(err), param, ctx)
         try:
             return parse_engine_args(str(value))
         except InputError as err:
@@ -65,6 +68,13 @@ def scalar(raw: str) -> Any:
 
 def check_arg(key: str, value: Any) -> Any:
     """An engine argument is a finite scalar on one line (it lands in run.json)."""
+    if isinstance(value, str):
+        try:
+            number = float(value)  # "nan" and "inf" are words to YAML, numbers to Python
+        except ValueError:
+            number = 0.0
+        if not math.isfinite(number):
+            value = number
     if isinstance(value, float) and not math.isfinite(value):
         raise InputError(f"engine argument {key}={value} is not a finite number")
     if isinstance(value, str) and ("\n" in value or "\r" in value or "\x00" in value):
@@ -172,8 +182,10 @@ def split_engine_values(values: dict[str, Any]) -> dict[str | None, dict[str, An
     for key in [k for k in values if k.startswith(PREFIX)]:
         role, field = key.removeprefix(PREFIX).split("__", 1)
         value = values.pop(key)
-        if role and (value is None or value == ()):
-            continue
+        if (role and (value is None or value == ())) or (
+                value is None and EngineOptions.model_fields.get(field) is not None
+                and EngineOptions.model_fields[field].default is not None):
+            continue  # not given
         found.setdefault(role or None, {})[field] = value
     return found
 

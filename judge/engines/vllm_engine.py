@@ -50,7 +50,7 @@ class VLLMEngine:
         kv_gb = options.kv_cache_gb if options.kv_cache_gb or gpu else CPU_KV_CACHE_GB
         if kv_gb:
             extra["kv_cache_memory_bytes"] = int(kv_gb * 2**30)
-        self.llm = LLM(
+        settings: dict[str, Any] = dict(
             model=model.path,
             dtype=dtype,
             enforce_eager=not gpu,
@@ -66,8 +66,9 @@ class VLLMEngine:
             # only (a request's own `disable_any_whitespace` is ignored), and only with a named
             # backend; xgrammar is the one its `auto` picks for our choices and regexes.
             structured_outputs_config={"backend": "xgrammar", "disable_any_whitespace": True},
-            **extra | options.engine_args,  # the user's own engine arguments win
         )
+        # the user's own engine arguments (--engine-args) win over every choice above
+        self.llm = LLM(**settings | extra | options.engine_args)
         self.tokenizer = self.llm.get_tokenizer()
 
     @staticmethod
