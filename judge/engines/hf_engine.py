@@ -75,9 +75,9 @@ class HFEngine:
         ids = first_token_ids(self.tokenizer, labels) if labels is not None else None
         texts = self._texts(chats)
         sample = params.temperature > 0
-        if sample:
-            torch.manual_seed(params.seed)
         for idx, enc in self._batches(texts):
+            if sample:  # per batch: a batch samples the same whatever else the stream holds
+                torch.manual_seed(params.seed)
             with torch.inference_mode():
                 out = self.net.generate(
                     **enc,
