@@ -28,9 +28,9 @@ from rich.progress import (
 )
 
 from judge.cli.engine_flags import engine_config, engine_options, role_engine_options
-from judge.cli.params import BOOTSTRAP, SEED, Finite, OneLine
+from judge.cli.params import BOOTSTRAP, SEED, Finite, OneLine, field_option
 from judge.errors import InputError
-from judge.pipeline.fill import WINDOW
+from judge.pipeline.settings import CompareConfig
 
 if TYPE_CHECKING:
     from judge.report.tables import Grid
@@ -127,64 +127,26 @@ def print_grid(grid: Grid, fmt: str) -> None:
         Console().print(rich_table(grid))
 
 
-STRUCTURED = click.option(
-    "--structured/--no-structured", default=None, help="Constrain the judge's reply to what its "
-    "template's parser reads (a choice of labels, reasoning then the verdict, or a JSON schema), "
-    "so no verdict fails to parse. Default: on with vLLM (in-process or a vLLM server), off "
-    "elsewhere; a run folder resumes as it was recorded.")
+STRUCTURED = field_option(CompareConfig, "structured")
 
 
 def judging_options(f):
-    """How answers are made and judged: the options compare and leaderboard share."""
+    """How answers are made and judged: the options compare and leaderboard share, each derived
+    from its CompareConfig field (judge/pipeline/settings.py: default, range, help)."""
+    record = CompareConfig
     options = [
-        click.option("--judge", "judge_ref", multiple=True, default=["smollm2"],
-                     show_default=True, callback=check_members,
-                     help="Judge model: smollm2, a model folder, a .gguf file or a hub id; 'flow' "
-                     "is Flow-Judge-v0.1 with its own format (template 'flow'), 'flow:PATH' a "
-                     "local copy. MODEL@TEMPLATE gives it a template of its own. Repeat it for a "
-                     "panel: each judge judges every pair, the panel decides by majority."),
-        click.option("--controls", type=click.IntRange(0), default=8, show_default=True,
-                     help="Control pairs per kind, built from the run's own answers (the real "
-                     "answer against an answer to another prompt, and against itself cut short): "
-                     "they check the judge and count in no win rate; 0 skips them."),
-        click.option("--flow-metric", default=None, help="Flow judge: the rubric (a flow-judge "
-                     "preset or helpfulness-5, correctness-5, correctness-binary); default picked "
-                     "from the prompts."),
-        click.option("--prompts", default=None,
-                     help="Prompt set: 'builtin' (48 instructions; the default when no model is "
-                     "an answers file), a .jsonl/.json/.csv/.parquet file, or a datasets hub id "
-                     "ORG/NAME[:CONFIG][@SPLIT]. With answers files: only these prompts (default: "
-                     "the prompts the files answer)."),
-        click.option("--prompt-column", default=None,
-                     help="Column with the prompt text (default: 'prompt', else 'instruction')."),
-        click.option("--limit", type=int, default=None, help="Use only the first N prompts."),
-        click.option("--template", default="pairwise", show_default=True,
-                     help="Judge template: a name from prompts/ or a path to your own .j2 file."),
-        click.option("--verdict", type=click.Choice(["text", "logprob", "both"]), default="both",
-                     show_default=True, help="Read the verdict from the judge's text, from label "
-                     "probabilities of its first token, or both (text where it parses, else "
-                     "log-prob)."),
+        field_option(record, "judge", "--judge", "judge_ref", multiple=True,
+                     default=["smollm2"], show_default=True, callback=check_members),
+        *(field_option(record, name) for name in (
+            "controls", "flow_metric", "prompts", "prompt_column", "limit", "template",
+            "verdict")),
         STRUCTURED,
-        click.option("--max-new-tokens", type=click.IntRange(1), default=256, show_default=True,
-                     help="Answer length budget for the models that answer."),
-        click.option("--judge-max-new-tokens", type=click.IntRange(1), default=48,
-                     show_default=True, help="Reply length budget for the judge (text verdicts)."),
-        click.option("--temperature", type=Finite(0.0), default=0.0, show_default=True,
-                     help="Sampling temperature for answers (0 = greedy)."),
-        click.option("--seed", type=SEED, default=0, show_default=True,
-                     help="Seed for sampling and the bootstrap."),
-        click.option("--confidence", type=Finite(0.5, 0.999), default=0.95,
-                     show_default=True, help="Interval level."),
-        click.option("--bootstrap", type=BOOTSTRAP, default=2000, show_default=True,
-                     help="Bootstrap resamples for the paired interval."),
-        click.option("--window", "--chunk", "chunk", type=click.IntRange(1), default=WINDOW,
-                     show_default=True, help="Prompts the engine is offered at once (the "
-                     "in-flight window; --chunk is its old name). Every answer and verdict is "
-                     "saved the moment it finishes, so a kill loses only what was in flight; "
-                     "keep it well above what the engine runs at once (vLLM: 256 sequences, "
-                     "openai: --concurrency)."),
-        click.option("--cache-dir", default=default_cache, show_default="$JUDGE_CACHE_DIR or "
-                     "~/.cache/judge", help="Where converted GGUF models are kept."),
+        *(field_option(record, name) for name in (
+            "max_new_tokens", "judge_max_new_tokens", "temperature", "seed", "confidence",
+            "bootstrap")),
+        field_option(record, "chunk", "--window", "--chunk", "chunk"),
+        field_option(record, "cache_dir", default=default_cache,
+                     show_default="$JUDGE_CACHE_DIR or ~/.cache/judge"),
     ]
     for option in reversed(options):
         f = option(f)

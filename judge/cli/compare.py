@@ -14,8 +14,10 @@ import click
 from rich.console import Console
 
 from judge.cli.common import judging_options, role_engine_options, slug, stage_progress
+from judge.cli.params import OneLine, field_option
 from judge.cli.settings import compare_values, config_option
 from judge.errors import InputError
+from judge.pipeline.settings import CompareConfig
 
 
 @click.command()
@@ -24,17 +26,14 @@ from judge.errors import InputError
 @judging_options
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run folder (default results/BASE-vs-TUNED). Rerunning resumes from its cache.")
-@click.option("--bench", default="", help="lm-eval tasks to run on both models, comma-separated "
-              "(judge_mcq ships offline; hub tasks such as arc_easy need the hub).")
-@click.option("--bench-limit", type=click.IntRange(1), default=None,
-              help="Questions per benchmark task.")
-@click.option("--num-fewshot", type=click.IntRange(0), default=None, help="Benchmark shots.")
-@click.option("--include-path", multiple=True, help="Folder of your own lm-eval task YAMLs.")
-@click.option("--card", default=None, type=click.Path(dir_okay=False),
-              help="Model card (README.md) to create or update with this run's results.")
-@click.option("--card-template", default=None, help="Your own Jinja2 card-section template.")
-@click.option("--report-template", type=click.Path(dir_okay=False), default=None,
-              help="Your own Jinja2 template for report.html (it may extend report.html.j2).")
+@field_option(CompareConfig, "bench", default="", type=OneLine(), multiple=False,
+              help=CompareConfig.model_fields["bench"].description + " Comma-separated.")
+@field_option(CompareConfig, "bench_limit")
+@field_option(CompareConfig, "num_fewshot")
+@field_option(CompareConfig, "include_path")
+@field_option(CompareConfig, "card", type=click.Path(dir_okay=False))
+@field_option(CompareConfig, "card_template")
+@field_option(CompareConfig, "report_template", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 @config_option
 @role_engine_options
@@ -50,7 +49,7 @@ def compare(ctx: click.Context, **values) -> None:
     and TUNED may come from the file; each role may run on its own engine (--judge-engine,
     --base-base-url, --judge-engine-args, or the file's `engines:`).
     """
-    from judge.pipeline.compare import CompareConfig, run_compare
+    from judge.pipeline.compare import run_compare
     from judge.report.tables import summary_table
 
     as_json = values.pop("as_json")

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import math
 import os
-import types
-import typing
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, get_origin
 
 import click
 import yaml
 
-from judge.cli.params import Finite, OneLine
+from judge.cli.params import OneLine, click_type, plain
 from judge.engines import EngineOptions
 from judge.errors import InputError
 
@@ -84,34 +82,10 @@ def check_arg(key: str, value: Any) -> Any:
     return value
 
 
-def plain(annotation: Any) -> tuple[Any, bool]:
-    """(the type inside `X | None`, whether None is allowed)."""
-    if get_origin(annotation) in (typing.Union, types.UnionType):
-        args = [a for a in get_args(annotation) if a is not type(None)]
-        return args[0], True
-    return annotation, False
-
-
-def bounds(info: Any) -> tuple[Any, Any]:
-    low = high = None
-    for rule in info.metadata:
-        low = getattr(rule, "ge", low)
-        high = getattr(rule, "le", high)
-    return low, high
-
-
-def click_type(annotation: Any, info: Any) -> Any:
-    kind, _ = plain(annotation)
-    low, high = bounds(info)
-    if get_origin(kind) is Literal:
-        return click.Choice([str(a) for a in get_args(kind)])
-    if kind is int:
-        return click.IntRange(low, high)
-    if kind is float:
-        return Finite(low, high)
-    if get_origin(kind) is dict:
+def engine_type(info: Any) -> Any:
+    if get_origin(plain(info.annotation)[0]) is dict:
         return EngineArgs()
-    return OneLine()
+    return click_type(info)
 
 
 def flag(field: str, role: str | None) -> str:
@@ -139,7 +113,7 @@ def option(field: str, role: str | None) -> Any:
     default = None if role else info.default
     if get_origin(annotation) is dict:
         default = None
-    return click.option(flag(field, role), dest, type=click_type(annotation, info),
+    return click.option(flag(field, role), dest, type=engine_type(info),
                         default=default, help=help_text, hidden=hidden,
                         show_default=role is None and default is not None)
 

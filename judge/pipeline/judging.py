@@ -6,12 +6,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from judge.engines import ONE_TOKEN, Chat, Engine, EngineOptions
 from judge.engines.pool import EnginePool
 from judge.pipeline.fill import Advance, Done, fill
 from judge.pipeline.ledger import Ledger, content_key
+from judge.pipeline.settings import VerdictMode
 from judge.pipeline.timing import StageTiming
 from judge.pipeline.verdicts import make_judgment, make_rating, rate
 from judge.records import (
@@ -29,7 +29,6 @@ from judge.templates.template import JudgeTemplate
 
 log = logging.getLogger("judge")
 
-VerdictMode = Literal["text", "logprob", "both"]
 ORDERS: tuple[Order, Order] = ("base_first", "tuned_first")
 SIDES: tuple[Side, Side] = ("base", "tuned")
 Answers = dict[str, tuple[str, str]]  # prompt_id -> (base answer, tuned answer)
