@@ -27,7 +27,7 @@ from judge.pipeline.settings import CompareConfig
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run folder (default results/BASE-vs-TUNED). Rerunning resumes from its cache.")
 @field_option(CompareConfig, "bench", default="", type=OneLine(), multiple=False,
-              help=CompareConfig.model_fields["bench"].description + " Comma-separated.")
+              help=f"{CompareConfig.model_fields['bench'].description} Comma-separated.")
 @field_option(CompareConfig, "bench_limit")
 @field_option(CompareConfig, "num_fewshot")
 @field_option(CompareConfig, "include_path")
