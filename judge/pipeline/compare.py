@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -145,7 +145,10 @@ def model_stages(
     timing: dict[str, StageTime] = {}
     outputs: dict[str, dict[str, Generation]] = {}
     engines = AnswersFirst(pool, models, items, plan.given)  # answers-file sides load nothing
-    for side in generation_order(plan):
+    first_judge = plan.engines.get(next(iter(plan.judges), ""))
+    for side in generation_order(models, {"base": plan.engines.get("base"),
+                                          "tuned": plan.engines.get("tuned"),
+                                          "judge": first_judge}):
         ledger = Ledger(folder.generations(models[side]), Generation)
         outputs[side], stage = generate_stage(
             engines, models[side], items, plan.sampling[side], ledger, config.chunk,
@@ -181,12 +184,13 @@ class Outcome(NamedTuple):
     by_judge: dict[str, list[Judgment]] = {}  # "MODEL@TEMPLATE" -> that judge's lines
 
 
-def generation_order(plan: Plan) -> list[Side]:
-    """Base, then tuned; but a side whose model (on the same engine) is also the judge generates
-    last, so the pool still holds it when judging starts (judged by the base model: 2 loads,
-    not 3)."""
-    models, engines = plan.models, plan.engines
-    judge = (models["judge"].fingerprint, engines.get(next(iter(plan.judges), "")))
+def generation_order(models: dict[str, ModelInfo],
+                     engines: Mapping[str, EngineOptions | None] | None = None) -> list[Side]:
+    """Base, then tuned; but a side whose model (on the same engine options, where `engines`
+    gives them per role) is also the judge generates last, so the pool still holds it when
+    judging starts (judged by the base model: 2 loads, not 3)."""
+    engines = engines or {}
+    judge = (models["judge"].fingerprint, engines.get("judge"))
     return sorted(SIDES, key=lambda side: (models[side].fingerprint, engines.get(side)) == judge)
 
 
