@@ -46,7 +46,8 @@ from judge.cli.common import default_cache, quiet_backends
 from judge.records import SamplingParams
 
 ROUND = ("text", "both", "2-pass")
-CALL = 32  # judgments per engine call: both orders of compare's default --chunk of 16 prompts
+CALL = 32  # judgments per engine call: both orders of 16 prompts (what compare sent before it
+# streamed: its --window now offers every prompt at once)
 
 
 def two_pass(engine, chats, template) -> tuple[list, list]:

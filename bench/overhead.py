@@ -8,10 +8,10 @@ compare side: judge.pipeline.compare.run_compare in-process (not the CLI: the CL
 start and imports, which bench/cache_rerun.py shows), an A/A run of the bundled model against itself
 at temperature 0.7 (two seeds, so the answers differ and the judge is really called), judged by the
 same model with the pairwise template in `--verdict both` mode, into a fresh run folder.
-bare side: the same engine calls, made directly and timed one by one: generate per chunk of 16
-for each side, then for the judge one generate per chunk of 16 prompts (both orders: 32 chats)
-that also asks for the label probabilities of the first token (what `--verdict both` sends: one
-request per judgment).
+bare side: the same engine calls, made directly and timed one by one: generate per window of
+prompts (compare's --window, all of them at the default) for each side, then for the judge one
+generate per window (both orders: two chats a prompt) that also asks for the label
+probabilities of the first token (what `--verdict both` sends: one request per judgment).
 
 Model loading is kept out of both sides the same way: the default engine is loaded once, before
 anything is timed, and run_compare gets a loader that hands it that engine (its timing shows

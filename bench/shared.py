@@ -1,6 +1,7 @@
 """Helpers the judge-stage benchmarks share (imported by the scripts beside it, never by judge).
 
-Recorder keeps every vLLM RequestOutput an engine's `LLM.chat` returns, which gives per request the
+Recorder keeps every vLLM RequestOutput an engine's `LLM.chat` returns or its stream's engine
+steps finish, which gives per request the
 prompt tokens, the tokens generated and `num_cached_tokens` (prompt tokens served from the prefix
 cache). `LLM.get_metrics()` would give the counters in aggregate, but vLLM builds the engine with
 disable_log_stats=True, under which it refuses.
@@ -18,21 +19,21 @@ JUDGE_TOKENS = 48  # judge compare's default --judge-max-new-tokens
 
 
 class Recorder:
-    """Wraps LLM.chat and LLM.generate on one instance and keeps every RequestOutput they
-    return."""
+    """Wraps the engine loop's step on one LLM instance and keeps every RequestOutput it
+    finishes."""
 
     def __init__(self, llm) -> None:
         self.outputs: list = []
-        for name in ("chat", "generate"):
-            setattr(llm, name, self._keeping(getattr(llm, name)))
+        # LLM.chat and the engine's stream both step vLLM's engine loop: keep what each step
+        # finished, whichever of them stepped it
+        engine, step = llm.llm_engine, llm.llm_engine.step
 
-    def _keeping(self, inner):
-        def call(*args, **kwargs):
-            outs = inner(*args, **kwargs)
-            self.outputs.extend(outs)
+        def stepping(*args, **kwargs):
+            outs = step(*args, **kwargs)
+            self.outputs.extend(o for o in outs if getattr(o, "finished", False))
             return outs
 
-        return call
+        engine.step = stepping
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 from helpers import NO_PROGRESS
 
 from judge.benchmarks.paired import compare_bench
-from judge.engines import EngineOptions
+from judge.engines import EngineOptions, in_order
 from judge.pipeline.compare import CompareConfig, run_compare
 from judge.pipeline.leaderboard import LeaderboardConfig, run_leaderboard
 from judge.records import (
@@ -33,8 +33,11 @@ class ScriptedEngine:
     """The one fake: replays exact judge texts and label probabilities at the engine seam.
 
     `replies` maps a substring of the rendered chat to a reply; answers for generation are
-    "answer <n> to: <prompt>" unless `answers` names one. Every call is recorded in `calls`, and
-    the grammar each generate call was given in `grammars` (it replays its texts regardless).
+    "answer <n> to: <prompt>" unless `answers` names one. Every request batch is recorded in
+    `calls` as ("generate", chats) (a stream and a generate alike: generate is the stream put in
+    order), and the grammar each was given in `grammars` (it replays its texts regardless).
+    Streams hand their completions back in reverse order, as an engine whose last request
+    finishes first would: nothing above may rely on the order of a stream.
     """
 
     def __init__(self, model: ModelInfo, replies=None, probs=None, answers=None) -> None:
@@ -49,20 +52,22 @@ class ScriptedEngine:
         text = "\n".join(m.content for m in chat)
         return next((value for key, value in table.items() if key in text), default)
 
-    def generate(self, chats, params: SamplingParams, labels=None,
-                 grammar=None) -> list[Completion]:
+    def stream(self, chats, params: SamplingParams, labels=None, grammar=None):
         """With `labels`, each completion carries the same probabilities label_probs gives."""
         self.calls.append(("generate", len(chats)))
         self.grammars.append(grammar)
-        out = []
-        for chat in chats:
+        for index in reversed(range(len(chats))):
+            chat = chats[index]
             prompt = chat[-1].content
             text = self._pick(self.replies, chat, None)
             if text is None:
                 text = self.answers.get(prompt, f"answer {params.seed} to: {prompt}")
             probs = self._pick(self.probs, chat, {}) if labels is not None else None
-            out.append(Completion(text=text, tokens=len(text.split()), label_probs=probs))
-        return out
+            yield index, Completion(text=text, tokens=len(text.split()), label_probs=probs)
+
+    def generate(self, chats, params: SamplingParams, labels=None,
+                 grammar=None) -> list[Completion]:
+        return in_order(self.stream(chats, params, labels, grammar), len(chats))
 
     def label_probs(self, chats, labels):
         self.calls.append(("label_probs", len(chats)))

@@ -136,3 +136,59 @@ def test_a_killed_panel_run_resumes_where_each_judge_stopped(tmp_path, cache_dir
     for ledger in files(out, "*/*__*.jsonl"):
         keys = [json.loads(x)["key"] for x in ledger.read_text().splitlines()]
         assert len(keys) == len(set(keys)) == lines(tmp_path / "whole" / ledger.relative_to(out))
+
+
+def streaming(model: str) -> Callable[[Path], list[str]]:
+    """A run on the default window: each stage is one stream over all its work, every record
+    written the moment its request finishes (batch size 1: one request at a time)."""
+    return lambda out: [
+        JUDGE, "compare", model, model, "--judge", model, "--limit", "4", "--engine", "hf",
+        "--batch-size", "1", "--temperature", "0.7", "--max-new-tokens", "12",
+        "--judge-max-new-tokens", "6", "--controls", "0", "--bootstrap", "200", "--out",
+        str(out), "--json"]
+
+
+def test_a_kill_inside_a_stream_loses_nothing_and_the_rerun_asks_only_for_the_rest(
+        tmp_path, cache_dir, tiny, monkeypatch):
+    import judge.pipeline.compare as compare
+    from judge.engines import load_engine
+
+    args = streaming(tiny.ref)
+    expected = json.loads(in_process(args(tmp_path / "whole"), cache_dir).stdout)["pairwise"]
+    out = tmp_path / "killed"
+    answers = lambda o: sum(lines(p) for p in files(o, "generations/*.jsonl"))  # noqa: E731
+    verdicts = lambda o: sum(lines(p) for p in files(o, "judgments/*.jsonl"))  # noqa: E731
+    # inside the first stream (2 of the base model's 4 answers), then inside the judge's
+    assert kill_when(out, cache_dir, lambda o, t: answers(o) >= 2, args)
+    assert 2 <= answers(out) < 8 and verdicts(out) == 0
+    assert kill_when(out, cache_dir, lambda o, t: verdicts(o) >= 3, args)
+    had = {p.relative_to(out): p.read_bytes() for p in files(out, "*/*.jsonl")}
+    assert answers(out) == 8 and 3 <= verdicts(out) < 8
+
+    asked: list[tuple[int, int]] = []  # (max new tokens, chats) per stream call on the rerun
+
+    def counted(model, options):
+        engine = load_engine(model, options)
+        stream = engine.stream
+
+        def recording(chats, params, labels=None, grammar=None):
+            asked.append((params.max_new_tokens, len(chats)))
+            return stream(chats, params, labels, grammar)
+
+        engine.stream = recording  # type: ignore[method-assign]
+        return engine
+
+    original = compare.run_compare
+    monkeypatch.setattr(compare, "run_compare",
+                        lambda config, progress: original(config, progress, counted))
+    final = in_process(args(out), cache_dir)
+    assert json.loads(final.stdout)["pairwise"] == expected
+    for path, data in had.items():  # what was written before the kills stays as it was
+        assert (out / path).read_bytes().startswith(data)
+    judged = [json.loads(x) for p in files(out, "judgments/*.jsonl")
+              for x in p.read_text().splitlines()]
+    assert len({j["key"] for j in judged}) == len(judged) == 8  # no gaps, no duplicates
+    new = [j for j in judged if j["key"] not in {json.loads(x)["key"] for p, d in had.items()
+                                                 for x in d.decode().splitlines()}]
+    # the rerun asked the engine for exactly the verdicts that were missing, and for no answer
+    assert asked == [(6, len([j for j in new if not j.get("skipped")]))]

@@ -68,9 +68,9 @@ class Recording(ScriptedEngine):
         super().__init__(*args, **kwargs)
         self.chats: list[list] = []
 
-    def generate(self, chats, params, labels=None, grammar=None):
+    def stream(self, chats, params, labels=None, grammar=None):  # generate streams too
         self.chats += [list(chat) for chat in chats]
-        return super().generate(chats, params, labels, grammar)
+        return super().stream(chats, params, labels, grammar)
 
 
 class World:

@@ -59,17 +59,17 @@ class Panel:
         answers = {p: f"{role} says: {p}" for p in PROMPTS.values()}
         engine = ScriptedEngine(model, replies=JUDGES.get(role, {}), answers=answers)
         if role in JUDGES:
-            generate, left = engine.generate, [self.crash.get(role)]
+            stream, left = engine.stream, [self.crash.get(role)]
 
-            def counted(chats, params, labels=None):
+            def counted(chats, params, labels=None, grammar=None):
                 if left[0] is not None:
                     if left[0] == 0:
                         raise RuntimeError(f"{role} killed")
                     left[0] -= 1
                 self.asked[role] = self.asked.get(role, 0) + len(chats)
-                return generate(chats, params, labels)
+                return stream(chats, params, labels, grammar)
 
-            engine.generate = counted  # type: ignore[method-assign]
+            engine.stream = counted  # type: ignore[method-assign]
         return engine
 
     def config(self, **options) -> CompareConfig:

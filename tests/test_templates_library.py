@@ -219,7 +219,8 @@ def test_pointwise_lines_carry_both_ratings(fake_model, tmp_path):
     assert (blocks["ratings"]["n"], blocks["ratings"]["n_invalid"]) == (2, 1)
     assert blocks["ratings"]["mean_difference"] == pytest.approx(1.0)
     assert (blocks["pairwise"]["wins"], blocks["pairwise"]["ties"]) == (1, 1)
-    line = json.loads((tmp_path / "judgments.jsonl").read_text().splitlines()[0])
+    lines = [json.loads(x) for x in (tmp_path / "judgments.jsonl").read_text().splitlines()]
+    (line,) = [x for x in lines if x["prompt_id"] == "q0"]  # lines come in the order finished
     assert {"rating_base", "rating_tuned", "sides"} <= set(line) and "weight" not in line
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,6 +94,13 @@ class InPlace:
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.adapter_off = adapter_off
+
+    def stream(self, chats: Sequence[Chat], params: SamplingParams,
+               labels: Sequence[str] | None = None,
+               grammar: Grammar | None = None) -> Iterator[tuple[int, Completion]]:
+        """The whole call, then its completions: the model leaves training mode for the call
+        and must be back in it before the trainer's next step, not between two yields."""
+        yield from enumerate(self.generate(chats, params, labels, grammar))
 
     def generate(self, chats: Sequence[Chat], params: SamplingParams,
                  labels: Sequence[str] | None = None,

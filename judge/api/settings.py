@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from judge.api.defaults import default_cache, slug
 from judge.engines import EngineOptions
 from judge.errors import InputError
-from judge.pipeline.compare import CompareConfig
+from judge.pipeline.settings import CompareConfig
 
 ENGINE_FIELDS = frozenset(EngineOptions.model_fields) - {"kind", "seed"}
 # record field -> the CLI option that sets it, where the two names differ
@@ -84,7 +84,7 @@ def compare_config(base: str, tuned: str, settings: CompareConfig | None,
         data["judge"] = judges
     if isinstance(data.get("bench"), str):
         data["bench"] = [t.strip() for t in data["bench"].split(",") if t.strip()]
-    base_data = settings.model_dump() | {"engine": settings.engine} if settings else {}
+    base_data = dict(settings) if settings else {}  # its values as they are: API keys kept
     if settings is not None and (settings.base, settings.tuned) != (base, tuned):
         base_data.pop("out")  # another pair: its own run folder, unless `out` says otherwise
     seed = data.get("seed", base_data.get("seed", 0))

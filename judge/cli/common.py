@@ -1,4 +1,5 @@
-"""Pieces every command shares: engine flags, the progress bars, defaults read from the environment.
+"""Pieces every command shares: the judging flags, the progress bars, defaults read from the
+environment (the engine flags: judge/cli/engine_flags.py, re-exported here).
 
 Only the CLI layer (judge/cli/) reads environment variables.
 """
@@ -7,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import os
 import time
 import warnings
@@ -25,33 +25,20 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from judge.api.defaults import default_cache
-from judge.engines import EngineOptions
+from judge.api.defaults import default_cache, slug
+from judge.cli.engine_flags import engine_config, engine_options, role_engine_options
+from judge.cli.params import BOOTSTRAP, SEED, Finite, OneLine, field_option
 from judge.errors import InputError
 from judge.escape import term_text
 from judge.pipeline.panel import split_member
+from judge.pipeline.settings import CompareConfig
 from judge.report.export import markdown_table
 from judge.report.tables import Grid, rich_table
 
+__all__ = ["BOOTSTRAP", "SEED", "Finite", "OneLine", "default_cache", "engine_config",
+           "engine_options", "role_engine_options", "slug"]
+
 err_console = Console(stderr=True)
-
-
-class Finite(click.FloatRange):
-    """A FloatRange that also refuses nan and ±inf (a range check alone lets nan through)."""
-
-    name = "finite float range"
-
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
-        number = super().convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number", param, ctx)
-        return number
-
-
-# Bounds on numbers that size work or memory: a seed numpy accepts, and a bootstrap that fits
-# in memory (the paired bootstrap holds resamples x prompts counts).
-SEED = click.IntRange(0, 2**32 - 1)
-BOOTSTRAP = click.IntRange(100, 100_000)
 
 
 def quiet_backends(verbose: bool = False) -> None:
@@ -147,104 +134,26 @@ def print_grid(grid: Grid, fmt: str) -> None:
         Console().print(rich_table(grid))
 
 
-STRUCTURED = click.option(
-    "--structured/--no-structured", default=None, help="Constrain the judge's reply to what its "
-    "template's parser reads (a choice of labels, reasoning then the verdict, or a JSON schema), "
-    "so no verdict fails to parse. Default: on with vLLM (in-process or a vLLM server), off "
-    "elsewhere; a run folder resumes as it was recorded.")
-
-
-def engine_options(f):
-    options = [
-        click.option("--engine", type=click.Choice(["auto", "vllm", "hf", "openai"]),
-                     default="auto", show_default=True, help="Model runtime: vLLM in-process, "
-                     "transformers, an OpenAI-compatible server, or auto (vLLM when installed, "
-                     "else transformers)."),
-        click.option("--base-url", "base_urls", multiple=True, help="openai engine: server URL "
-                     "ending in /v1; repeat it for several servers (requests are spread over all "
-                     "that serve a model)."),
-        click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
-                     help="openai engine: environment variable holding the API key (if any)."),
-        click.option("--concurrency", type=click.IntRange(1), default=8, show_default=True,
-                     help="openai engine: requests in flight at once."),
-        click.option("--request-timeout", type=Finite(0.1, 86_400.0), default=120.0,
-                     show_default=True, help="openai engine: seconds per request."),
-        click.option("--max-retries", type=click.IntRange(0), default=4, show_default=True,
-                     help="openai engine: retries on 429/5xx/timeouts, with exponential backoff."),
-        click.option("--dtype", default="auto", show_default=True,
-                     help="Weights dtype; auto = float32 on CPU, the model's own on GPU."),
-        click.option("--threads", type=click.IntRange(1), default=1, show_default=True,
-                     help="torch threads on CPU (transformers engine)."),
-        click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True,
-                     help="Prompts per forward batch (transformers engine)."),
-        click.option("--gpu-memory-utilization", type=Finite(0.05, 1.0), default=0.4,
-                     show_default=True, help="vLLM GPU memory share."),
-        click.option("--kv-cache-gb", type=Finite(0.1), default=None,
-                     help="vLLM KV cache size in GiB (default on CPU: 2; on GPU: what "
-                     "--gpu-memory-utilization leaves)."),
-        click.option("--max-model-len", type=click.IntRange(128), default=2048, show_default=True,
-                     help="vLLM context length."),
-        click.option("--tensor-parallel-size", type=click.IntRange(1), default=1,
-                     show_default=True, help="vLLM tensor parallel GPUs per model."),
-        click.option("--block-size", type=click.IntRange(1), default=None,
-                     help="vLLM KV-cache block size (default on CPU: 32, chosen by measurement; "
-                     "on GPU: vLLM's). Smaller blocks let the prefix cache reuse the opening "
-                     "the two orders of a pair share."),
-        click.option("--trust-remote-code", is_flag=True, help="Allow model repos to run code."),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+STRUCTURED = field_option(CompareConfig, "structured")
 
 
 def judging_options(f):
-    """How answers are made and judged: the options compare and leaderboard share."""
+    """How answers are made and judged: the options compare and leaderboard share, each derived
+    from its CompareConfig field (judge/pipeline/settings.py: default, range, help)."""
+    record = CompareConfig
     options = [
-        click.option("--judge", "judge_ref", multiple=True, default=["smollm2"],
-                     show_default=True, callback=check_members,
-                     help="Judge model: smollm2, a model folder, a .gguf file or a hub id; 'flow' "
-                     "is Flow-Judge-v0.1 with its own format (template 'flow'), 'flow:PATH' a "
-                     "local copy. MODEL@TEMPLATE gives it a template of its own. Repeat it for a "
-                     "panel: each judge judges every pair, the panel decides by majority."),
-        click.option("--controls", type=click.IntRange(0), default=8, show_default=True,
-                     help="Control pairs per kind, built from the run's own answers (the real "
-                     "answer against an answer to another prompt, and against itself cut short): "
-                     "they check the judge and count in no win rate; 0 skips them."),
-        click.option("--flow-metric", default=None, help="Flow judge: the rubric (a flow-judge "
-                     "preset or helpfulness-5, correctness-5, correctness-binary); default picked "
-                     "from the prompts."),
-        click.option("--prompts", default=None,
-                     help="Prompt set: 'builtin' (48 instructions; the default when no model is "
-                     "an answers file), a .jsonl/.json/.csv/.parquet file, or a datasets hub id "
-                     "ORG/NAME[:CONFIG][@SPLIT]. With answers files: only these prompts (default: "
-                     "the prompts the files answer)."),
-        click.option("--prompt-column", default=None,
-                     help="Column with the prompt text (default: 'prompt', else 'instruction')."),
-        click.option("--limit", type=int, default=None, help="Use only the first N prompts."),
-        click.option("--template", default="pairwise", show_default=True,
-                     help="Judge template: a name from prompts/ or a path to your own .j2 file."),
-        click.option("--verdict", type=click.Choice(["text", "logprob", "both"]), default="both",
-                     show_default=True, help="Read the verdict from the judge's text, from label "
-                     "probabilities of its first token, or both (text where it parses, else "
-                     "log-prob)."),
+        field_option(record, "judge", "--judge", "judge_ref", multiple=True,
+                     default=["smollm2"], show_default=True, callback=check_members),
+        *(field_option(record, name) for name in (
+            "controls", "flow_metric", "prompts", "prompt_column", "limit", "template",
+            "verdict")),
         STRUCTURED,
-        click.option("--max-new-tokens", type=click.IntRange(1), default=256, show_default=True,
-                     help="Answer length budget for the models that answer."),
-        click.option("--judge-max-new-tokens", type=click.IntRange(1), default=48,
-                     show_default=True, help="Reply length budget for the judge (text verdicts)."),
-        click.option("--temperature", type=Finite(0.0), default=0.0, show_default=True,
-                     help="Sampling temperature for answers (0 = greedy)."),
-        click.option("--seed", type=SEED, default=0, show_default=True,
-                     help="Seed for sampling and the bootstrap."),
-        click.option("--confidence", type=Finite(0.5, 0.999), default=0.95,
-                     show_default=True, help="Interval level."),
-        click.option("--bootstrap", type=BOOTSTRAP, default=2000, show_default=True,
-                     help="Bootstrap resamples for the paired interval."),
-        click.option("--chunk", type=click.IntRange(1), default=16, show_default=True,
-                     help="Prompts per engine call; each chunk is saved as soon as it is done, so "
-                     "a crash loses at most one chunk."),
-        click.option("--cache-dir", default=default_cache, show_default="$JUDGE_CACHE_DIR or "
-                     "~/.cache/judge", help="Where converted GGUF models are kept."),
+        *(field_option(record, name) for name in (
+            "max_new_tokens", "judge_max_new_tokens", "temperature", "seed", "confidence",
+            "bootstrap")),
+        field_option(record, "chunk", "--window", "--chunk", "chunk"),
+        field_option(record, "cache_dir", default=default_cache,
+                     show_default="$JUDGE_CACHE_DIR or ~/.cache/judge"),
     ]
     for option in reversed(options):
         f = option(f)
@@ -256,13 +165,6 @@ def check_members(ctx: click.Context, param: click.Parameter, value: tuple[str, 
     for spec in value:
         split_member(spec)
     return value
-
-
-def engine_config(engine: dict, seed: int) -> EngineOptions:
-    """EngineOptions from the shared engine flags; the API key is read here, and only here."""
-    key_env = engine.pop("api_key_env")
-    api_key = os.environ.get(key_env) if key_env else None
-    return EngineOptions(kind=engine.pop("engine"), seed=seed, api_key=api_key, **engine)
 
 
 def progress_callback(bars: Progress):

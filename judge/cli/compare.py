@@ -8,49 +8,44 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 from rich.console import Console
 
+from judge.api.defaults import slug
 from judge.api.runs import compare as run
-from judge.cli.common import (
-    EXPORT,
-    engine_config,
-    engine_options,
-    judging_options,
-    stage_progress,
-)
+from judge.cli.common import EXPORT, judging_options, role_engine_options, stage_progress
+from judge.cli.params import OneLine, field_option
+from judge.cli.settings import compare_values, config_option
 from judge.cli.trackers import report_to_trackers, tracker_options
+from judge.errors import InputError
+from judge.pipeline.settings import CompareConfig
 from judge.report.mt_bench import mt_bench_grid
 from judge.report.tables import rich_table, summary_table
 
 
 @click.command()
-@click.argument("base")
-@click.argument("tuned")
+@click.argument("base", required=False)
+@click.argument("tuned", required=False)
 @judging_options
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run folder (default results/BASE-vs-TUNED). Rerunning resumes from its cache.")
-@click.option("--bench", default="", help="lm-eval tasks to run on both models, comma-separated "
-              "(judge_mcq ships offline; hub tasks such as arc_easy need the hub).")
-@click.option("--bench-limit", type=click.IntRange(1), default=None,
-              help="Questions per benchmark task.")
-@click.option("--num-fewshot", type=click.IntRange(0), default=None, help="Benchmark shots.")
-@click.option("--include-path", multiple=True, help="Folder of your own lm-eval task YAMLs.")
-@click.option("--card", default=None, type=click.Path(dir_okay=False),
-              help="Model card (README.md) to create or update with this run's results.")
-@click.option("--card-template", default=None, help="Your own Jinja2 card-section template.")
-@click.option("--report-template", type=click.Path(dir_okay=False), default=None,
-              help="Your own Jinja2 template for report.html (it may extend report.html.j2).")
+@field_option(CompareConfig, "bench", default="", type=OneLine(), multiple=False,
+              help=f"{CompareConfig.model_fields['bench'].description} Comma-separated.")
+@field_option(CompareConfig, "bench_limit")
+@field_option(CompareConfig, "num_fewshot")
+@field_option(CompareConfig, "include_path")
+@field_option(CompareConfig, "card", type=click.Path(dir_okay=False))
+@field_option(CompareConfig, "card_template")
+@field_option(CompareConfig, "report_template", type=click.Path(dir_okay=False))
 @EXPORT
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
-@engine_options
+@config_option
+@role_engine_options
 @tracker_options
-def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_column, limit, template,
-            verdict, structured, max_new_tokens, judge_max_new_tokens, temperature, seed,
-            confidence,
-            bootstrap, chunk, out, cache_dir, bench, bench_limit, num_fewshot, include_path, card,
-            card_template, report_template, export, as_json, **engine) -> None:
+@click.pass_context
+def compare(ctx: click.Context, **values) -> None:
     """Judge TUNED against BASE on a prompt set, in both answer orders (or, with --template
     mt-bench or a FastChat judge_prompts.jsonl#single-v1, grade each turn of each answer 1-10).
 
@@ -58,19 +53,22 @@ def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_colum
     Face model folder, a .gguf file, or a hub id; or a .json/.jsonl file of the answers a model
     already gave (alpaca_eval model_outputs, arena-hard model_answer lines, a run folder's
     generations file), which loads no model: the prompts are then the ones the files answer
-    (--prompts restricts them). Results, cache and report land in --out.
+    (--prompts restricts them). Results, cache and report land in --out. With --config, BASE
+    and TUNED may come from the file; each role may run on its own engine (--judge-engine,
+    --base-base-url, --judge-engine-args, or the file's `engines:`).
     """
+    as_json = values.pop("as_json")
+    settings = compare_values(ctx, values, {"base": "base", "tuned": "tuned"},
+                              CompareConfig.model_fields)
+    for side in ("base", "tuned"):
+        if not settings.get(side):
+            raise InputError(f"compare needs {side.upper()}: give it as an argument or as "
+                             f"`{side}:` in --config")
+    out = settings.get("out") or str(Path("results") /
+                                     f"{slug(settings['base'])}-vs-{slug(settings['tuned'])}")
+    config = CompareConfig(**settings | {"out": out})
     with stage_progress() as progress:
-        result = run(
-            base, tuned, progress=progress, judge=list(judge_ref), controls=controls,
-            flow_metric=flow_metric, prompts=prompts, prompt_column=prompt_column, limit=limit,
-            template=template, verdict=verdict, structured=structured,
-            max_new_tokens=max_new_tokens, judge_max_new_tokens=judge_max_new_tokens,
-            temperature=temperature, seed=seed, confidence=confidence, bootstrap=bootstrap,
-            chunk=chunk, out=out, cache_dir=cache_dir, bench=bench, bench_limit=bench_limit,
-            num_fewshot=num_fewshot, include_path=list(include_path), card=card,
-            card_template=card_template, report_template=report_template, export=list(export),
-            engine=engine_config(engine, seed))
+        result = run(config.base, config.tuned, settings=config, progress=progress)
     summary = result.summary
     if as_json:
         click.echo(json.dumps(summary.as_json(), indent=2))
@@ -81,6 +79,6 @@ def compare(base, tuned, judge_ref, controls, flow_metric, prompts, prompt_colum
             Console().print(rich_table(grid))
         click.echo(f"results: {result.folder}/ (summary.json, report.html, report.md, "
                    f"winrate.png, {'mt_bench.png, ' if summary.mt_bench else ''}verdicts.csv)")
-        if card:
-            click.echo(f"card: {card}")
+        if config.card:
+            click.echo(f"card: {config.card}")
     report_to_trackers("compare", str(result.folder))

@@ -15,15 +15,11 @@ from rich.console import Console
 
 from judge.api.defaults import slug
 from judge.api.runs import leaderboard as run
-from judge.cli.common import (
-    EXPORT,
-    engine_config,
-    engine_options,
-    judging_options,
-    stage_progress,
-)
+from judge.cli.common import EXPORT, judging_options, role_engine_options, stage_progress
+from judge.cli.settings import compare_values, config_option
 from judge.cli.trackers import report_to_trackers, tracker_options
 from judge.errors import InputError
+from judge.pipeline.settings import CompareConfig
 from judge.report.leaderboard import leaderboard_table
 
 
@@ -38,8 +34,8 @@ def card_pairs(given: tuple[str, ...]) -> dict[str, str]:
 
 
 @click.command()
-@click.argument("models", nargs=-1, required=True)
-@click.option("--reference", required=True,
+@click.argument("models", nargs=-1)
+@click.option("--reference", default=None,
               help="The model every MODEL is judged against: a model reference or an answers "
               "file, like MODEL.")
 @judging_options
@@ -59,34 +55,36 @@ def card_pairs(given: tuple[str, ...]) -> dict[str, str]:
               help="Your own Jinja2 template for leaderboard.html.")
 @EXPORT
 @click.option("--json", "as_json", is_flag=True, help="Print leaderboard.json to stdout.")
-@engine_options
+@config_option
+@role_engine_options
 @tracker_options
-def leaderboard(models, reference, judge_ref, controls, flow_metric, prompts, prompt_column, limit,
-                template, verdict, structured, max_new_tokens, judge_max_new_tokens, temperature,
-                seed,
-                confidence, bootstrap, chunk, cache_dir, out, card_folders, card_for,
-                card_template, report_template, leaderboard_template, export, as_json,
-                **engine) -> None:
+@click.pass_context
+def leaderboard(ctx: click.Context, **values) -> None:
     """Judge every MODEL against --reference on the same prompts, in both answer orders, and rank
     them by Bradley–Terry strength with intervals.
 
     Each MODEL (and the reference) is a model reference as in `judge compare`, or an answers file;
     NAME=REF names it. The reference answers once; each model gets its own compare run folder
-    inside --out, and leaderboard.html, .json, .md and .png sit at the top.
+    inside --out, and leaderboard.html, .json, .md and .png sit at the top. In a run config file
+    and in the engine flags the reference is the `base` role and every MODEL `tuned`; a section
+    named by a model reference gives that model its own engine.
     """
+    own = {key: values.pop(key) for key in ("card_folders", "card_for", "leaderboard_template",
+                                            "as_json")}
+    settings = compare_values(ctx, values, {"reference": "base", "models": "tuned"},
+                              CompareConfig.model_fields)
+    reference, models = values.get("reference"), list(values.get("models") or ())
+    if not reference or not models:
+        raise InputError("leaderboard needs --reference and at least one MODEL (as arguments, "
+                         "or `reference:` and `models:` in --config)")
+    out = settings.get("out") or str(Path("results") /
+                                     f"leaderboard-vs-{slug(reference.split('=')[-1])}")
+    config = CompareConfig(**settings | {"base": reference, "tuned": reference, "out": out})
     with stage_progress(eta=True) as progress:
-        board = run(
-            reference, list(models), progress=progress, cards=card_pairs(card_for),
-            card_folders=card_folders, leaderboard_template=leaderboard_template,
-            judge=list(judge_ref), controls=controls, flow_metric=flow_metric, prompts=prompts,
-            prompt_column=prompt_column, limit=limit, template=template, verdict=verdict,
-            structured=structured, max_new_tokens=max_new_tokens,
-            judge_max_new_tokens=judge_max_new_tokens, temperature=temperature, seed=seed,
-            confidence=confidence, bootstrap=bootstrap, chunk=chunk, out=out,
-            cache_dir=cache_dir, card_template=card_template, report_template=report_template,
-            export=list(export), engine=engine_config(engine, seed))
-    out = out or str(Path("results") / f"leaderboard-vs-{slug(reference.split('=')[-1])}")
-    if as_json:
+        board = run(reference, models, settings=config, progress=progress,
+                    cards=card_pairs(own["card_for"]), card_folders=own["card_folders"],
+                    leaderboard_template=own["leaderboard_template"])
+    if own["as_json"]:
         click.echo(json.dumps(board.as_json(), indent=2))
     else:
         Console().print(leaderboard_table(board))

@@ -1,8 +1,12 @@
 """The engine seam: one protocol, three real engines, loaded lazily and only when chosen.
 
-An engine answers chats (`generate`) and, for verdicts, gives the probability of each label string
-as the first token of the reply: alongside the text, from the same request (`generate(...,
-labels)`), or alone from a one-token request (`label_probs`). The judge is just another engine.
+An engine answers chats as they finish (`stream`: each completion with the index of its chat, in
+the order the engine finishes them, so a stage can save every record the moment it exists and
+the engine is never held back by its slowest request) or all at once, in order (`generate`,
+which every engine implements as `in_order(self.stream(...), len(chats))`). For verdicts it
+gives the probability of each label string as the first token of the reply: alongside the
+text, from the same request (`generate(..., labels)`), or alone from a one-token request
+(`label_probs`). The judge is just another engine.
 Engines that can (in-process vLLM, vLLM servers) also constrain a reply to a grammar
 (`generate(..., grammar=...)`: a choice, a regex or a JSON schema); whether the engine a run will
 load can is judge/pipeline/structured.py's `constrains_replies`, asked before anything loads.
@@ -12,8 +16,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Sequence
-from typing import Literal, Protocol
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Literal, Protocol
 
 from pydantic import Field
 
@@ -27,27 +31,76 @@ ONE_TOKEN = SamplingParams(max_new_tokens=1, temperature=0.0)
 
 
 class EngineOptions(Record):
-    kind: EngineKind = "auto"
-    dtype: str = "auto"
-    threads: int = 1
-    batch_size: int = 16
-    gpu_memory_utilization: float = 0.4
-    kv_cache_gb: float | None = None  # vLLM KV cache size; on CPU judge sets one (see vllm_engine)
-    max_model_len: int = 2048
-    tensor_parallel_size: int = 1
-    block_size: int | None = None  # vLLM KV block; None: 32 on CPU (see vllm_engine), GPU default
-    trust_remote_code: bool = False
-    seed: int = 0
+    """How one model is run. Every field is also a command-line flag (`--FIELD`, and
+    `--base-FIELD`, `--tuned-FIELD`, `--judge-FIELD` for one role: judge/cli/engine_flags.py
+    derives them from this record) and a key of a role's section in a run config file."""
+
+    kind: EngineKind = Field(
+        default="auto", description="Model runtime: vllm in-process, hf (transformers), openai "
+        "(an OpenAI-compatible server), or auto (vLLM when installed, else transformers).")
+    dtype: str = Field(
+        default="auto", description="Weights dtype; auto = float32 on CPU, the model's own on GPU.")
+    threads: int = Field(default=1, ge=1, le=1024,
+                         description="torch threads on CPU (hf engine).")
+    batch_size: int = Field(default=16, ge=1, le=65_536,
+                            description="Prompts per forward batch (hf engine).")
+    gpu_memory_utilization: float = Field(default=0.4, ge=0.05, le=1.0,
+                                          description="vLLM GPU memory share.")
+    kv_cache_gb: float | None = Field(
+        default=None, ge=0.1, le=1e6, description="vLLM KV cache size in GiB (default on CPU: 2; "
+        "on GPU: what --gpu-memory-utilization leaves).")
+    max_model_len: int = Field(default=2048, ge=128, le=10_000_000,
+                               description="vLLM context length.")
+    tensor_parallel_size: int = Field(default=1, ge=1, le=1024,
+                                      description="vLLM tensor parallel GPUs per model.")
+    block_size: int | None = Field(
+        default=None, ge=1, le=65_536, description="vLLM KV-cache block size (default on CPU: 32, "
+        "chosen by measurement; on GPU: vLLM's).")
+    trust_remote_code: bool = Field(default=False, description="Allow model repos to run code.")
+    seed: int = Field(default=0, ge=0, le=2**32 - 1, description="Engine seed (from --seed).")
     # openai engine: servers (a model may be served by several: requests are spread over them)
-    base_urls: tuple[str, ...] = ()
+    base_urls: tuple[str, ...] = Field(
+        default=(), description="openai engine: server URL ending in /v1; requests are spread "
+        "over every server given that serves the model.")
     api_key: str | None = Field(default=None, exclude=True, repr=False)  # never written anywhere
-    concurrency: int = 8
-    request_timeout: float = 120.0
-    max_retries: int = 4
+    concurrency: int = Field(
+        default=8, ge=1, le=1_000_000, description="openai engine: requests in flight at once, "
+        "over all its servers (a vLLM server batches them: servers x 256 keeps a fleet busy).")
+    request_timeout: float = Field(default=120.0, ge=0.1, le=86_400.0,
+                                   description="openai engine: seconds per request.")
+    max_retries: int = Field(default=4, ge=0, le=1000, description="openai engine: retries on "
+                             "429/5xx/timeouts, with exponential backoff.")
+    # free arguments for the runtime itself, as lm-eval's --model_args: vLLM's LLM(...) or
+    # transformers' from_pretrained(...) keywords; they win over judge's own choices
+    engine_args: dict[str, Any] = Field(
+        default={}, description="Free keyword arguments for the runtime (vLLM's LLM or "
+        "transformers' from_pretrained), KEY=VALUE,KEY=VALUE; they win over judge's own.")
+
+
+def in_order(pairs: Iterable[tuple[int, Completion]], n: int) -> list[Completion]:
+    """The completions of a stream in the order of their chats; every index exactly once."""
+    found: list[Completion | None] = [None] * n
+    for index, completion in pairs:
+        if found[index] is not None:
+            raise RuntimeError(f"engine returned chat {index} twice")
+        found[index] = completion
+    missing = [i for i, c in enumerate(found) if c is None]
+    if missing:
+        raise RuntimeError(f"engine returned no completion for {len(missing)} of {n} chats")
+    return [c for c in found if c is not None]
 
 
 class Engine(Protocol):
     model: ModelInfo
+
+    def stream(
+        self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None,
+        grammar: Grammar | None = None,
+    ) -> Iterator[tuple[int, Completion]]:
+        """Completions as they finish, each with the index of its chat in `chats`; every index
+        once. `labels` and `grammar` as in `generate`. A consumer that stops early (a crash
+        above, a kill) leaves nothing running: the engine drops what is still in flight."""
+        ...
 
     def generate(
         self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None,
@@ -56,7 +109,8 @@ class Engine(Protocol):
         """One completion per chat, in order. With `labels`, each completion also carries the
         label probabilities of its first generated token, equal to what `label_probs` gives for
         the same chat (the same prompt, so the same logits), at no extra request. With
-        `grammar`, every reply is constrained to it (engines that cannot raise InputError)."""
+        `grammar`, every reply is constrained to it (engines that cannot raise InputError).
+        Every engine: `return in_order(self.stream(chats, params, labels, grammar), len(chats))`."""
         ...
 
     def label_probs(self, chats: Sequence[Chat], labels: Sequence[str]) -> list[dict[str, float]]:

@@ -6,7 +6,7 @@ are shared with whatever else the machine does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import torch
@@ -17,6 +17,7 @@ from judge.engines import (
     Chat,
     EngineOptions,
     first_token_ids,
+    in_order,
     refuse_grammar,
     renormalise,
 )
@@ -40,7 +41,8 @@ class HFEngine:
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         net: Any = AutoModelForCausalLM.from_pretrained(
-            model.path, dtype=getattr(torch, dtype), trust_remote_code=options.trust_remote_code
+            model.path, **{"dtype": getattr(torch, dtype),
+                           "trust_remote_code": options.trust_remote_code} | options.engine_args
         )
         self.net = net.to(self.device)
         self.net.eval()
@@ -64,37 +66,42 @@ class HFEngine:
             ).to(self.device)
             yield idx, enc
 
-    @torch.inference_mode()
+    def stream(
+        self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None,
+        grammar: Grammar | None = None,
+    ) -> Iterator[tuple[int, Completion]]:
+        """Batches of similar length, each batch's completions handed on as it finishes."""
+        refuse_grammar("hf", grammar)
+        ids = first_token_ids(self.tokenizer, labels) if labels is not None else None
+        texts = self._texts(chats)
+        sample = params.temperature > 0
+        for idx, enc in self._batches(texts):
+            if sample:  # per batch: a batch samples the same whatever else the stream holds
+                torch.manual_seed(params.seed)
+            with torch.inference_mode():
+                out = self.net.generate(
+                    **enc,
+                    max_new_tokens=params.max_new_tokens,
+                    do_sample=sample,
+                    temperature=params.temperature if sample else None,
+                    top_p=None,
+                    top_k=None,
+                    pad_token_id=self.tokenizer.pad_token_id,
+                    # `logits` are the raw ones (before repetition penalties or temperature,
+                    # which `scores` have): the first step's are what label_probs computes
+                    output_logits=ids is not None,
+                    return_dict_in_generate=True,
+                )
+            new = out.sequences[:, enc["input_ids"].shape[1] :]
+            probs = torch.softmax(out.logits[0].float(), dim=-1) if ids is not None else None
+            for row, i in enumerate(idx):
+                yield i, self._completion(new[row].tolist(), probs, row, ids)
+
     def generate(
         self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None,
         grammar: Grammar | None = None,
     ) -> list[Completion]:
-        refuse_grammar("hf", grammar)
-        results: list[Completion | None] = [None] * len(chats)
-        ids = first_token_ids(self.tokenizer, labels) if labels is not None else None
-        texts = self._texts(chats)
-        sample = params.temperature > 0
-        if sample:
-            torch.manual_seed(params.seed)
-        for idx, enc in self._batches(texts):
-            out = self.net.generate(
-                **enc,
-                max_new_tokens=params.max_new_tokens,
-                do_sample=sample,
-                temperature=params.temperature if sample else None,
-                top_p=None,
-                top_k=None,
-                pad_token_id=self.tokenizer.pad_token_id,
-                # `logits` are the raw ones (before repetition penalties or temperature, which
-                # `scores` have): the first step's are what label_probs computes
-                output_logits=ids is not None,
-                return_dict_in_generate=True,
-            )
-            new = out.sequences[:, enc["input_ids"].shape[1] :]
-            probs = torch.softmax(out.logits[0].float(), dim=-1) if ids is not None else None
-            for row, i in enumerate(idx):
-                results[i] = self._completion(new[row].tolist(), probs, row, ids)
-        return [r for r in results if r is not None]
+        return in_order(self.stream(chats, params, labels, grammar), len(chats))
 
     def _completion(self, ids: list[int], probs: torch.Tensor | None, row: int,
                     labels: dict[str, int] | None) -> Completion:

@@ -1,9 +1,11 @@
 """Engine for any OpenAI-compatible server (`vllm serve`, a fleet behind a router, a hosted API).
 
-Requests run concurrently (bounded by `concurrency`) and are spread round-robin over every server
-that lists the model in /v1/models, so several `vllm serve` processes act as one data-parallel
-engine. 429, 5xx, timeouts and dropped connections are retried with exponential backoff; after the
-last retry the whole call fails with ServiceError, so nothing of it reaches the cache. A server
+Requests run concurrently (`concurrency` in flight at once, over all servers; each reply handed
+on the moment it arrives) and are spread round-robin over every server that lists the model in
+/v1/models, so several `vllm serve` processes act as one data-parallel engine. 429, 5xx,
+timeouts and dropped connections are retried with exponential backoff; after the last retry the
+call fails with ServiceError: the replies handed on before it are kept (the stage has saved
+them), the requests still in flight are cancelled. A server
 that answers with something other than the OpenAI shapes (an HTML page with status 200, JSON of
 another form) is a ServiceError too, one line; a --base-url that is no http(s) URL is an
 InputError, found before anything runs.
@@ -14,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
 
-from judge.engines import ONE_TOKEN, Chat, EngineOptions, renormalise
+from judge.engines import ONE_TOKEN, Chat, EngineOptions, in_order, renormalise
 from judge.errors import InputError, ServiceError, first_line
 from judge.models.refs import local_fingerprint
 from judge.records import Completion, Grammar, ModelInfo, SamplingParams
@@ -92,17 +94,22 @@ def resolve_served(ref: str, options: EngineOptions) -> ModelInfo:
 
 class OpenAIEngine:
     def __init__(self, model: ModelInfo, options: EngineOptions) -> None:
+        if options.engine_args:
+            raise InputError("engine arguments go to vLLM or transformers; the openai engine "
+                             f"takes none (given: {', '.join(options.engine_args)})")
         self.model = model
         self.options = options
         self.servers = [url.rstrip("/") for url in options.base_urls
                         if any(m["id"] == model.ref for m in list_models(url, options))]
         if not self.servers:
             raise InputError(f"no server serves model '{model.ref}'")
+        self.in_flight = 0
+        self.peak_in_flight = 0  # the most requests ever in flight at once (bench/concurrency.py)
 
-    def generate(
+    def stream(
         self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None,
         grammar: Grammar | None = None,
-    ) -> list[Completion]:
+    ) -> Iterator[tuple[int, Completion]]:
         body: dict = {"max_tokens": params.max_new_tokens, "temperature": params.temperature}
         if params.temperature > 0:
             body["seed"] = params.seed
@@ -110,35 +117,56 @@ class OpenAIEngine:
             body["structured_outputs"] = grammar.request()
         if labels is not None:  # the same chat completion also reports its tokens' top log-probs
             body |= {"logprobs": True, "top_logprobs": TOP_LOGPROBS}
-        replies = self._run(chats, body)
+        loop = asyncio.new_event_loop()
         try:
-            return [Completion(text=(r["choices"][0]["message"]["content"] or "").strip(),
-                               tokens=int((r.get("usage") or {}).get("completion_tokens") or 0),
-                               label_probs=label_probs_of(r, labels) if labels is not None
-                               else None)
-                    for r in replies]
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as err:
-            raise ServiceError(f"model server answered /chat/completions with something other "
-                               f"than an OpenAI chat completion ({type(err).__name__}: "
-                               f"{first_line(err)}); nothing of this call was cached") from None
+            for index, reply in self._replies(loop, chats, body):
+                yield index, completion_of(reply, labels)
+        finally:
+            loop.close()
+
+    def generate(
+        self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None,
+        grammar: Grammar | None = None,
+    ) -> list[Completion]:
+        return in_order(self.stream(chats, params, labels, grammar), len(chats))
 
     def label_probs(self, chats: Sequence[Chat], labels: Sequence[str]) -> list[dict[str, float]]:
         return [c.label_probs or {} for c in self.generate(chats, ONE_TOKEN, labels)]
 
-    def _run(self, chats: Sequence[Chat], body: dict) -> list[dict]:
-        return asyncio.run(self._all(chats, body))
-
-    async def _all(self, chats: Sequence[Chat], body: dict) -> list[dict]:
+    def _replies(self, loop: asyncio.AbstractEventLoop, chats: Sequence[Chat],
+                 body: dict) -> Iterator[tuple[int, dict]]:
+        """Every request started at once on `loop`, `concurrency` of them past the gate at a
+        time; replies handed on as they arrive. The loop runs only between two replies, so a
+        consumer that stops early cancels whatever is still in flight."""
         limit = asyncio.Semaphore(self.options.concurrency)
         servers = itertools.cycle(self.servers)
         timeout = httpx.Timeout(self.options.request_timeout, connect=10.0)
-        async with httpx.AsyncClient(timeout=timeout, headers=headers(self.options)) as client:
-            tasks = []
-            for chat in chats:
-                payload = body | {"model": self.model.ref,
-                                  "messages": [m.model_dump() for m in chat]}
-                tasks.append(self._post(client, limit, next(servers), payload))
-            return list(await asyncio.gather(*tasks))
+        # one connection per request in flight: httpx's default pool (100) would cap it
+        pool = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+        client = httpx.AsyncClient(timeout=timeout, headers=headers(self.options), limits=pool)
+
+        async def one(index: int, url: str, payload: dict) -> tuple[int, dict]:
+            return index, await self._post(client, limit, url, payload)
+
+        pending = {loop.create_task(one(i, next(servers), body | {
+            "model": self.model.ref, "messages": [m.model_dump() for m in chat]}))
+            for i, chat in enumerate(chats)}
+        try:
+            while pending:
+                done, pending = loop.run_until_complete(
+                    asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED))
+                failed = [t.exception() for t in done if t.exception() is not None]
+                for task in done:  # the replies that came are handed on before a failure
+                    if task.exception() is None:
+                        yield task.result()
+                if failed:
+                    raise failed[0]  # type: ignore[misc]
+        finally:
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(client.aclose())
 
     async def _post(self, client: httpx.AsyncClient, limit: asyncio.Semaphore, url: str,
                     payload: dict) -> dict:
@@ -147,11 +175,15 @@ class OpenAIEngine:
             if attempt:
                 await asyncio.sleep(min(8.0, 0.5 * 2 ** (attempt - 1)))
             async with limit:
+                self.in_flight += 1
+                self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
                 try:
                     reply = await client.post(f"{url}/chat/completions", json=payload)
                 except (httpx.TimeoutException, httpx.TransportError) as err:
                     problem = f"{type(err).__name__} from {url}"
                     continue
+                finally:
+                    self.in_flight -= 1
             if reply.status_code in RETRY_STATUS:
                 problem = f"HTTP {reply.status_code} from {url}"
                 continue
@@ -163,16 +195,31 @@ class OpenAIEngine:
             except ValueError:
                 raise ServiceError(f"{url} answered /chat/completions with no JSON (HTTP "
                                    f"{reply.status_code}, {reply.headers.get('content-type')}); "
-                                   "nothing of this call was cached") from None
+                                   f"{KEPT}") from None
             if not isinstance(found, dict):
                 raise ServiceError(f"{url} answered /chat/completions with JSON that is not "
-                                   "an object; nothing of this call was cached")
+                                   f"an object; {KEPT}")
             return found
         raise ServiceError(f"model server failed after {self.options.max_retries + 1} attempts "
-                           f"({problem}); nothing of this call was cached")
+                           f"({problem}); {KEPT}")
 
     def close(self) -> None:
         pass
+
+
+KEPT = "the replies that came before it are saved, a rerun asks only for the rest"
+
+
+def completion_of(reply: dict, labels: Sequence[str] | None) -> Completion:
+    try:
+        return Completion(text=(reply["choices"][0]["message"]["content"] or "").strip(),
+                          tokens=int((reply.get("usage") or {}).get("completion_tokens") or 0),
+                          label_probs=label_probs_of(reply, labels) if labels is not None
+                          else None)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as err:
+        raise ServiceError(f"model server answered /chat/completions with something other "
+                           f"than an OpenAI chat completion ({type(err).__name__}: "
+                           f"{first_line(err)}); {KEPT}") from None
 
 
 def label_probs_of(reply: dict, labels: Sequence[str]) -> dict[str, float]:

@@ -16,27 +16,41 @@ Loader = Callable[[ModelInfo, EngineOptions], Engine]
 
 
 class EnginePool:
+    """`options` serve every model that is asked for without options of its own; a role with
+    its own engine settings (judge/pipeline/roles.py) passes them to `get`. The same model
+    asked for with other options is another engine: the loaded one closes first."""
+
     def __init__(self, options: EngineOptions, loader: Loader = load_engine) -> None:
         self.options = options
         self.loader = loader
         self.current: Engine | None = None
+        self.current_options: EngineOptions | None = None
         self.load_seconds = 0.0
         self.loads: list[str] = []
 
-    def get(self, model: ModelInfo) -> Engine:
-        if self.current is not None and self.current.model.fingerprint == model.fingerprint:
+    def get(self, model: ModelInfo, options: EngineOptions | None = None) -> Engine:
+        options = options or self.options
+        if (self.current is not None and self.current.model.fingerprint == model.fingerprint
+                and self.current_options == options):
             return self.current
         self.close()
         start = time.perf_counter()
-        self.current = self.loader(model, self.options)
+        self.current = self.loader(model, options)
+        self.current_options = options
         self.load_seconds += time.perf_counter() - start
         self.loads.append(model.ref)
         return self.current
+
+    def holds(self, model: ModelInfo, options: EngineOptions | None = None) -> bool:
+        """Whether `model` with these options is the engine loaded now."""
+        return (self.current is not None and self.current.model.fingerprint == model.fingerprint
+                and self.current_options == (options or self.options))
 
     def close(self) -> None:
         if self.current is not None:
             self.current.close()
             self.current = None
+            self.current_options = None
 
 
 class Borrowed:
@@ -46,6 +60,9 @@ class Borrowed:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.model = engine.model
+
+    def stream(self, chats, params, labels=None, grammar=None):
+        return self.engine.stream(chats, params, labels, grammar)
 
     def generate(self, chats, params, labels=None, grammar=None):
         return self.engine.generate(chats, params, labels, grammar)

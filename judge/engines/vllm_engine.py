@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from judge.engines import (
@@ -25,6 +25,7 @@ from judge.engines import (
     Chat,
     EngineOptions,
     first_token_ids,
+    in_order,
     is_cuda,
     renormalise,
 )
@@ -51,7 +52,7 @@ class VLLMEngine:
         kv_gb = options.kv_cache_gb if options.kv_cache_gb or gpu else CPU_KV_CACHE_GB
         if kv_gb:
             extra["kv_cache_memory_bytes"] = int(kv_gb * 2**30)
-        self.llm = LLM(
+        settings: dict[str, Any] = dict(
             model=model.path,
             dtype=dtype,
             enforce_eager=not gpu,
@@ -67,23 +68,47 @@ class VLLMEngine:
             # only (a request's own `disable_any_whitespace` is ignored), and only with a named
             # backend; xgrammar is the one its `auto` picks for our choices and regexes.
             structured_outputs_config={"backend": "xgrammar", "disable_any_whitespace": True},
-            **extra,
         )
+        # the user's own engine arguments (--engine-args) win over every choice above
+        self.llm = LLM(**settings | extra | options.engine_args)
         self.tokenizer = self.llm.get_tokenizer()
 
     @staticmethod
     def _messages(chats: Sequence[Chat]) -> Any:  # vLLM's chat message TypedDicts
         return [[m.model_dump() for m in chat] for chat in chats]
 
-    def generate(
+    def stream(
         self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None,
         grammar: Grammar | None = None,
-    ) -> list[Completion]:
+    ) -> Iterator[tuple[int, Completion]]:
+        """Every chat queued at once, then vLLM's own engine loop stepped here, each request
+        handed on the step it finishes: the scheduler always holds every unfinished request
+        (what `LLM.chat` does inside, minus its wait for the last one)."""
+        ids = first_token_ids(self.tokenizer, labels) if labels is not None else None
+        sampling = self._sampling(params, ids is not None, grammar)
+        queued = self.llm.enqueue_chat(self._messages(chats), sampling, use_tqdm=False)
+        # enqueue returns vLLM's internal ids ("<id>-<random>"); outputs carry the "<id>" given
+        internal = {request.rsplit("-", 1)[0]: request for request in queued}
+        index = {request: i for i, request in enumerate(internal)}
+        engine = self.llm.llm_engine
+        try:
+            while index and engine.has_unfinished_requests():
+                for output in engine.step():
+                    if output.finished and output.request_id in index:
+                        first: Any = output.outputs[0]  # type: ignore[index]
+                        yield index.pop(output.request_id), Completion(
+                            text=first.text.strip(), tokens=len(first.token_ids),
+                            label_probs=first_token_probs(output, ids) if ids is not None
+                            else None)
+        finally:
+            if index:  # the consumer stopped early: nothing of this call stays queued
+                engine.abort_request([internal[r] for r in index], internal=True)
+
+    def _sampling(self, params: SamplingParams, labels: bool, grammar: Grammar | None) -> Any:
         from vllm import SamplingParams as VSP
         from vllm.sampling_params import StructuredOutputsParams
 
-        ids = first_token_ids(self.tokenizer, labels) if labels is not None else None
-        sampling = VSP(
+        return VSP(
             max_tokens=params.max_new_tokens,
             temperature=params.temperature,
             seed=params.seed if params.temperature > 0 else None,
@@ -91,18 +116,18 @@ class VLLMEngine:
             # one-token request's of label_probs. They come for every generated token; kept flat
             # (one list, not a dict of Logprob objects per token) they cost nothing measurable,
             # where the dicts added ~14% to a 48-token judge stage on CPU.
-            logprobs=TOP_LOGPROBS if ids is not None else None,
-            flat_logprobs=ids is not None,
+            logprobs=TOP_LOGPROBS if labels else None,
+            flat_logprobs=labels,
             # under a grammar, logprobs are read after its mask: the labels' shares among
             # themselves, all of which the grammar allows at the first token, stay the same
             structured_outputs=StructuredOutputsParams(**grammar.request()) if grammar else None,
         )
-        outputs = self.llm.chat(self._messages(chats), sampling, use_tqdm=False)
-        return [
-            Completion(text=o.outputs[0].text.strip(), tokens=len(o.outputs[0].token_ids),
-                       label_probs=first_token_probs(o, ids) if ids is not None else None)
-            for o in outputs
-        ]
+
+    def generate(
+        self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None,
+        grammar: Grammar | None = None,
+    ) -> list[Completion]:
+        return in_order(self.stream(chats, params, labels, grammar), len(chats))
 
     def label_probs(self, chats: Sequence[Chat], labels: Sequence[str]) -> list[dict[str, float]]:
         return [c.label_probs or {} for c in self.generate(chats, ONE_TOKEN, labels)]

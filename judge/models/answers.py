@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from judge.engines import in_order
 from judge.errors import InputError
 from judge.files import parse_json, read_bytes, read_jsonl, read_text
 from judge.records import (
@@ -260,17 +261,20 @@ class AnswersEngine:
                     raise InputError(f"answers file {model.ref}: two prompts with the text "
                                      f"{shown_prompt(turns[0])} have different answers")
 
+    def stream(self, chats: Sequence[Sequence[Message]], params: SamplingParams,
+               labels: Sequence[str] | None = None,
+               grammar: Grammar | None = None) -> Iterator[tuple[int, Completion]]:
+        if labels is not None or grammar is not None:
+            raise InputError(f"{self.model.ref} is an answers file: it cannot judge")
+        for index, chat in enumerate(chats):
+            asked = tuple(m.content for m in chat if m.role == "user")
+            # tokens 0: nothing was generated here, so no speed is claimed for it
+            yield index, Completion(text=self.replies[asked], tokens=0)
+
     def generate(self, chats: Sequence[Sequence[Message]], params: SamplingParams,
                  labels: Sequence[str] | None = None,
                  grammar: Grammar | None = None) -> list[Completion]:
-        if labels is not None or grammar is not None:
-            raise InputError(f"{self.model.ref} is an answers file: it cannot judge")
-        done = []
-        for chat in chats:
-            asked = tuple(m.content for m in chat if m.role == "user")
-            # tokens 0: nothing was generated here, so no speed is claimed for it
-            done.append(Completion(text=self.replies[asked], tokens=0))
-        return done
+        return in_order(self.stream(chats, params, labels, grammar), len(chats))
 
     def label_probs(self, chats: Sequence[Sequence[Message]],
                     labels: Sequence[str]) -> list[dict[str, float]]:

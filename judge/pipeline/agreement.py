@@ -24,6 +24,7 @@ from judge.files import check_writable, write_atomic
 from judge.models.refs import is_bundled, resolve_model
 from judge.pipeline.compare import Progress
 from judge.pipeline.controls import Controls, build_controls
+from judge.pipeline.fill import WINDOW
 from judge.pipeline.judging import VerdictMode
 from judge.pipeline.panel import Judged, Member, judge_members, make_members, member_templates
 from judge.pipeline.structured import resolve_structured
@@ -62,7 +63,7 @@ class AgreementConfig(Record):
     verdict: VerdictMode = "both"
     structured: bool | None = None  # as in compare (judge/pipeline/structured.py)
     judge_max_new_tokens: int = 48
-    chunk: int = 16
+    chunk: int = WINDOW  # the in-flight window (judge/pipeline/fill.py)
     controls: int = Field(default=8, ge=0)  # control pairs per kind (judge/pipeline/controls.py)
     seed: int = 0  # which prompts give the control pairs
     out: str

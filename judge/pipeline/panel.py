@@ -21,18 +21,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from judge.engines import EngineOptions
 from judge.engines.pool import EnginePool
 from judge.errors import InputError
 from judge.models.refs import is_bundled
 from judge.pipeline.answers import check_judge
 from judge.pipeline.controls import Controls
 from judge.pipeline.fill import Advance
-from judge.pipeline.judging import Answers, Judge, Names, VerdictMode, judge_stage
+from judge.pipeline.judging import Judge, Names, judge_stage
+from judge.pipeline.settings import VerdictMode
 from judge.pipeline.structured import judge_grammar
 from judge.pipeline.timing import StageTiming
 from judge.records import Judgment, ModelInfo, PromptItem, SamplingParams
 from judge.runs.folder import JudgeRecord, RunFolder
 from judge.runs.ledger import Ledger
+from judge.runs.reader import Answers
 from judge.runs.summary import (
     ControlStats,
     MemberSummary,
@@ -98,9 +101,11 @@ def member_templates(
 def make_members(
     templates: Sequence[tuple[str, JudgeTemplate]], resolve: Callable[[str], ModelInfo],
     mode: VerdictMode, params: SamplingParams, structured: bool = False,
+    engines: Callable[[str], EngineOptions | None] = lambda ref: None,
 ) -> list[Member]:
     """One member per (model, template); with `structured`, each held to its template's grammar
-    wherever it reads verdicts from text."""
+    wherever it reads verdicts from text; `engines`: a judge's own engine options by its model
+    reference (None: the pool's)."""
     members: list[Member] = []
     for ref, template in templates:
         model = resolve(ref)
@@ -109,7 +114,8 @@ def make_members(
             raise InputError(f"--judge {label} is in the panel twice")
         reads_text = mode != "logprob" or not template.spec.logprob
         grammar = judge_grammar(template, reads_text, params.max_new_tokens, structured)
-        members.append(Member(label, Judge(model, template, mode, params, grammar)))
+        members.append(Member(label, Judge(model, template, mode, params, grammar,
+                                           engines(ref))))
     return members
 
 
@@ -124,7 +130,7 @@ def run_order(members: Sequence[Member], loaded: str | None) -> list[Member]:
 
 def judge_members(
     pool: EnginePool, members: Sequence[Member], requests: Sequence[PromptItem], answers: Answers,
-    controls: Controls | None, folder: RunFolder, chunk: int, progress: Progress,
+    controls: Controls | None, folder: RunFolder, window: int, progress: Progress,
     names: Names | None, control_names: Names | None,
 ) -> tuple[dict[str, Judged], dict[str, StageTime]]:
     """Every member on every pair (both orders) and on every control pair, one member at a time;
@@ -138,14 +144,14 @@ def judge_members(
         suffix = f" {member.label}" if panel else ""
         judgments, stage = judge_stage(
             pool, member.judge, requests, answers,
-            Ledger(folder.judgments(model, template.name), Judgment), chunk,
+            Ledger(folder.judgments(model, template.name), Judgment), window,
             progress("judge" + suffix, 2 * len(requests)), names)
         judging.add(stage)
         checked: list[Judgment] = []
         if controls is not None and controls.pairs:
             checked, stage = judge_stage(
                 pool, member.judge, controls.items, controls.answers,
-                Ledger(folder.controls(model, template.name), Judgment), chunk,
+                Ledger(folder.controls(model, template.name), Judgment), window,
                 progress("controls" + suffix, 2 * len(controls.items)), control_names)
             checking.add(stage)
         found[member.label] = Judged(judgments, checked)

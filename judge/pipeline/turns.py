@@ -11,19 +11,20 @@ member's text, the chats, the judge and the turn, so a rerun resumes where it st
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from judge.engines import Engine
 from judge.engines.pool import EnginePool
 from judge.errors import InputError
 from judge.pipeline.fill import Advance, Done, fill
-from judge.pipeline.judging import SIDES, Answers, Judge, Names, as_key, ask
+from judge.pipeline.judging import SIDES, Judge, Names, as_key, ask
 from judge.pipeline.timing import StageTiming
 from judge.pipeline.verdicts import make_rating, rate
 from judge.records import Judgment, Message, PromptItem, Side
 from judge.runs.folder import RunFolder
 from judge.runs.ledger import Ledger, content_key
+from judge.runs.reader import Answers
 from judge.runs.summary import StageTime
 from judge.stats.mt_bench import fastchat_rows, mt_bench_stats
 from judge.templates.template import JudgeTemplate
@@ -86,19 +87,29 @@ def turn_stage(
             if key not in ledger:
                 todo.append((key, item, turn, member, chats))
 
-    def ratings(engine: Engine, part: Sequence[Work]) -> Done[Judgment]:
+    def ratings(engine: Engine, part: Sequence[Work]) -> Iterator[Done[Judgment]]:
         unique = {as_key(chat): chat for *_, chats in part for chat in chats.values()}
-        texts, probs, tokens = ask(engine, list(unique.values()), judge)
-        replies = dict(zip(unique, zip(texts, probs, strict=True), strict=True))
-        records = []
-        for key, item, turn, member, chats in part:
-            sides = {side: rate(member, *replies[as_key(chat)]) for side, chat in chats.items()}
-            line = make_rating(key, item, shown, sides, member, names, judge.grammar is not None)
-            records.append(line.model_copy(update={"turn": turn}))
-        return Done(records, tokens, len(unique))
+        order = list(unique)
+        waiting: dict[tuple[tuple[str, str], ...], list[int]] = {key: [] for key in order}
+        for n, (*_, chats) in enumerate(part):  # each item under each distinct chat it needs
+            for chat_key in dict.fromkeys(as_key(chat) for chat in chats.values()):
+                waiting[chat_key].append(n)
+        replies: dict[tuple[tuple[str, str], ...], tuple[str | None, dict | None]] = {}
+        for j, text, prob, tokens in ask(engine, list(unique.values()), judge):
+            replies[order[j]] = (text, prob)
+            records = []
+            for key, item, turn, member, chats in (part[n] for n in waiting[order[j]]):
+                if not all(as_key(chat) in replies for chat in chats.values()):
+                    continue  # a line is done when its last side's rating is
+                sides = {side: rate(member, *replies[as_key(chat)])
+                         for side, chat in chats.items()}
+                line = make_rating(key, item, shown, sides, member, names,
+                                   judge.grammar is not None)
+                records.append(line.model_copy(update={"turn": turn}))
+            yield Done(records, tokens, 1)
 
-    return fill(ledger, keys, todo, ratings, lambda: pool.get(judge.model), chunk, advance,
-                per_item=2)
+    return fill(ledger, keys, todo, ratings, lambda: pool.get(judge.model, judge.engine), chunk,
+                advance, per_item=2)
 
 
 def judge_turns(

@@ -77,6 +77,9 @@ class RunRecord(Record):
     sampling: dict[Side, SamplingParams] | None = None  # absent in folders written before it
     template: dict[str, str] = {}
     judges: dict[str, JudgeRecord] = {}  # "MODEL@TEMPLATE" -> the judge; absent before panels
+    # the engine each role ran on: "base", "tuned" (models, not answers files) and every judge
+    # by its label, each with every option but the API key; absent before roles had their own
+    engines: dict[str, dict[str, Any]] = {}
     n_prompts: int
     models_loaded: list[str] = []
     versions: dict[str, str] = {}
