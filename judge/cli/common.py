@@ -149,10 +149,18 @@ STRUCTURED = click.option(
 
 def engine_options(f):
     options = [
-        click.option("--engine", type=click.Choice(["auto", "vllm", "hf", "openai"]),
+        click.option("--engine", type=click.Choice(["auto", "vllm", "hf", "openai", "ray"]),
                      default="auto", show_default=True, help="Model runtime: vLLM in-process, "
-                     "transformers, an OpenAI-compatible server, or auto (vLLM when installed, "
-                     "else transformers)."),
+                     "transformers, an OpenAI-compatible server, vLLM engines on a Ray cluster "
+                     "(pip install 'judge[ray]'), or auto (vLLM when installed, else "
+                     "transformers)."),
+        click.option("--replicas", type=click.IntRange(1), default=1, show_default=True,
+                     help="ray engine: vLLM engines per model, each --tensor-parallel-size "
+                     "devices wide; the work is spread over them."),
+        click.option("--ray-address", default=None, help="ray engine: the cluster to join "
+                     "('auto': the one `ray start` runs here; or HOST:PORT). Default: a local "
+                     "cluster started for the run and stopped after it. The model path must be "
+                     "readable on every node."),
         click.option("--base-url", "base_urls", multiple=True, help="openai engine: server URL "
                      "ending in /v1; repeat it for several servers (requests are spread over all "
                      "that serve a model)."),

