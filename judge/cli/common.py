@@ -177,7 +177,8 @@ def engine_options(f):
         click.option("--threads", type=click.IntRange(1), default=1, show_default=True,
                      help="torch threads on CPU (transformers engine)."),
         click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True,
-                     help="Prompts per forward batch (transformers engine)."),
+                     help="Prompts per forward batch (transformers engine); ray engine: "
+                     "prompts sent to an engine together (their replies come back together)."),
         click.option("--gpu-memory-utilization", type=Finite(0.05, 1.0), default=0.4,
                      show_default=True, help="vLLM GPU memory share."),
         click.option("--kv-cache-gb", type=Finite(0.1), default=None,

@@ -1,5 +1,6 @@
 """The Ray cluster a run's Ray engine works on: a running one it joins (`--ray-address auto` or
-`ray://...`, `host:port`), or a local one it starts for the run and stops after it.
+`host:port`), or a local one it starts for the run. Either stays connected until the process
+ends (Ray's exit hook disconnects, and stops a local cluster), so every model of a run shares it.
 
 Engines are placed by bundles: one {GPU: 1, CPU: 1} per tensor-parallel rank where the cluster
 has GPUs, one {CPU: 1} where it has none (left to its default, Ray's vLLM stage asks for a GPU and
@@ -87,8 +88,8 @@ class Cluster:
                 f"has {have:g}")
 
     def stop(self) -> None:
-        """A local cluster this run started goes with it; a joined one is only disconnected; one
-        the caller had already connected (a notebook, a test session) stays as it was."""
+        """Leave a cluster this engine connected to (a local one stops with it); one the caller
+        had already connected (a notebook, a test session, an earlier engine) stays."""
         import ray
 
         if self.owned and ray.is_initialized():

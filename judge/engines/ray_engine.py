@@ -10,12 +10,13 @@ and return token ids, text and per-token top log-probs; label probabilities are 
 first position exactly as the vLLM engine reads them, so they are the same numbers.
 
 Every call is one Ray Data execution: the engines start (load the model) for it and stop after
-it. Stages hand the engine all of their missing work in one call, so a stage pays that start
-once per model, and each record is ledgered as its row comes back.
+it; the cluster stays for the run. Stages hand the engine all of their missing work in one call,
+so a stage pays that start once per model, and each record is ledgered as its row comes back.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator, Sequence
@@ -58,10 +59,14 @@ class RayEngine:
         sampling = sampling_params(params, ids is not None, grammar)
         rows = [{"index": i, "tokenized_prompt": self._tokens(chat), "sampling_params": sampling}
                 for i, chat in enumerate(chats)]
-        processor = self._processor(len(rows))
+        batch = batch_size(len(rows), self.options)
+        processor = self._processor(len(rows), batch)
+        # one block per batch: a block goes to one engine as one task, so the blocks are what is
+        # spread over the engines (a single block would all go to one) and what streams back
+        dataset = ray.data.from_items(rows, override_num_blocks=math.ceil(len(rows) / batch))
         served = 0
         try:
-            for row in processor(ray.data.from_items(rows)).iter_rows():
+            for row in processor(dataset).iter_rows():
                 served += row["request_id"] == 0  # each engine numbers its requests from 0
                 yield int(row["index"]), Completion(
                     text=row["generated_text"].strip(), tokens=int(row["num_generated_tokens"]),
@@ -82,26 +87,26 @@ class RayEngine:
         return [c.label_probs or {} for c in self.generate(chats, ONE_TOKEN, labels)]
 
     def close(self) -> None:
-        self.cluster.stop()
+        """Nothing to free here: the engines stopped when the last call's work was done. The
+        cluster stays for the next model of the run (a local one goes when the process ends,
+        by Ray's own exit hook), so a run of three models starts one cluster, not three."""
 
     def _tokens(self, chat: Chat) -> list[int]:
         text = self.tokenizer.apply_chat_template(
             [m.model_dump() for m in chat], tokenize=False, add_generation_prompt=True)
         return list(self.tokenizer.encode(text, add_special_tokens=False))
 
-    def _processor(self, n: int) -> Any:
+    def _processor(self, n: int, batch: int) -> Any:
         from ray.data.llm import build_processor, vLLMEngineProcessorConfig
 
         quiet_ray(self.cluster.verbose)  # ray.data.llm's loggers exist once it is imported
         opts, gpu = self.options, self.cluster.gpus > 0
         replicas = max(1, min(opts.replicas, n))
-        # a batch comes back whole: --batch-size bounds what a killed driver loses, and a stage
-        # is cut in at least `replicas` batches so that every engine gets some of it
         in_flight = GPU_BATCHES if gpu else 1
         config = vLLMEngineProcessorConfig(
             model_source=self.model.path,
             engine_kwargs=engine_kwargs(opts, gpu),
-            batch_size=max(1, min(opts.batch_size, math.ceil(n / replicas))),
+            batch_size=batch,
             concurrency=(replicas, replicas),  # an int n would mean "1 to n, as needed"
             max_concurrent_batches=in_flight,
             max_tasks_in_flight_per_actor=in_flight,
@@ -114,6 +119,12 @@ class RayEngine:
         light = {"num_cpus": 0.1}  # the row maps are cheap; a whole CPU each starves the engines
         return build_processor(config, preprocess=None, postprocess=keep,
                                preprocess_map_kwargs=light, postprocess_map_kwargs=light)
+
+
+def batch_size(n: int, options: EngineOptions) -> int:
+    """Chats per engine batch. A batch comes back whole: --batch-size bounds what a killed driver
+    loses; and a stage is cut in at least `replicas` batches, so that every engine gets some."""
+    return max(1, min(options.batch_size, math.ceil(n / options.replicas)))
 
 
 def keep(row: dict[str, Any]) -> dict[str, Any]:
@@ -152,7 +163,10 @@ def sampling_params(params: SamplingParams, logprobs: bool, grammar: Grammar | N
     if logprobs:
         sampling["logprobs"] = TOP_LOGPROBS
     if grammar is not None:
-        sampling["structured_outputs"] = grammar.request()
+        request = grammar.request()
+        if "json" in request:  # as text: a schema as Arrow columns would not come back as given
+            request["json"] = json.dumps(request["json"])
+        sampling["structured_outputs"] = request
     return sampling
 
 
