@@ -68,9 +68,10 @@ class RayEngine:
         try:
             for row in processor(dataset).iter_rows():
                 served += row["request_id"] == 0  # each engine numbers its requests from 0
+                probs = first_token_probs(row["logprobs"], ids) if ids is not None else None
                 yield int(row["index"]), Completion(
                     text=row["generated_text"].strip(), tokens=int(row["num_generated_tokens"]),
-                    label_probs=first_token_probs(row["logprobs"], ids) if ids else None)
+                    label_probs=probs)
         except Exception as err:  # noqa: BLE001 - Ray wraps a worker's failure in its own types
             raise worker_failure(err, self.model) from None
         finally:
