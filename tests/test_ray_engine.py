@@ -129,10 +129,12 @@ def test_compare_on_ray_killed_and_resumed_equals_in_process_vllm(
 def test_two_replicas_both_receive_work(tiny, ray_cluster):
     from judge.engines.ray_engine import RayEngine
 
-    engine = RayEngine(tiny, EngineOptions(kind="ray", replicas=2, batch_size=1,
+    engine = RayEngine(tiny, EngineOptions(kind="ray", replicas=2, batch_size=2,
                                            kv_cache_gb=0.25))
+    # four batches, long enough that one engine is still busy when the next batch is handed
+    # out (both engines are up before any is: the engine waits for all replicas to start)
     chats = [[Message(role="user", content=f"Count to {n}.")] for n in range(8)]
-    params = SamplingParams(max_new_tokens=16, temperature=0.0)
+    params = SamplingParams(max_new_tokens=64, temperature=0.0)
     seen = sorted(i for i, _ in engine.stream(chats, params))
     assert seen == list(range(8))  # every chat once, by its index
     assert engine.replicas_served == 2
