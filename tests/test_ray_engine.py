@@ -80,6 +80,23 @@ def close(a, b) -> None:
         assert abs(a - b) <= 1e-6, (a, b)
 
 
+def test_two_replicas_both_receive_work(tiny, ray_cluster):
+    """First in the module, on a cluster no engine has run on yet: after another execution on
+    the same cluster from this driver, two engines started but one was handed every batch."""
+    from judge.engines.ray_engine import RayEngine
+
+    engine = RayEngine(tiny, EngineOptions(kind="ray", replicas=2, batch_size=2,
+                                           kv_cache_gb=0.25))
+    # four batches, long enough that one engine is still busy when the next batch is handed
+    # out (both engines are up before any is: the engine waits for all replicas to start)
+    chats = [[Message(role="user", content=f"Count to {n}.")] for n in range(8)]
+    params = SamplingParams(max_new_tokens=64, temperature=0.0)
+    seen = sorted(i for i, _ in engine.stream(chats, params))
+    assert seen == list(range(8))  # every chat once, by its index
+    assert engine.replicas_served == 2
+    engine.close()
+
+
 def test_compare_on_ray_killed_and_resumed_equals_in_process_vllm(
     tmp_path, cache_dir, real_loader, ray_cluster,
 ):
@@ -124,21 +141,6 @@ def test_compare_on_ray_killed_and_resumed_equals_in_process_vllm(
     assert summary["n"] == expected.pairwise.n == 3
     assert summary["wins"] == expected.pairwise.wins
     assert abs(summary["win_rate"] - expected.pairwise.win_rate) <= 1e-6
-
-
-def test_two_replicas_both_receive_work(tiny, ray_cluster):
-    from judge.engines.ray_engine import RayEngine
-
-    engine = RayEngine(tiny, EngineOptions(kind="ray", replicas=2, batch_size=2,
-                                           kv_cache_gb=0.25))
-    # four batches, long enough that one engine is still busy when the next batch is handed
-    # out (both engines are up before any is: the engine waits for all replicas to start)
-    chats = [[Message(role="user", content=f"Count to {n}.")] for n in range(8)]
-    params = SamplingParams(max_new_tokens=64, temperature=0.0)
-    seen = sorted(i for i, _ in engine.stream(chats, params))
-    assert seen == list(range(8))  # every chat once, by its index
-    assert engine.replicas_served == 2
-    engine.close()
 
 
 def test_an_engine_that_cannot_start_fails_the_run_with_one_line(
