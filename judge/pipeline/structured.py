@@ -26,10 +26,10 @@ log = logging.getLogger("judge")
 
 def constrains_replies(options: EngineOptions) -> str | None:
     """None when the engine these options load can constrain replies to a grammar, else why not.
-    In-process vLLM can; an OpenAI-compatible server can when it is vLLM (its /models entries
-    say `owned_by: vllm`), since the request field is vLLM's own."""
+    In-process vLLM and vLLM on Ray can; an OpenAI-compatible server can when it is vLLM (its
+    /models entries say `owned_by: vllm`), since the request field is vLLM's own."""
     kind = pick_kind(options.kind)
-    if kind == "vllm":
+    if kind in ("vllm", "ray"):  # Ray's vLLM stage builds vLLM's structured-output params
         return None
     if kind == "openai":
         other = non_vllm_server(options)
