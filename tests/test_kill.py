@@ -178,9 +178,9 @@ def test_a_kill_inside_a_stream_loses_nothing_and_the_rerun_asks_only_for_the_re
         engine.stream = recording  # type: ignore[method-assign]
         return engine
 
-    original = compare.run_compare
-    monkeypatch.setattr(compare, "run_compare",
-                        lambda config, progress: original(config, progress, counted))
+    original = compare.run_compare  # what the CLI reaches through judge.api
+    monkeypatch.setattr("judge.api.runs.run_compare",
+                        lambda config, progress, loader: original(config, progress, counted))
     final = in_process(args(out), cache_dir)
     assert json.loads(final.stdout)["pairwise"] == expected
     for path, data in had.items():  # what was written before the kills stays as it was

@@ -119,7 +119,7 @@ class Engine(Protocol):
         label probabilities of its first generated token, equal to what `label_probs` gives for
         the same chat (the same prompt, so the same logits), at no extra request. With
         `grammar`, every reply is constrained to it (engines that cannot raise InputError).
-        Every engine: `return in_order(self.stream(chats, params, labels, grammar), len(chats))`."""
+        Every engine: the stream in chat order (`Streams` below gives it)."""
         ...
 
     def label_probs(self, chats: Sequence[Chat], labels: Sequence[str]) -> list[dict[str, float]]:
@@ -131,6 +131,27 @@ class Engine(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class Streams:
+    """What an engine gets from implementing `stream` alone: `generate` (the stream in chat
+    order) and `label_probs` (one greedy token through the same path as a text request, so both
+    read equal logits). The real engines derive from it; the seam itself is the protocol."""
+
+    def stream(
+        self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None,
+        grammar: Grammar | None = None,
+    ) -> Iterator[tuple[int, Completion]]:
+        raise NotImplementedError
+
+    def generate(
+        self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None,
+        grammar: Grammar | None = None,
+    ) -> list[Completion]:
+        return in_order(self.stream(chats, params, labels, grammar), len(chats))
+
+    def label_probs(self, chats: Sequence[Chat], labels: Sequence[str]) -> list[dict[str, float]]:
+        return [c.label_probs or {} for c in self.generate(chats, ONE_TOKEN, labels)]
 
 
 # kind -> (module, class, pip extra that provides it)

@@ -13,18 +13,17 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from judge.engines import (
-    ONE_TOKEN,
     Chat,
     EngineOptions,
+    Streams,
     first_token_ids,
-    in_order,
     refuse_grammar,
     renormalise,
 )
 from judge.records import Completion, Grammar, ModelInfo, SamplingParams
 
 
-class HFEngine:
+class HFEngine(Streams):
     def __init__(self, model: ModelInfo, options: EngineOptions) -> None:
         self.model = model
         self.options = options
@@ -97,12 +96,6 @@ class HFEngine:
             for row, i in enumerate(idx):
                 yield i, self._completion(new[row].tolist(), probs, row, ids)
 
-    def generate(
-        self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None,
-        grammar: Grammar | None = None,
-    ) -> list[Completion]:
-        return in_order(self.stream(chats, params, labels, grammar), len(chats))
-
     def _completion(self, ids: list[int], probs: torch.Tensor | None, row: int,
                     labels: dict[str, int] | None) -> Completion:
         used = len(ids)
@@ -114,10 +107,6 @@ class HFEngine:
         if probs is not None and labels is not None:
             first = renormalise({lab: float(probs[row, t]) for lab, t in labels.items()})
         return Completion(text=text.strip(), tokens=used, label_probs=first)
-
-    def label_probs(self, chats: Sequence[Chat], labels: Sequence[str]) -> list[dict[str, float]]:
-        # one generated step through the same path as a text request, so both read equal logits
-        return [c.label_probs or {} for c in self.generate(chats, ONE_TOKEN, labels)]
 
     def close(self) -> None:
         del self.net

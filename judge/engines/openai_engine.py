@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from judge.engines import ONE_TOKEN, Chat, EngineOptions, in_order, renormalise
+from judge.engines import Chat, EngineOptions, Streams, renormalise
 from judge.errors import InputError, ServiceError, first_line
 from judge.models.refs import local_fingerprint
 from judge.records import Completion, Grammar, ModelInfo, SamplingParams
@@ -92,7 +92,7 @@ def resolve_served(ref: str, options: EngineOptions) -> ModelInfo:
                      dtype=options.dtype)
 
 
-class OpenAIEngine:
+class OpenAIEngine(Streams):
     def __init__(self, model: ModelInfo, options: EngineOptions) -> None:
         if options.engine_args:
             raise InputError("engine arguments go to vLLM or transformers; the openai engine "
@@ -123,15 +123,6 @@ class OpenAIEngine:
                 yield index, completion_of(reply, labels)
         finally:
             loop.close()
-
-    def generate(
-        self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None,
-        grammar: Grammar | None = None,
-    ) -> list[Completion]:
-        return in_order(self.stream(chats, params, labels, grammar), len(chats))
-
-    def label_probs(self, chats: Sequence[Chat], labels: Sequence[str]) -> list[dict[str, float]]:
-        return [c.label_probs or {} for c in self.generate(chats, ONE_TOKEN, labels)]
 
     def _replies(self, loop: asyncio.AbstractEventLoop, chats: Sequence[Chat],
                  body: dict) -> Iterator[tuple[int, dict]]:

@@ -23,11 +23,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from judge.engines import (
-    ONE_TOKEN,
     Chat,
     EngineOptions,
+    Streams,
     first_token_ids,
-    in_order,
     renormalise,
 )
 from judge.engines.ray_cluster import Cluster, quiet_ray
@@ -41,7 +40,7 @@ from judge.records import Completion, Grammar, ModelInfo, SamplingParams
 GPU_BATCHES = 8
 
 
-class RayEngine:
+class RayEngine(Streams):
     def __init__(self, model: ModelInfo, options: EngineOptions) -> None:
         from transformers import AutoTokenizer
 
@@ -83,15 +82,6 @@ class RayEngine:
             raise worker_failure(err, self.model) from None
         finally:
             self.replicas_served = served
-
-    def generate(
-        self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None,
-        grammar: Grammar | None = None,
-    ) -> list[Completion]:
-        return in_order(self.stream(chats, params, labels, grammar), len(chats))
-
-    def label_probs(self, chats: Sequence[Chat], labels: Sequence[str]) -> list[dict[str, float]]:
-        return [c.label_probs or {} for c in self.generate(chats, ONE_TOKEN, labels)]
 
     def close(self) -> None:
         """Nothing to free here: the engines stopped when the last call's work was done. The

@@ -21,11 +21,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from judge.engines import (
-    ONE_TOKEN,
     Chat,
     EngineOptions,
+    Streams,
     first_token_ids,
-    in_order,
     is_cuda,
     renormalise,
 )
@@ -40,7 +39,7 @@ CPU_KV_CACHE_GB = 2.0
 CPU_BLOCK_SIZE = 32
 
 
-class VLLMEngine:
+class VLLMEngine(Streams):
     def __init__(self, model: ModelInfo, options: EngineOptions) -> None:
         from vllm import LLM
 
@@ -122,15 +121,6 @@ class VLLMEngine:
             # themselves, all of which the grammar allows at the first token, stay the same
             structured_outputs=StructuredOutputsParams(**grammar.request()) if grammar else None,
         )
-
-    def generate(
-        self, chats: Sequence[Chat], params: SamplingParams, labels: Sequence[str] | None = None,
-        grammar: Grammar | None = None,
-    ) -> list[Completion]:
-        return in_order(self.stream(chats, params, labels, grammar), len(chats))
-
-    def label_probs(self, chats: Sequence[Chat], labels: Sequence[str]) -> list[dict[str, float]]:
-        return [c.label_probs or {} for c in self.generate(chats, ONE_TOKEN, labels)]
 
     def close(self) -> None:
         """Free the engine so another model can load in this process (the CPU backend would
