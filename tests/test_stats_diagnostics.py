@@ -11,7 +11,8 @@ import math
 import numpy as np
 import pytest
 
-from judge.report.format import diagnostics, headline
+from judge.report.diagnostics import BiasView
+from judge.report.format import headline
 from judge.stats.bias import bias_diagnostics, contains_list, position_warnings
 from judge.stats.pairwise import summarize
 from judge.stats.style import markdown_counts, style_control, style_features
@@ -155,7 +156,7 @@ def test_headline_puts_each_interval_beside_its_rate_and_explains_all_ties():
 
 def test_diagnostic_rows_name_what_is_missing():
     b = bias_diagnostics(ROWS, None, LENGTHS, position_consistency=0.3)
-    rows = diagnostics(b, None)
+    rows = BiasView().rows(b)
     assert ("longer answer wins (length differs > 30 chars)", "80.0% of 5 decisive verdicts") \
         in rows
     assert ("answer with a list wins (only one has a list)",

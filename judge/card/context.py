@@ -17,8 +17,9 @@ template of your own gets the same names):
                           else None
     headline              [(measure, value)] rows, as the terminal shows them (ready for a
                           Markdown table: rows that carry names escaped): the control pairs,
-                          the headline numbers, the style-controlled rate and the bias
-                          diagnostics where the run has them, the panel's agreement for a panel
+                          the headline numbers, the rows of every registered block view
+                          whose block the run has (judge/report/blocks.py: the style-controlled
+                          rate, bias diagnostics, ...), the panel's agreement for a panel
     controls, panel, members   summary.json's blocks of those names (mappings), or None / {}
     bias, style_control   summary.json's blocks of those names (mappings), or None
     categories            [{category, win_rate, low, high, n, wins, ties, losses}] per category
@@ -51,9 +52,9 @@ from typing import Any
 from judge.escape import md_text
 from judge.models.refs import HUB_ID, display_name, model_label
 from judge.records import Judgment
+from judge.report import blocks
 from judge.report.format import (
     VERDICT,
-    diagnostics,
     headline,
     panel_rows,
     prompt_source,
@@ -109,7 +110,7 @@ def card_facts(run_dir: Path, plot_name: str | None, n_examples: int = 3) -> dic
         "headline": [(k, md_text(v)) for k, v in verdict_rows(summary)
                      if k not in (VERDICT, "smoke-test judge")]
         + headline(summary.pairwise)
-        + diagnostics(summary.bias, summary.style_control, summary.graded)
+        + blocks.rows(summary)
         + [(md_text(k), md_text(v)) for k, v in panel_rows(
             summary.panel, summary.members, lambda label: member_name(summary, label))],
         "controls": summary.controls.model_dump() if summary.controls else None,

@@ -33,7 +33,8 @@ from judge.escape import term_text
 from judge.pipeline.panel import split_member
 from judge.pipeline.settings import CompareConfig
 from judge.report.export import markdown_table
-from judge.report.tables import Grid, rich_table
+from judge.report.grid import Grid
+from judge.report.tables import rich_table
 
 __all__ = ["BOOTSTRAP", "SEED", "Finite", "OneLine", "default_cache", "engine_config",
            "engine_options", "role_engine_options", "slug"]

@@ -21,7 +21,7 @@ from judge.cli.settings import compare_values, config_option
 from judge.cli.trackers import report_to_trackers, tracker_options
 from judge.errors import InputError
 from judge.pipeline.settings import CompareConfig
-from judge.report.mt_bench import mt_bench_grid
+from judge.report import blocks
 from judge.report.tables import rich_table, summary_table
 
 
@@ -74,11 +74,11 @@ def compare(ctx: click.Context, **values) -> None:
         click.echo(json.dumps(summary.as_json(), indent=2))
     else:
         Console().print(summary_table(summary))
-        if summary.mt_bench is not None:  # per-turn grading: FastChat's table, with intervals
-            grid = mt_bench_grid(summary.mt_bench, "MT-Bench scores (tuned − base paired)")
+        for grid in blocks.grids(summary):  # a block's own table (MT-Bench's, with intervals)
             Console().print(rich_table(grid))
+        plots = "".join(f"{name}, " for name, _, _ in blocks.plots(summary))
         click.echo(f"results: {result.folder}/ (summary.json, report.html, report.md, "
-                   f"winrate.png, {'mt_bench.png, ' if summary.mt_bench else ''}verdicts.csv)")
+                   f"winrate.png, {plots}verdicts.csv)")
         if config.card:
             click.echo(f"card: {config.card}")
     report_to_trackers("compare", str(result.folder))

@@ -20,8 +20,9 @@ from judge.api.numbers import stats as aggregate
 from judge.cli.common import BOOTSTRAP, FORMAT, SEED, Finite, check_format, err_console, print_grid
 from judge.escape import term_text
 from judge.report.export import fields_csv, records_csv
+from judge.report.grid import Grid
 from judge.report.mt_bench import mt_bench_grid
-from judge.report.tables import Grid, lines_grid, models_grid, ratings_grid
+from judge.report.tables import lines_grid, models_grid, ratings_grid
 
 FILE = click.Path(exists=True, path_type=Path)
 GRIDS: dict[str, Callable[[Any, str], Grid]] = {"models": models_grid, "ratings": ratings_grid,

@@ -10,15 +10,12 @@ from judge.records import ModelInfo
 from judge.runs.folder import RunRecord
 from judge.runs.summary import (
     BenchDelta,
-    BiasStats,
     ControlStats,
-    GradedStats,
     Interval,
     JudgeVerdict,
     MemberSummary,
     PairwiseStats,
     PanelStats,
-    StyleControl,
     Summary,
 )
 
@@ -64,35 +61,6 @@ def headline(pw: PairwiseStats) -> list[tuple[str, str]]:
         ("first-shown answer wins", pct(pw.first_position_rate)),
         *[("warning", w) for w in pw.warnings],
     ]
-
-
-def diagnostics(
-    bias: BiasStats | None, style: StyleControl | None, graded: GradedStats | None = None
-) -> list[tuple[str, str]]:
-    """Rows for the style-controlled rate, arena-hard's pooled rate and the bias diagnostics."""
-    rows = []
-    if style is not None:
-        value = (f"{pct(style.win_rate)}, {interval(style.ci, 'item bootstrap')}"
-                 if style.win_rate is not None else f"n/a ({style.reason})")
-        rows.append(("style-controlled win rate", value))
-    if graded is not None and graded.pooled_win_rate is not None:
-        pooled = interval(graded.pooled_ci, "prompt bootstrap")
-        rows.append(("weighted win rate, arena-hard pooled (strong verdicts ×3)",
-                     f"{pct(graded.pooled_win_rate)}, {pooled}"))
-    if bias is not None:
-        rates: list[tuple[str, str, float | None, int]] = [
-            ("longer answer wins (length differs > 30 chars)", "prefer_longer",
-             bias.prefer_longer, bias.n_prefer_longer),
-            ("answer with a list wins (only one has a list)", "prefer_lists",
-             bias.prefer_lists, bias.n_prefer_lists),
-            ("answer with more list items wins", "more_list_items", bias.more_list_items,
-             bias.n_more_list_items),
-        ]
-        for label, key, rate, n in rates:
-            rows.append((label, f"{pct(rate)} of {n} decisive verdicts" if rate is not None
-                         else f"n/a ({bias.reasons.get(key, 'not computed')})"))
-        rows += [("warning", w) for w in bias.warnings]
-    return rows
 
 
 def category_rows(by_category: Mapping[str, PairwiseStats | None]) -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ Names a run page's template gets:
     key                   {field: value} of the headline numbers (pairwise keys; ci_low, ci_high,
                           bootstrap_low, bootstrap_high)
     headline, diagnostics [(measure, value)] rows as the terminal and report.md show them
+                          (diagnostics: every registered block view's rows)
     warnings              every warning of the run (pairwise and bias)
     categories, benchmarks  [(name, value)] rows per category and per benchmark task
     timing                [{stage, seconds, tokens, tokens_per_second}]
@@ -25,9 +26,13 @@ Names a run page's template gets:
     controls              [(measure, value)] rows of the control pairs, [] without them
     panel                 [(measure, value)] rows of a panel's agreement and members, [] for one
                           judge
-    mt_bench              per-turn grading's table and bars (judge/report/mt_bench.py), or None
+    sections              {block: data} of every registered block view whose block the run has
+                          (judge/report/blocks.py): its own data, or {title, header, rows} of
+                          its table; the shipped page draws each of the latter as a table
+    mt_bench              sections' mt_bench: per-turn grading's table and bars
+                          (judge/report/mt_bench.py), or None
     other_blocks          {name: block}: summary.json blocks the page has no section of its own
-                          for (ratings, graded, blocks of later releases), shown as they are
+                          for (ratings, graded, blocks no view shows whole), shown as they are
     plot                  {title, rates: [{label, rate, low, high, level, method, degenerate}],
                           note, axis, caption}: the win-rate plot (judge/report/format.py)
     views                 [PromptView as a mapping] (judge/report/evidence.py), every prompt
@@ -54,13 +59,13 @@ from judge import sandbox
 from judge.errors import InputError
 from judge.files import read_text
 from judge.models.refs import display_name
+from judge.report import blocks
 from judge.report.evidence import PromptView, disagreement, outcome_counts
 from judge.report.format import (
     DEGENERATE_NOTE,
     bench_rows,
     category_rows,
     control_text,
-    diagnostics,
     headline,
     member_name,
     panel_rows,
@@ -80,7 +85,6 @@ from judge.report.leaderboard import (
     reference_cells,
 )
 from judge.report.markup import markdown_html
-from judge.report.mt_bench import mt_bench_view
 from judge.resources import resource
 from judge.runs.folder import RunRecord
 from judge.runs.summary import PairwiseStats, Summary
@@ -89,9 +93,10 @@ from judge.stats.leaderboard import Leaderboard
 
 TEMPLATES = resource("judge.report", "templates")
 RUN_PAGE, BOARD_PAGE = "report.html.j2", "leaderboard.html.j2"
-SHOWN = {"schema", "base", "tuned", "judge", "template", "pairwise", "by_category", "bias",
-         "style_control", "verdict_sources", "benchmarks", "timing", "verdict", "controls",
-         "panel", "members", "mt_bench"}
+# the blocks the page has sections of its own for; a block view (judge/report/blocks.py) that
+# shows its whole block adds its own
+SHOWN = {"schema", "base", "tuned", "judge", "template", "pairwise", "by_category",
+         "verdict_sources", "benchmarks", "timing", "verdict", "controls", "panel", "members"}
 SOURCES = {"text": "text", "logprob": "log-prob", "skipped": "skipped (identical answers)",
            "none": "none (nothing could be read)"}
 
@@ -185,25 +190,27 @@ def run_page(
         "ci_low": pw.ci.low, "ci_high": pw.ci.high, "bootstrap_low": pw.ci_bootstrap.low,
         "bootstrap_high": pw.ci_bootstrap.high}
     note = disagreement(views, pw)
-    rows = diagnostics(summary.bias, summary.style_control, summary.graded)
+    rows = blocks.rows(summary)
+    sections = blocks.html(summary, names)
+    shown = SHOWN | blocks.whole(summary)
     return render(template, RUN_PAGE, {
         "title": f"{names['tuned']} vs {names['base']}", "names": names, "prompts": prompts,
         "n_prompts": run.n_prompts, "judge_version": run.versions.get("judge", "unknown"),
         "summary": data, "key": key, "headline": headline(pw),
         "diagnostics": rows,
         "measures": [row for row in headline(pw) + rows if row[0] != "warning"],
-        "warnings": pw.warnings + (summary.bias.warnings if summary.bias else []),
+        "warnings": pw.warnings + [value for name, value in rows if name == "warning"],
         "categories": category_rows(summary.by_category),
         "benchmarks": bench_rows(summary.benchmarks),
         "timing": [{"stage": stage, **t.model_dump()} for stage, t in summary.timing.items()],
         "verdict_sources": summary.verdict_sources,
-        "other_blocks": {k: v for k, v in data.items() if k not in SHOWN},
+        "other_blocks": {k: v for k, v in data.items() if k not in shown},
         "plot": plot(pw, plot_title(names["tuned"], names["base"], names["judge"],
                                     names["template"], pw)),
         "views": [v.model_dump() | {"judgments": [dict(j) for j in v.judgments]} for v in views],
         "category_names": sorted({v.category for v in views if v.category is not None}),
         "outcomes": outcome_counts(views), "notes": [note] if note else [],
-        "mt_bench": mt_bench_view(summary.mt_bench, names) if summary.mt_bench else None,
+        "sections": sections, "mt_bench": sections.get("mt_bench"),
         **judge_check(summary),
     })
 

@@ -8,17 +8,16 @@ from collections.abc import Sequence
 
 from judge.escape import md_text
 from judge.records import Judgment, PromptItem
+from judge.report import blocks
 from judge.report.format import (
     VERDICT,
     bench_rows,
     category_rows,
-    diagnostics,
     headline,
     one_line,
     panel_rows,
     verdict_rows,
 )
-from judge.report.mt_bench import mt_bench_markdown
 from judge.runs.summary import Summary
 
 
@@ -41,13 +40,11 @@ def report_markdown(
         "|---|---|",
         *[f"| {name} | {md_text(value)} |" for name, value in leading if name != VERDICT],
         *[f"| {name} | {value} |" for name, value in headline(summary.pairwise)],
-        *[f"| {name} | {value} |" for name, value in
-          diagnostics(summary.bias, summary.style_control, summary.graded)],
+        *[f"| {name} | {value} |" for name, value in blocks.rows(summary)],
         *[f"| {name} | {md_text(value)} |" for name, value in  # names inside: escaped
           panel_rows(summary.panel, summary.members, md_text)],
         "",
-        *(mt_bench_markdown(summary.mt_bench, {"base": summary.base, "tuned": summary.tuned},
-                            md_text) if summary.mt_bench else []),
+        *blocks.markdown(summary, {"base": summary.base, "tuned": summary.tuned}, md_text),
         *(["## By category", "", "| category | win rate (mean score) |", "|---|---|",
            *[f"| {md_text(n)} | {v} |" for n, v in category_rows(summary.by_category)], ""]
           if summary.by_category else []),

@@ -13,11 +13,34 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from judge.report.blockview import BlockView, register
+from judge.report.grid import Grid
 from judge.report.plots import plain, save_png
-from judge.report.tables import Grid
 from judge.runs.summary import MeanScore, MTBenchStats, ScoreTable
 
 PLOT_NAME = "mt_bench.png"
+
+
+@register
+class MTBenchView(BlockView):
+    """The block's own table in every view, and its plot; no rows in the shared table."""
+
+    name = "mt_bench"
+    plot_name = PLOT_NAME
+
+    def grid(self, block: MTBenchStats) -> Grid:
+        return mt_bench_grid(block, "MT-Bench scores (tuned − base paired)")
+
+    def markdown(self, block: MTBenchStats, names: Mapping[str, str],
+                 escape: Callable[[str], str]) -> list[str]:
+        return mt_bench_markdown(block, names, escape)
+
+    def html(self, block: MTBenchStats, names: Mapping[str, str]) -> dict[str, Any]:
+        return mt_bench_view(block, names)
+
+    def plot(self, block: MTBenchStats, names: Mapping[str, str], path: Path) -> None:
+        plot_mt_bench(block, names, f"MT-Bench scores: {names['tuned']} vs {names['base']}, "
+                      f"judge {names['judge']} ({names['template']})", path)
 
 
 def cell(ms: MeanScore | None, signed: bool = False) -> str:

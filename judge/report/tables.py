@@ -5,17 +5,17 @@ neither rich markup nor terminal escape sequences."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from rich.table import Table
 
 from judge.escape import term_cell
+from judge.report import blocks as block_views
 from judge.report.format import (
     DEGENERATE_NOTE,
     bench_rows,
     category_rows,
     check_rows,
-    diagnostics,
     headline,
     interval,
     kappa,
@@ -24,6 +24,7 @@ from judge.report.format import (
     verdict_rows,
     zero_width,
 )
+from judge.report.grid import Grid
 from judge.runs.summary import PairwiseStats, RatingsStats, Summary
 from judge.stats.agreement import AgreementRun, AgreementStats
 
@@ -45,7 +46,7 @@ def summary_table(summary: Summary) -> Table:
                         f"template: {summary.template})")
     add_rows(table, verdict_rows(summary))
     add_rows(table, headline(summary.pairwise))
-    add_rows(table, diagnostics(summary.bias, summary.style_control, summary.graded))
+    add_rows(table, block_views.rows(summary))
     add_rows(table, panel_rows(summary.panel, summary.members))
     add_rows(table, [(f"category {name}", value)
                      for name, value in category_rows(summary.by_category)])
@@ -79,17 +80,6 @@ def demo_table(summary: Summary, card: str) -> Table:
     return table
 
 
-class Grid(NamedTuple):
-    """A table as text cells, for the terminal (rich), Markdown or anything else: `judge stats`
-    and `judge agreement` print one in the format asked for. `header` False: a two-column table
-    of (measure, value) rows, shown without its header in the terminal."""
-
-    title: str
-    columns: list[str]
-    rows: list[list[str]]
-    header: bool = True
-
-
 def pairs(title: str, rows: list[tuple[str, str]]) -> Grid:
     return Grid(title, ["measure", "value"], [list(row) for row in rows], header=False)
 
@@ -108,8 +98,7 @@ def lines_grid(blocks: Mapping[str, Any], title: str) -> Grid:
     """`judge stats` on base-vs-tuned lines: the headline, diagnostics and categories."""
     pairwise: PairwiseStats = blocks["pairwise"]
     rows = [row for row in headline(pairwise) if row[0] != "warning"]
-    rows += [row for row in diagnostics(blocks.get("bias"), blocks.get("style_control"),
-                                        blocks.get("graded")) if row[0] != "warning"]
+    rows += [row for row in block_views.block_rows(blocks) if row[0] != "warning"]
     rows += [(f"category {name}", value)
              for name, value in category_rows(blocks.get("by_category") or {})]
     return pairs(title, rows)

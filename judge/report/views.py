@@ -13,12 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from judge.files import check_targets, write_atomic
+from judge.report import blocks
 from judge.report.evidence import prompt_views
 from judge.report.export import verdicts_csv
 from judge.report.format import plot_title, prompt_source, run_names
 from judge.report.html import run_page
 from judge.report.markdown import report_markdown
-from judge.report.mt_bench import PLOT_NAME, plot_mt_bench
 from judge.report.plots import plot_winrate
 from judge.runs.folder import RunFolder
 from judge.runs.lock import folder_lock
@@ -39,7 +39,8 @@ def render_views(folder: RunFolder, data: RunData, template: str | None) -> dict
 def write_views(folder: RunFolder, data: RunData, texts: dict[Path, str]) -> list[Path]:
     """The rendered texts and the win-rate plot, each replaced in one rename; a target that is a
     folder is refused before any of them is written."""
-    plots = [folder.plot_file] + ([folder.root / PLOT_NAME] if data.summary.mt_bench else [])
+    own = blocks.plots(data.summary)
+    plots = [folder.plot_file] + [folder.root / name for name, _, _ in own]
     check_targets([*texts, *plots])
     for path, text in texts.items():
         write_atomic(path, text)
@@ -47,10 +48,8 @@ def write_views(folder: RunFolder, data: RunData, texts: dict[Path, str]) -> lis
     pw = data.summary.pairwise
     plot_winrate(pw, plot_title(names["tuned"], names["base"], names["judge"],
                                 names["template"], pw), folder.plot_file)
-    if data.summary.mt_bench:
-        plot_mt_bench(data.summary.mt_bench, names,
-                      f"MT-Bench scores: {names['tuned']} vs {names['base']}, judge "
-                      f"{names['judge']} ({names['template']})", folder.root / PLOT_NAME)
+    for name, view, block in own:
+        view.plot(block, names, folder.root / name)
     return [*texts, *plots]
 
 

@@ -2,7 +2,8 @@
 CLI) reads one. Schema "judge.summary/1"; the field order here is the key order in the file.
 
 Adding a statistic: compute it where its family lives (judge/stats/, its block in
-judge/stats/blocks.py), add its field here, and show it in judge/report/format.py's `headline`.
+judge/stats/blocks.py), add its field here, and show it with a registered block view
+(judge/report/blockview.py): its rows, tables and plots in every view.
 New blocks are optional and left out of the file when absent, so older summary.json files still
 validate and keep their shape.
 """
