@@ -55,7 +55,7 @@ def leaderboard(reference: str, models: Sequence[str], settings: CompareConfig |
     --card. Returns leaderboard.json as a record (`.to_pandas()`: the standings)."""
     if isinstance(models, str):
         models = [models]
-    if options.get("out") is None and (settings is None or settings.out in ("", "-")):
+    if options.get("out") is None and settings is None:
         options["out"] = str(Path("results") / f"leaderboard-vs-{slug(reference.split('=')[-1])}")
     config = compare_config(reference, reference, settings, options)
     board = LeaderboardConfig(reference=reference, models=list(models), out=config.out,

@@ -8,12 +8,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 from rich.console import Console
 
-from judge.api.defaults import slug
 from judge.api.runs import compare as run
 from judge.cli.common import EXPORT, judging_options, role_engine_options, stage_progress
 from judge.cli.params import OneLine, field_option
@@ -64,11 +62,9 @@ def compare(ctx: click.Context, **values) -> None:
         if not settings.get(side):
             raise InputError(f"compare needs {side.upper()}: give it as an argument or as "
                              f"`{side}:` in --config")
-    out = settings.get("out") or str(Path("results") /
-                                     f"{slug(settings['base'])}-vs-{slug(settings['tuned'])}")
-    config = CompareConfig(**settings | {"out": out})
-    with stage_progress() as progress:
-        result = run(config.base, config.tuned, settings=config, progress=progress)
+    base, tuned = settings.pop("base"), settings.pop("tuned")
+    with stage_progress() as progress:  # judge.api owns the defaults (the run folder's name)
+        result = run(base, tuned, progress=progress, **settings)
     summary = result.summary
     if as_json:
         click.echo(json.dumps(summary.as_json(), indent=2))
@@ -79,6 +75,6 @@ def compare(ctx: click.Context, **values) -> None:
         plots = "".join(f"{name}, " for name, _, _ in blocks.plots(summary))
         click.echo(f"results: {result.folder}/ (summary.json, report.html, report.md, "
                    f"winrate.png, {plots}verdicts.csv)")
-        if config.card:
-            click.echo(f"card: {config.card}")
+        if settings.get("card"):
+            click.echo(f"card: {settings['card']}")
     report_to_trackers("compare", str(result.folder))

@@ -17,13 +17,13 @@ from typing import Any, get_origin
 import click
 import yaml
 
+from judge.api.settings import flag as option_name
 from judge.cli.params import OneLine, click_type, plain
 from judge.engines import EngineOptions
 from judge.errors import InputError
 
 ROLES = ("base", "tuned", "judge")
 # flags that kept the names they had before they were derived
-NAMES = {"kind": "engine", "base_urls": "base-url"}
 SKIP = {"seed", "api_key"}  # the seed is --seed's; the key comes from --api-key-env
 SHOWN = {"kind", "base_urls", "engine_args"}  # the role forms --help lists (the rest: docs)
 PREFIX = "engine__"  # the keyword every engine flag reaches the command function under
@@ -89,7 +89,7 @@ def engine_type(info: Any) -> Any:
 
 
 def flag(field: str, role: str | None) -> str:
-    name = NAMES.get(field, field.replace("_", "-"))
+    name = option_name(field).removeprefix("--")  # the one table of fields named otherwise
     return f"--{role}-{name}" if role else f"--{name}"
 
 
